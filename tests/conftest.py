@@ -1,0 +1,26 @@
+"""Shared fixtures. Tests run offline (no hub) and never import a package named ``tests`` (verl ships one)."""
+
+from __future__ import annotations
+
+import os
+
+for _name, _value in {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "WANDB_DISABLED": "true",
+    "TOKENIZERS_PARALLELISM": "false",
+    "RAY_DISABLE_DOCKER_CPU_WARNING": "1",
+}.items():
+    os.environ.setdefault(_name, _value)
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer_dir(tmp_path_factory: pytest.TempPathFactory):
+    from vision_r1_plugins.tiny import build_tiny_tokenizer
+
+    out = tmp_path_factory.mktemp("tiny-tokenizer")
+    build_tiny_tokenizer(out, seed=0)
+    return out

@@ -1,0 +1,33 @@
+"""Every hand-labelled case in data/reward_cases.jsonl, scored through the public function."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from vision_r1_plugins.reward import compute_score
+
+CASES_PATH = Path(__file__).resolve().parents[2] / "data" / "reward_cases.jsonl"
+CASES = [json.loads(line) for line in CASES_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_case_file_is_well_formed() -> None:
+    assert len(CASES) >= 150
+    ids = [case["id"] for case in CASES]
+    assert len(ids) == len(set(ids)), "duplicate case ids"
+    tags = Counter(case["tag"] for case in CASES)
+    assert {"format", "mc", "multi_candidate", "bad_gt", "hack", "sum_mode", "boxed_style"} <= set(tags)
+    assert {case["expected_score"] for case in CASES} <= {0.0, 1.0, 2.0}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+def test_case(case: dict) -> None:
+    extra = {"choices": case["choices"]} if case.get("choices") else None
+    result = compute_score("cases", case["response"], case["ground_truth"], extra, **case.get("options", {}))
+    assert result["score"] == case["expected_score"], (result, case.get("note"))
+    if case["expected_score"] == 0.0:
+        assert result["reason"] != "ok"
+    assert set(result) == {"score", "format_ok", "answer_ok", "pred", "reason"}

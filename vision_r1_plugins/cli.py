@@ -1,0 +1,79 @@
+"""``vision-r1``: the command line. It parses arguments, calls library functions and prints; nothing else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+app = typer.Typer(help="Vision-R1 as plugins for LLaMA-Factory and verl.", no_args_is_help=True)
+reward_app = typer.Typer(help="The hard format-and-answer reward.", no_args_is_help=True)
+app.add_typer(reward_app, name="reward")
+console = Console()
+
+
+@reward_app.command("score")
+def reward_score(
+    input_path: Annotated[
+        Path,
+        typer.Argument(
+            help="JSONL with 'response', 'ground_truth' and optional 'choices'.", exists=True, dir_okay=False
+        ),
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="JSONL of scores, one line per input line.")],
+    style: Annotated[str, typer.Option(help="think_answer or boxed.")] = "think_answer",
+    mode: Annotated[str, typer.Option(help="hard (format AND answer) or sum (format + answer).")] = "hard",
+    think_in_prompt: Annotated[bool, typer.Option(help="The prompt already opened <think>.")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds one answer may spend in math verification.")] = 5.0,
+    resume: Annotated[bool, typer.Option(help="Keep the lines OUTPUT already has and score the rest.")] = False,
+) -> None:
+    """Score a JSONL file of responses and print counts by reason."""
+    from vision_r1_plugins.reward.files import count_lines, score_file
+    from vision_r1_plugins.reward.options import RewardOptions
+
+    options = {"style": style, "mode": mode, "think_in_prompt": think_in_prompt, "timeout": timeout}
+    try:
+        RewardOptions.from_kwargs(options)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
+    total = count_lines(input_path)
+    already = count_lines(output) if resume and output.exists() else 0
+    columns = (TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("score", total=total, completed=already)
+        summary = score_file(
+            input_path, output, resume=resume, on_progress=lambda n: progress.advance(task, n), **options
+        )
+    kept = f", {summary.skipped_on_resume} kept from the previous run" if summary.skipped_on_resume else ""
+    console.print(f"{input_path.name}: {summary.rows} rows scored{kept}")
+    table = Table(title="rows by reason")
+    table.add_column("reason")
+    table.add_column("rows", justify="right")
+    table.add_column("share", justify="right")
+    for reason, count in summary.reasons.most_common():
+        table.add_row(reason, str(count), f"{count / max(summary.rows, 1):.1%}")
+    console.print(table)
+    console.print(
+        f"mean score {summary.mean_score:.4f} over {summary.scored} valid rows; "
+        f"{summary.invalid} invalid rows; written to {output}"
+    )
+
+
+@reward_app.command("easyr1-path")
+def reward_easyr1_path() -> None:
+    """Print the file EasyR1's worker.reward.reward_function should point at (append ':compute_score')."""
+    from vision_r1_plugins.reward import easyr1
+
+    typer.echo(Path(easyr1.__file__).resolve())
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

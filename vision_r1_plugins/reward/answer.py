@@ -1,0 +1,229 @@
+"""The answer half of the reward, for everything that needs no computer algebra.
+
+Pure functions over short strings: clean the final answer, detect hedged answers that offer several
+candidates, read a multiple-choice letter in its usual spellings, compare word answers. Whatever needs
+symbolic math is left to :mod:`vision_r1_plugins.reward.equivalence`, which runs in worker processes.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from vision_r1_plugins.reward.response_format import BOXED, last_boxed, match_brace
+
+
+@dataclass(frozen=True)
+class Verdict:
+    correct: bool
+    reason: str  # "ok", "wrong_answer", "multiple_candidates", "bad_ground_truth", ...
+
+
+CORRECT = Verdict(True, "ok")
+WRONG = Verdict(False, "wrong_answer")
+HEDGED = Verdict(False, "multiple_candidates")
+BAD_GOLD = Verdict(False, "bad_ground_truth")
+
+_FINAL_ANSWER_PREFIX = re.compile(
+    r"^\s*(?:\*\*|__)?\s*(?:the\s+)?final\s+answer\s*(?:is\b)?\s*(?:\*\*|__)?\s*[:：]?\s*(?:\*\*|__)?\s*",
+    re.IGNORECASE,
+)
+_WRAPPERS = (("$$", "$$"), ("$", "$"), ("\\[", "\\]"), ("\\(", "\\)"), ("**", "**"))
+_TEXT_COMMANDS = ("\\text", "\\textbf", "\\mathrm", "\\mathbf", "\\mbox", "\\textrm")
+
+
+def _unwrap_command(text: str, command: str) -> str | None:
+    """``\\cmd{x}`` spanning the whole text -> ``x``; otherwise None."""
+    if not text.startswith(command):
+        return None
+    brace = len(command)
+    if brace >= len(text) or text[brace] != "{":
+        return None
+    close = match_brace(text, brace)
+    if close != len(text) - 1:
+        return None
+    return text[brace + 1 : close]
+
+
+def clean_answer(text: str) -> str:
+    """Strip what surrounds a final answer: ``Final Answer:``, ``$..$``, ``\\[..\\]``, ``\\boxed{..}``.
+
+    A lone ``\\boxed{x}`` inside surrounding prose is taken as the answer; several ``\\boxed`` are kept
+    as they are so that :func:`count_candidates` sees them.
+    """
+    previous = None
+    text = text.strip()
+    while text != previous:
+        previous = text
+        text = _FINAL_ANSWER_PREFIX.sub("", text, count=1).strip()
+        for left, right in _WRAPPERS:
+            if len(text) >= len(left) + len(right) and text.startswith(left) and text.endswith(right):
+                text = text[len(left) : len(text) - len(right)].strip()
+        inner = _unwrap_command(text, BOXED)
+        if inner is not None:
+            text = inner.strip()
+        elif text.count(BOXED) == 1:
+            content, _, _ = last_boxed(text)
+            if content is not None:
+                text = content.strip()
+        if text.endswith(".") and not text[:-1].rstrip().endswith(".") and len(text) > 1:
+            # A sentence-final full stop ("C.", "5.") is punctuation, not part of the answer,
+            # unless it ends a decimal-looking token like "5." which parses the same anyway.
+            text = text[:-1].rstrip()
+    return text
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Hedged answers
+
+
+_OR_WORDS = re.compile(r"\\(?:text|mbox|mathrm|textrm)\s*\{\s*(or|and)\s*\}|\\lor\b|\\vee\b|\\quad|\\qquad")
+_SEPARATOR_WORDS = re.compile(r"\s(?:or|and)\s", re.IGNORECASE)
+
+
+def count_candidates(text: str) -> int:
+    """How many answers ``text`` offers at bracket depth 0.
+
+    ``5 or 6``, ``4, 5`` and ``\\boxed{A}\\boxed{B}`` offer two; ``(1, 2)``, ``[0, 1)`` and ``1,000``
+    offer one. ``\\pm`` counts twice, since ``\\pm 5`` stands for two values.
+    """
+    boxes = text.count(BOXED)
+    if boxes > 1:
+        return boxes
+    text = _OR_WORDS.sub(lambda m: f" {m.group(1) or 'or'} " if m.group(0).startswith("\\") else " ", text)
+    depth = 0
+    count = 1
+    for index, char in enumerate(text):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(depth - 1, 0)
+        elif depth == 0 and char in ",;":
+            if char == "," and _is_thousands_separator(text, index):
+                continue
+            count += 1
+    # "or"/"and" separate candidates only outside brackets; a depth-0 scan of words is approximated by
+    # counting them in the bracket-free remainder, which is what hedges look like ("5 or 6").
+    count += len(_SEPARATOR_WORDS.findall(_strip_bracketed(text)))
+    if "\\pm" in text or "±" in text:
+        count *= 2
+    return count
+
+
+def _is_thousands_separator(text: str, index: int) -> bool:
+    before = text[index - 1] if index > 0 else ""
+    group = text[index + 1 : index + 4]
+    after = text[index + 4] if index + 4 < len(text) else ""
+    return before.isdigit() and len(group) == 3 and group.isdigit() and not after.isdigit()
+
+
+def _strip_bracketed(text: str) -> str:
+    out = []
+    depth = 0
+    for char in text:
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(depth - 1, 0)
+        elif depth == 0:
+            out.append(char)
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Multiple choice
+
+_PREFIX = r"(?:(?:the\s+)?(?:correct\s+|final\s+|right\s+|best\s+)?(?:answer|option|choice)(?:\s+is)?\s*[:：]?\s*)?"
+_LETTER = r"(?:\(([A-Za-z])\)|\[([A-Za-z])\]|([A-Za-z]))"
+# One letter, then the end, punctuation, or (for capitals) whitespace and the option's text.
+_CHOICE = re.compile(rf"{_PREFIX}{_LETTER}(?P<rest>(?:[.:)：]|\s|$).*)", re.IGNORECASE | re.DOTALL)
+_MULTI_CHOICE = re.compile(
+    rf"{_PREFIX}{_LETTER}(?:\s*(?:,|/|&|;|\bor\b|\band\b)\s*{_LETTER})+\s*\.?", re.IGNORECASE | re.DOTALL
+)
+_ANOTHER_LETTER = re.compile(r"(?:^|[\s,;/&])(?:or|and)?\s*\(?[A-Z]\)?(?:[.:)]|\s*$|\s*(?:,|or\b|and\b))")
+_GOLD_CHOICE = re.compile(r"\(?([A-Z])\)?(?:[.:)]\s*(?P<text>.*))?", re.DOTALL)
+
+
+def letter_index(letter: str) -> int:
+    return string.ascii_uppercase.index(letter.upper())
+
+
+def _normalise_text(text: str) -> str:
+    text = clean_answer(text)
+    for command in _TEXT_COMMANDS:
+        inner = _unwrap_command(text, command)
+        if inner is not None:
+            text = inner
+    text = text.replace("\\pi", "π").replace("\\%", "%").replace("^\\circ", "°").replace("^{\\circ}", "°")
+    text = text.replace("\\,", "").replace("\\ ", "").replace("\\!", "").replace("\\left", "").replace("\\right", "")
+    text = re.sub(r"\s+", "", text)
+    return text.strip(".").lower()
+
+
+def gold_choice(gold: str, choices: Sequence[str] | None) -> tuple[int, str | None] | None:
+    """The correct option when ``gold`` names one (``C``, ``(C)``, ``C. text`` or an option's text):
+    its index and, when the gold spells it out, its text. None for a gold that is not a choice."""
+    cleaned = clean_answer(gold)
+    match = _GOLD_CHOICE.fullmatch(cleaned)
+    if match and (match.group("text") is not None or len(cleaned) <= 3):
+        return letter_index(match.group(1)), (match.group("text") or "").strip() or None
+    if choices:
+        wanted = _normalise_text(cleaned)
+        hits = [index for index, option in enumerate(choices) if _normalise_text(str(option)) == wanted]
+        if len(hits) == 1:
+            return hits[0], str(choices[hits[0]])
+    return None
+
+
+def predicted_choice(pred: str, choices: Sequence[str] | None) -> int | str | None:
+    """The option a prediction picks: its index, ``"multiple"`` when it hedges, or None when it names none.
+
+    The option's full text wins over a letter reading, so an option that begins with the article "A"
+    ("A right triangle") is read as that option, not as letter A.
+    """
+    if choices:
+        wanted = _normalise_text(pred)
+        hits = [index for index, option in enumerate(choices) if _normalise_text(str(option)) == wanted]
+        if len(hits) == 1:
+            return hits[0]
+    if pred.count(BOXED) > 1 or _MULTI_CHOICE.fullmatch(pred):
+        return "multiple"
+    match = _CHOICE.fullmatch(pred)
+    if not match:
+        return None
+    letter = next(group for group in match.groups()[:3] if group)
+    rest = match.group("rest")
+    if match.group(3):  # written without brackets: make sure it is a letter, not the first word of prose
+        text_after = rest.strip()
+        if rest[:1].isspace() and text_after and (letter.islower() or text_after[:1].islower()):
+            return None  # "a triangle", "I think", "A right angle"
+    if re.search(r"\b(?:or|and)\b|,", rest) and _ANOTHER_LETTER.search(rest.strip()):
+        return "multiple"
+    index = letter_index(letter)
+    if choices and index >= len(choices):
+        return None
+    return index
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Word answers
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z' \-]*[A-Za-z]")
+_MATH_WORDS = frozenset({"pi", "inf", "infinity", "oo", "sqrt", "frac", "e"})
+
+
+def is_word_answer(gold: str) -> bool:
+    cleaned = clean_answer(gold)
+    for command in _TEXT_COMMANDS:
+        inner = _unwrap_command(cleaned, command)
+        if inner is not None:
+            cleaned = inner.strip()
+    return bool(_WORD.fullmatch(cleaned)) and cleaned.lower() not in _MATH_WORDS
+
+
+def judge_words(pred: str, gold: str) -> Verdict:
+    if count_candidates(pred) > count_candidates(gold):
+        return HEDGED
+    return CORRECT if _normalise_text(pred) == _normalise_text(gold) else WRONG

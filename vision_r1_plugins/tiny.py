@@ -1,0 +1,113 @@
+"""Tiny offline stand-ins for Qwen2.5-VL pieces, built locally (no hub access in tests, CI or the demo).
+
+``build_tiny_tokenizer`` trains a byte-level BPE on generated text with Qwen's pre-tokenizer rule and special
+tokens and wraps it as the tokenizer class Qwen2.5-VL uses. Deterministic for a seed.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+QWEN_SPECIAL_TOKENS = (
+    "<|endoftext|>",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|object_ref_start|>",
+    "<|object_ref_end|>",
+    "<|box_start|>",
+    "<|box_end|>",
+    "<|quad_start|>",
+    "<|quad_end|>",
+    "<|vision_start|>",
+    "<|vision_end|>",
+    "<|vision_pad|>",
+    "<|image_pad|>",
+    "<|video_pad|>",
+)
+
+# Qwen2's pre-tokenizer rule: contractions, letter runs, single digits, punctuation runs, newlines, spaces.
+QWEN_PRETOKENIZE_PATTERN = (
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
+
+# ChatML with Qwen2-VL's multimodal parts: images/videos become vision_start + pad + vision_end.
+QWEN2_VL_CHAT_TEMPLATE = (
+    "{% set image_count = namespace(value=0) %}{% set video_count = namespace(value=0) %}"
+    "{% for message in messages %}"
+    "{% if loop.first and message['role'] != 'system' %}"
+    "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n{% endif %}"
+    "<|im_start|>{{ message['role'] }}\n"
+    "{% if message['content'] is string %}{{ message['content'] }}<|im_end|>\n"
+    "{% else %}{% for part in message['content'] %}"
+    "{% if part['type'] == 'image' or 'image' in part or 'image_url' in part %}"
+    "{% set image_count.value = image_count.value + 1 %}"
+    "{% if add_vision_id %}Picture {{ image_count.value }}: {% endif %}<|vision_start|><|image_pad|><|vision_end|>"
+    "{% elif part['type'] == 'video' or 'video' in part %}"
+    "{% set video_count.value = video_count.value + 1 %}"
+    "{% if add_vision_id %}Video {{ video_count.value }}: {% endif %}<|vision_start|><|video_pad|><|vision_end|>"
+    "{% elif 'text' in part %}{{ part['text'] }}{% endif %}"
+    "{% endfor %}<|im_end|>\n{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+_WORDS = (
+    "the triangle angle circle radius area length side point line answer think so we find value of is "
+    "and then because therefore wait let me check again compute total number sum figure image shows in a "
+    "an to it this that what which how many degrees right equal parallel chord tangent height base bar "
+    "chart graph value year percent option correct final hmm double-check yes no"
+).split()
+_MATH = ("\\frac{1}{2}", "\\sqrt{3}", "\\pi", "x^2", "30^\\circ", "\\boxed{5}", "(1, 2)", "[0, 1)", "x = 5", "$", "=")
+
+
+def _corpus(seed: int, lines: int = 3000) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(lines):
+        words = [rng.choice(_WORDS) for _ in range(rng.randint(4, 16))]
+        words.insert(rng.randrange(len(words)), rng.choice(_MATH))
+        words.insert(rng.randrange(len(words)), str(rng.randint(0, 9999)))
+        sentence = " ".join(words)
+        out.append(
+            f"<think>\n{sentence.capitalize()}.\n</think>\n<answer> Final Answer: {rng.choice('ABCD')} </answer>"
+        )
+        out.append(f"What is the {rng.choice(_WORDS)} of {rng.choice(_MATH)}? Choices: (A) 1 (B) 2.\n")
+    return out
+
+
+def build_tiny_tokenizer(out_dir: str | Path | None = None, seed: int = 0, vocab_size: int = 1024) -> Any:
+    """A ``Qwen2TokenizerFast`` trained locally; saved to ``out_dir`` when given so ``AutoTokenizer`` reloads it."""
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import Qwen2TokenizerFast
+
+    backend = Tokenizer(models.BPE(unk_token=None, byte_fallback=False))
+    backend.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(QWEN_PRETOKENIZE_PATTERN), behavior="isolated"),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+        ]
+    )
+    backend.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=list(QWEN_SPECIAL_TOKENS),
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    backend.train_from_iterator(_corpus(seed), trainer=trainer)
+    tokenizer = Qwen2TokenizerFast(
+        tokenizer_object=backend,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        unk_token=None,
+        bos_token=None,
+        additional_special_tokens=list(QWEN_SPECIAL_TOKENS[1:]),
+    )
+    tokenizer.chat_template = QWEN2_VL_CHAT_TEMPLATE
+    tokenizer.model_max_length = 32768
+    if out_dir is not None:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        tokenizer.save_pretrained(str(out_dir))
+    return tokenizer
