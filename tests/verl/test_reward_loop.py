@@ -213,15 +213,10 @@ def test_vision_r1_manager_reads_reward_kwargs_and_rejects_typos(tokenizer, tiny
 
 def test_legacy_top_level_key_is_ignored_by_verl(tokenizer, tiny_tokenizer_dir: Path) -> None:
     # Why our docs use reward.custom_reward_function: verl 0.9.1 parses the old key and ignores it.
-    config = compose(
-        [
-            *base_overrides(tiny_tokenizer_dir),
-            "custom_reward_function.path=pkg://vision_r1_plugins.reward",
-            "custom_reward_function.name=compute_score",
-        ]
-    )
+    config = compose([*base_overrides(tiny_tokenizer_dir), *LEGACY_KEYS])
+    assert config.custom_reward_function.path == "pkg://vision_r1_plugins.reward"  # parsed...
     batch, _ = build_batch(tokenizer, UNKNOWN_SOURCE)
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(NotImplementedError):  # ...but verl falls back to its default reward
         score_in_process(config, batch)
 
 
