@@ -139,5 +139,63 @@ def test_text_only_verdicts(pred: str, gold: str, choices: list[str] | None, rea
 
 def test_algebra_is_deferred_not_guessed() -> None:
     # Anything needing computer algebra comes back undecided instead of a text guess.
-    assert judge_answer("\\frac{1}{2}", "0.5") is None
+    assert judge_answer("(x+1)^2", "x^2+2x+1") is None
+    assert judge_answer("\\sqrt{3}+1", "1+\\sqrt{3}") is None
+    assert judge_answer("12 cm", "12") is None
     assert judge_answer("???", "???") is None  # an unparseable gold is never accepted on text identity
+    assert judge_answer("0.3333333", "\\frac{1}{3}") is None  # close values: math-verify's rounding decides
+
+
+NUMBER_PAIRS = [
+    ("5", "5"),
+    ("5", "6"),
+    ("-3", "-3"),
+    ("+3", "3"),
+    ("0.5", "\\frac{1}{2}"),
+    ("1/2", "0.5"),
+    ("2.50", "2.5"),
+    ("\\dfrac{3}{4}", "0.75"),
+    ("-\\frac{1}{2}", "-0.5"),
+    ("\\frac{-1}{2}", "-0.5"),
+    ("0.51", "\\frac{1}{2}"),
+    ("3", "3.0"),
+    ("3.01", "3"),
+    ("100", "1000"),
+    (".5", "0.5"),
+    ("7/8", "\\frac{7}{8}"),
+    ("1/3", "0.34"),
+    ("\\sqrt{12}", "2\\sqrt{3}"),
+    ("2\\sqrt{2}", "2\\sqrt{3}"),
+    ("-2\\sqrt{3}", "2\\sqrt{3}"),
+    ("\\frac{\\sqrt{3}}{2}", "\\frac{\\sqrt{12}}{4}"),
+    ("3\\sqrt{2}/4", "\\frac{3\\sqrt{2}}{4}"),
+    ("\\frac{\\sqrt{3}}{3}", "\\frac{1}{\\sqrt{3}}"),
+    ("4\\sqrt{3}", "6.9"),
+    ("\\sqrt{2}", "1.5"),
+    ("30", "30^\\circ"),
+    ("30^{\\circ}", "30"),
+    ("60^\\circ", "30^\\circ"),
+    ("45", "45^\\circ"),
+    ("30°", "30"),
+    ("30\\degree", "30"),
+    ("0", "-0"),
+    ("9" * 400, "9" * 400),
+    ("-\\frac{1}{2}", "\\frac{1}{2}"),
+]
+
+
+@pytest.mark.parametrize(("pred", "gold"), NUMBER_PAIRS)
+def test_number_fast_path_agrees_with_math_verify(pred: str, gold: str) -> None:
+    from vision_r1_plugins.reward.answer import judge_numbers
+    from vision_r1_plugins.reward.equivalence import equivalent
+
+    fast = judge_numbers(pred, gold)
+    assert fast is not None
+    assert fast.correct is equivalent(gold, pred)
+
+
+def test_number_fast_path_survives_huge_values() -> None:
+    from vision_r1_plugins.reward.answer import judge_numbers
+
+    assert judge_numbers("9" * 400, "8" * 400).reason == "wrong_answer"  # integers compare exactly
+    assert judge_numbers("9" * 400 + ".5", "8" * 400 + ".5") is None  # too big for floats: math-verify decides

@@ -11,6 +11,7 @@ import re
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 from vision_r1_plugins.reward.response_format import BOXED, last_boxed, match_brace
 
@@ -227,3 +228,76 @@ def judge_words(pred: str, gold: str) -> Verdict:
     if count_candidates(pred) > count_candidates(gold):
         return HEDGED
     return CORRECT if _normalise_text(pred) == _normalise_text(gold) else WRONG
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Plain numbers and simple radicals
+#
+# Most answers in geometry data are integers, decimals, fractions, ``a\\sqrt{b}`` and degrees. Those are decided
+# here exactly, in microseconds; everything else goes to math-verify. A value ``c * sqrt(r)`` (c rational, r a
+# non-negative integer) is represented by its sign and ``c^2 * r``, which identifies it uniquely.
+
+_NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
+_INTEGER = re.compile(r"[-+]?\d+")
+_COEFFICIENT_SQRT = re.compile(rf"(?P<coef>{_NUMBER})?\s*\\sqrt\s*\{{\s*(?P<radicand>\d+)\s*\}}")
+_ONE_LEVEL = r"[^{}]*(?:\{[^{}]*\}[^{}]*)?"  # a brace group may hold one nested group: \frac{\sqrt{3}}{2}
+_FRACTION = re.compile(rf"\\[dt]?frac\s*\{{(?P<top>{_ONE_LEVEL})\}}\s*\{{(?P<bottom>{_ONE_LEVEL})\}}")
+_DEGREES = re.compile(r"\s*(?:\^\s*\{?\s*\\circ\s*\}?|°|\\degree)\s*$")
+# math-verify compares numbers rounded to 6 decimals, so values further apart than this never match there.
+_CLEARLY_DIFFERENT = 1e-5
+
+
+def _unsigned_surd(text: str) -> Fraction | None:
+    """``c^2 * r`` for an unsigned number, ``c\\sqrt{r}``, or a quotient of those; None otherwise."""
+    text = text.strip()
+    if re.fullmatch(_NUMBER, text):
+        return Fraction(text) ** 2
+    match = _COEFFICIENT_SQRT.fullmatch(text)
+    if match:
+        coefficient = Fraction(match.group("coef")) if match.group("coef") else Fraction(1)
+        return coefficient**2 * int(match.group("radicand"))
+    match = _FRACTION.fullmatch(text) or re.fullmatch(r"(?P<top>[^/]+)/(?P<bottom>[^/]+)", text)
+    if match:
+        top, bottom = _unsigned_surd(match.group("top")), _unsigned_surd(match.group("bottom"))
+        if top is not None and bottom:
+            return top / bottom
+    return None
+
+
+def exact_value(text: str) -> tuple[int, Fraction] | None:
+    """(sign, square) of a plain number or simple radical (degree marks dropped), or None."""
+    text = _DEGREES.sub("", text.strip())
+    sign = 1
+    while text[:1] in "+-":
+        sign = -sign if text[0] == "-" else sign
+        text = text[1:].lstrip()
+    fraction = _FRACTION.fullmatch(text)
+    if fraction and fraction.group("top").lstrip()[:1] == "-":  # \frac{-1}{2}
+        sign = -sign
+        text = f"\\frac{{{fraction.group('top').lstrip()[1:]}}}{{{fraction.group('bottom')}}}"
+    square = _unsigned_surd(text)
+    if square is None:
+        return None
+    return (0 if square == 0 else sign), square
+
+
+def judge_numbers(pred: str, gold: str) -> Verdict | None:
+    """Decide plain-number and simple-radical answers exactly; None when that is not certain."""
+    gold_value = exact_value(gold)
+    if gold_value is None:
+        return None
+    pred_value = exact_value(pred)
+    if pred_value is None:
+        return None
+    if pred_value == gold_value:
+        return CORRECT
+    if _INTEGER.fullmatch(pred.strip()) and _INTEGER.fullmatch(gold.strip()):
+        return WRONG
+    try:
+        gold_float = gold_value[0] * float(gold_value[1]) ** 0.5
+        pred_float = pred_value[0] * float(pred_value[1]) ** 0.5
+    except OverflowError:  # hundreds of digits: leave it to math-verify
+        return None
+    if abs(gold_float - pred_float) > _CLEARLY_DIFFERENT and max(abs(gold_float), abs(pred_float)) < 1e12:
+        return WRONG
+    return None

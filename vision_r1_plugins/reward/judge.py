@@ -7,7 +7,6 @@ answers, hedges, identical strings) in microseconds and returns None when comput
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from vision_r1_plugins.reward.answer import (
@@ -20,17 +19,13 @@ from vision_r1_plugins.reward.answer import (
     count_candidates,
     gold_choice,
     is_word_answer,
+    judge_numbers,
     judge_words,
     predicted_choice,
 )
 
 UNPARSABLE = Verdict(False, "unparsable_answer")
 EMPTY = Verdict(False, "empty_answer")
-
-
-# Golds that are certainly valid, so an identical prediction may be accepted without algebra. A garbage gold
-# ("???") echoed back verbatim must still score 0, hence no shortcut for anything else.
-_PLAIN_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 
 
 def _same_text(left: str, right: str) -> bool:
@@ -55,8 +50,11 @@ def judge_answer(
         return judge_words(pred_clean, gold_clean)
     if count_candidates(pred_clean) > count_candidates(gold_clean):
         return HEDGED
-    if _PLAIN_NUMBER.fullmatch(gold_clean) and _same_text(pred_clean, gold_clean):
-        return CORRECT
+    # Plain numbers are decided exactly here. No text-identity shortcut for anything else: a garbage gold
+    # ("???") echoed back verbatim must still score 0, and only math-verify can tell that the gold is garbage.
+    numbers = judge_numbers(pred_clean, gold_clean)
+    if numbers is not None:
+        return numbers
     if not algebra:
         return None
     from vision_r1_plugins.reward.equivalence import equivalent
