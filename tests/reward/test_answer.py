@@ -48,6 +48,8 @@ def test_clean_answer(raw: str, clean: str) -> None:
         ("x = 2 \\lor x = 3", 2),
         ("\\pm 5", 2),
         ("12, 13", 2),
+        ("12 \\quad \\text{cm}", 1),
+        ("x = 2 \\quad \\text{or} \\quad x = 3", 2),
     ],
 )
 def test_count_candidates(text: str, count: int) -> None:

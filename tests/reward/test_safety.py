@@ -89,6 +89,20 @@ def test_numeric_and_singleton_golds_are_accepted() -> None:
     assert compute_score("x", TEMPLATE.format("7"), None)["reason"] == "bad_ground_truth"
 
 
+def test_padding_cannot_hide_an_answer() -> None:
+    assert compute_score("x", TEMPLATE.format(" " * 5000 + "7"), "7")["score"] == 1.0
+    assert compute_score("x", TEMPLATE.format("7" * 1001), "7")["reason"] == "answer_too_long"
+
+
+def test_option_typos_raise_and_verl_extras_pass() -> None:
+    with pytest.raises(ValueError, match="unknown vision_r1 reward option"):
+        compute_score("x", TEMPLATE.format("7"), "7", moed="sum")
+    with pytest.raises(ValueError, match="mode must be one of"):
+        compute_score("x", TEMPLATE.format("7"), "7", mode="soft")
+    result = compute_score("x", TEMPLATE.format("7"), "7", reward_router_address=None, think_in_prompt="false")
+    assert result["score"] == 1.0
+
+
 def test_hanging_answer_times_out_and_the_worker_is_replaced() -> None:
     pool = get_pool()
     restarts = pool.restarts

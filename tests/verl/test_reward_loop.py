@@ -175,6 +175,29 @@ def test_reward_kwargs_reach_the_function(tokenizer, tiny_tokenizer_dir: Path) -
     assert_scores(reward_tensor, lengths, SUM_SCORES)
 
 
+def test_misspelt_reward_kwarg_fails_loudly(tokenizer, tiny_tokenizer_dir: Path) -> None:
+    config = compose(
+        [*base_overrides(tiny_tokenizer_dir), *PKG, "+reward.custom_reward_function.reward_kwargs.moed=sum"]
+    )
+    batch, _ = build_batch(tokenizer, UNKNOWN_SOURCE)
+    with pytest.raises(ValueError, match="unknown vision_r1 reward option"):
+        score_in_process(config, batch)
+
+
+def test_sandbox_partial_of_the_default_reward_counts_as_unset() -> None:
+    import functools
+
+    from verl.utils.reward_score import default_compute_score
+
+    from vision_r1_plugins.verl.reward_manager import is_verl_default
+
+    assert is_verl_default(None) and is_verl_default(default_compute_score)
+    assert is_verl_default(functools.partial(default_compute_score, sandbox_fusion_url="http://127.0.0.1:1"))
+    from vision_r1_plugins.reward import compute_score
+
+    assert not is_verl_default(functools.partial(compute_score, mode="sum"))  # verl's wrap of ours
+
+
 def test_vision_r1_manager_needs_no_function_path(tokenizer, tiny_tokenizer_dir: Path) -> None:
     # Without a function path verl hands managers its default_compute_score, which would score geometry3k
     # rows with its soft 0.9/0.1 reward. The vision_r1 manager must score them with ours.

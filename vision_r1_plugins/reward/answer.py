@@ -80,7 +80,8 @@ def clean_answer(text: str) -> str:
 # Hedged answers
 
 
-_OR_WORDS = re.compile(r"\\(?:text|mbox|mathrm|textrm)\s*\{\s*(or|and)\s*\}|\\lor\b|\\vee\b|\\quad|\\qquad")
+_OR_WORDS = re.compile(r"\\(?:text|mbox|mathrm|textrm)\s*\{\s*(or|and)\s*\}|\\lor\b|\\vee\b")
+_SPACING = re.compile(r"\\q?quad\b")
 _SEPARATOR_WORDS = re.compile(r"\s(?:or|and)\s", re.IGNORECASE)
 
 
@@ -93,7 +94,7 @@ def count_candidates(text: str) -> int:
     boxes = text.count(BOXED)
     if boxes > 1:
         return boxes
-    text = _OR_WORDS.sub(lambda m: f" {m.group(1) or 'or'} " if m.group(0).startswith("\\") else " ", text)
+    text = _SPACING.sub(" ", _OR_WORDS.sub(lambda match: f" {match.group(1) or 'or'} ", text))
     depth = 0
     count = 1
     for index, char in enumerate(text):

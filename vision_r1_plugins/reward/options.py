@@ -10,6 +10,8 @@ Style = Literal["think_answer", "boxed"]
 Mode = Literal["hard", "sum"]
 
 STYLES: tuple[str, ...] = ("think_answer", "boxed")
+# Keyword arguments verl's reward loop itself adds for reward-model routing; they are not our options.
+FRAMEWORK_KEYS = frozenset({"reward_router_address", "reward_model_tokenizer"})
 MODES: tuple[str, ...] = ("hard", "sum")
 
 
@@ -45,11 +47,14 @@ class RewardOptions:
 
     @classmethod
     def from_kwargs(cls, kwargs: dict[str, Any]) -> RewardOptions:
-        """Build from keyword arguments, ignoring keys that are not options (verl passes its own extras).
-
-        Values coming from Hydra overrides may be strings ("true", "3"), so they are coerced.
+        """Build from keyword arguments. A misspelt option raises instead of being ignored for a whole run;
+        only the extras verl adds itself are skipped. Values from Hydra overrides may be strings ("true",
+        "3"), so they are coerced.
         """
-        names = {field.name: field for field in dataclasses.fields(cls)}
+        names = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(kwargs) - names - FRAMEWORK_KEYS)
+        if unknown:
+            raise ValueError(f"unknown vision_r1 reward option(s) {unknown}; allowed: {sorted(names)}")
         values: dict[str, Any] = {}
         for key, value in kwargs.items():
             if key not in names or value is None:

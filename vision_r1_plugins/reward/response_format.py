@@ -42,15 +42,9 @@ def strip_eos(text: str) -> str:
     return text
 
 
-def _tag_spellings(text: str) -> tuple[int, bool]:
-    """Return (number of tag-like tokens, whether any of them is not one of the four exact tags)."""
-    count = 0
-    odd = False
-    for match in _TAG_LIKE.finditer(text):
-        count += 1
-        if match.group(0) not in EXACT_TAGS:
-            odd = True
-    return count, odd
+def _has_odd_tag(text: str) -> bool:
+    """Whether any think/answer tag-like token is not one of the four exact tags."""
+    return any(match.group(0) not in EXACT_TAGS for match in _TAG_LIKE.finditer(text))
 
 
 def match_brace(text: str, open_index: int) -> int:
@@ -114,19 +108,28 @@ def _check_think(text: str, think_in_prompt: bool) -> tuple[str, int]:
     return "ok", close_at + len(THINK_CLOSE)
 
 
-def parse_think_answer(text: str, think_in_prompt: bool = False) -> ParsedResponse:
+def _open_think_block(text: str, think_in_prompt: bool, style: str) -> tuple[str, ParsedResponse | None, int]:
+    """Checks both styles share, up to the end of the think block.
+
+    Returns (text without trailing EOS markers, the failure or None, index just past ``</think>``).
+    """
     text = strip_eos(text)
     if not text.strip():
-        return ParsedResponse(False, "empty", None)
-    _, odd = _tag_spellings(text)
-    if odd:
-        return ParsedResponse(False, "bad_tag", lenient_answer(text))
-    answer_at, think_at = text.find(ANSWER_OPEN), text.find(THINK_OPEN)
-    if 0 <= answer_at < think_at:
-        return ParsedResponse(False, "tag_order", lenient_answer(text))
+        return text, ParsedResponse(False, "empty", None), -1
+    if _has_odd_tag(text):
+        return text, ParsedResponse(False, "bad_tag", lenient_answer(text)), -1
+    if style == "think_answer" and 0 <= text.find(ANSWER_OPEN) < text.find(THINK_OPEN):
+        return text, ParsedResponse(False, "tag_order", lenient_answer(text)), -1
     reason, think_end = _check_think(text, think_in_prompt)
     if reason != "ok":
-        return ParsedResponse(False, reason, lenient_answer(text))
+        return text, ParsedResponse(False, reason, lenient_answer(text)), -1
+    return text, None, think_end
+
+
+def parse_think_answer(text: str, think_in_prompt: bool = False) -> ParsedResponse:
+    text, failed, think_end = _open_think_block(text, think_in_prompt, "think_answer")
+    if failed is not None:
+        return failed
     opens, closes = text.count(ANSWER_OPEN), text.count(ANSWER_CLOSE)
     if opens == 0 or closes == 0:
         return ParsedResponse(False, "no_answer", lenient_answer(text))
@@ -150,15 +153,9 @@ _BOXED_TRAILER = re.compile(r"[\s.$]*+(?:\\\]|\\\))?[\s.$]*+")
 
 
 def parse_boxed(text: str, think_in_prompt: bool = False) -> ParsedResponse:
-    text = strip_eos(text)
-    if not text.strip():
-        return ParsedResponse(False, "empty", None)
-    _, odd = _tag_spellings(text)
-    if odd:
-        return ParsedResponse(False, "bad_tag", lenient_answer(text))
-    reason, think_end = _check_think(text, think_in_prompt)
-    if reason != "ok":
-        return ParsedResponse(False, reason, lenient_answer(text))
+    text, failed, think_end = _open_think_block(text, think_in_prompt, "boxed")
+    if failed is not None:
+        return failed
     if ANSWER_OPEN in text or ANSWER_CLOSE in text:
         return ParsedResponse(False, "answer_tag_in_boxed_style", lenient_answer(text))
     tail = text[think_end:]

@@ -100,8 +100,8 @@ def compute_score(
 ) -> dict[str, Any]:
     """Score one response: 1.0 only when the format AND the final answer are right (``mode="hard"``).
 
-    ``kwargs`` carries the options of :class:`RewardOptions` (verl passes ``reward_kwargs`` here); unknown
-    keys are ignored. Returns ``score``, ``format_ok``, ``answer_ok``, ``pred`` (the extracted answer) and
+    ``kwargs`` carries the options of :class:`RewardOptions` (verl passes ``reward_kwargs`` here); an unknown
+    key raises ``ValueError`` rather than being ignored for a whole run. Returns ``score``, ``format_ok``, ``answer_ok``, ``pred`` (the extracted answer) and
     ``reason`` (``ok`` or why not). Never raises on any input text; invalid options raise ``ValueError``.
     """
     options = RewardOptions.from_kwargs(kwargs)
@@ -116,7 +116,8 @@ def compute_score(
 def _score(text: str, ground_truth: Any, extra_info: Any, options: RewardOptions) -> dict[str, Any]:
     parsed = parse_response(text, options.style, options.think_in_prompt)
     raw_answer = parsed.answer
-    pred = clean_answer(raw_answer[: options.max_answer_chars * 2]) if raw_answer is not None else ""
+    # Bounded before cleaning so a runaway answer costs nothing; stripped first so padding cannot hide one.
+    pred = clean_answer(raw_answer.strip()[: options.max_answer_chars * 2]) if raw_answer is not None else ""
     gold = _as_gold(ground_truth)
     hard = options.mode == "hard"
 

@@ -32,12 +32,16 @@ def reward_options_from_config(config: Any) -> dict[str, Any]:
     for section in (reward.get("reward_kwargs"), (reward.get("custom_reward_function") or {}).get("reward_kwargs")):
         if section:
             merged.update(dict(section))
-    allowed = set(RewardOptions.__dataclass_fields__)
-    unknown = sorted(set(merged) - allowed)
-    if unknown:
-        raise ValueError(f"unknown vision_r1 reward option(s) {unknown}; allowed: {sorted(allowed)}")
-    RewardOptions.from_kwargs(merged)
+    RewardOptions.from_kwargs(merged)  # raises on a misspelt option, at start-up
     return merged
+
+
+def is_verl_default(compute_score: Any) -> bool:
+    """verl hands managers its default reward when no function path is set: plain, or a partial carrying the
+    sandbox settings when ``reward.sandbox_fusion.url`` is set."""
+    if isinstance(compute_score, functools.partial):
+        compute_score = compute_score.func
+    return compute_score is None or compute_score is default_compute_score
 
 
 class VisionR1RewardManager(RewardManagerBase):
@@ -50,7 +54,7 @@ class VisionR1RewardManager(RewardManagerBase):
         reward_model_tokenizer: Any = None,
     ) -> None:
         super().__init__(config, tokenizer, compute_score)
-        if compute_score is None or compute_score is default_compute_score:
+        if is_verl_default(compute_score):
             compute_score = functools.partial(vision_r1_compute_score, **reward_options_from_config(config))
         self.compute_score = compute_score
         self.is_async_reward_score = inspect.iscoroutinefunction(compute_score)
