@@ -100,9 +100,10 @@ def compute_score(
 ) -> dict[str, Any]:
     """Score one response: 1.0 only when the format AND the final answer are right (``mode="hard"``).
 
-    ``kwargs`` carries the options of :class:`RewardOptions` (verl passes ``reward_kwargs`` here); an unknown
-    key raises ``ValueError`` rather than being ignored for a whole run. Returns ``score``, ``format_ok``, ``answer_ok``, ``pred`` (the extracted answer) and
-    ``reason`` (``ok`` or why not). Never raises on any input text; invalid options raise ``ValueError``.
+    ``kwargs`` carries the options of :class:`RewardOptions` (verl passes ``reward_kwargs`` here). Returns
+    ``score``, ``format_ok``, ``answer_ok``, ``pred`` (the extracted answer) and ``reason`` (``ok`` or why not).
+    Never raises on any input text; an invalid or misspelt option raises ``ValueError`` rather than being
+    ignored for a whole run.
     """
     options = RewardOptions.from_kwargs(kwargs)
     text = solution_str if isinstance(solution_str, str) else ("" if solution_str is None else str(solution_str))
