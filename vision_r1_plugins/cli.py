@@ -13,6 +13,8 @@ from rich.table import Table
 app = typer.Typer(help="Vision-R1 as plugins for LLaMA-Factory and verl.", no_args_is_help=True)
 reward_app = typer.Typer(help="The hard format-and-answer reward.", no_args_is_help=True)
 app.add_typer(reward_app, name="reward")
+lf_app = typer.Typer(help="Cold-start SFT on LLaMA-Factory: datasets, validation, training.", no_args_is_help=True)
+app.add_typer(lf_app, name="lf")
 console = Console()
 
 
@@ -69,6 +71,31 @@ def reward_easyr1_path() -> None:
     from vision_r1_plugins.reward import easyr1
 
     typer.echo(Path(easyr1.__file__).resolve())
+
+
+@lf_app.command("register")
+def lf_register(
+    dataset_dir: Annotated[
+        Path, typer.Option(help="LLaMA-Factory dataset_dir holding (or to hold) dataset_info.json.")
+    ],
+    entries: Annotated[
+        list[str] | None, typer.Option("--entries", help="Entries to register (repeat or comma-separate); default all.")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Replace existing entries of the same name that differ.")] = False,
+) -> None:
+    """Merge the Vision-R1 dataset entries into a LLaMA-Factory dataset_info.json (idempotent, atomic)."""
+    from vision_r1_plugins.llamafactory.dataset_info import DatasetInfoError, bundled_entries, register_datasets
+
+    names = [name.strip() for item in entries or [] for name in item.split(",") if name.strip()] or None
+    try:
+        result = register_datasets(dataset_dir, bundled_entries(names), force=force)
+    except DatasetInfoError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(1) from error
+    for label, names_done in (("added", result.added), ("replaced", result.replaced), ("unchanged", result.unchanged)):
+        if names_done:
+            console.print(f"{label}: {', '.join(names_done)}")
+    console.print(f"dataset_info: {result.path}")
 
 
 @app.command("demo")
