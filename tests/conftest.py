@@ -24,3 +24,11 @@ def tiny_tokenizer_dir(tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("tiny-tokenizer")
     build_tiny_tokenizer(out, seed=0)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory):
+    """A whole tiny Qwen2.5-VL (model + processor), built once per test session."""
+    from vision_r1_plugins.tiny import build_tiny_qwen2_5_vl
+
+    return build_tiny_qwen2_5_vl(tmp_path_factory.mktemp("tiny-qwen2_5_vl"), seed=0)

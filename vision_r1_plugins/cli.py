@@ -98,6 +98,18 @@ def lf_register(
     console.print(f"dataset_info: {result.path}")
 
 
+@app.command("tiny-model")
+def tiny_model(
+    out_dir: Annotated[Path, typer.Argument(help="Directory to write the model, processor and tokenizer to.")],
+    seed: Annotated[int, typer.Option(help="Same seed, same weights.")] = 0,
+) -> None:
+    """Build a randomly initialised tiny Qwen2.5-VL offline (for tests, demos and CPU dry runs)."""
+    from vision_r1_plugins.tiny import build_tiny_qwen2_5_vl
+
+    path = build_tiny_qwen2_5_vl(out_dir, seed=seed)
+    console.print(f"tiny Qwen2.5-VL written to {path} (random weights: it runs, it does not reason)")
+
+
 @app.command("demo")
 def demo(
     workdir: Annotated[Path, typer.Option(help="Where the demo writes its outputs.")] = Path("runs/demo"),

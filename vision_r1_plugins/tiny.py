@@ -1,7 +1,10 @@
 """Tiny offline stand-ins for Qwen2.5-VL pieces, built locally (no hub access in tests, CI or the demo).
 
 ``build_tiny_tokenizer`` trains a byte-level BPE on generated text with Qwen's pre-tokenizer rule and special
-tokens and wraps it as the tokenizer class Qwen2.5-VL uses. Deterministic for a seed.
+tokens and wraps it as the tokenizer class Qwen2.5-VL uses. ``build_tiny_qwen2_5_vl`` adds a randomly initialised
+~250K-parameter ``Qwen2_5_VLForConditionalGeneration`` and its processor on top, so the real multimodal code paths
+(processor expansion, M-RoPE, windowed vision attention, LLaMA-Factory SFT) run on CPU in seconds. Both are
+deterministic for a seed.
 """
 
 from __future__ import annotations
@@ -111,3 +114,110 @@ def build_tiny_tokenizer(out_dir: str | Path | None = None, seed: int = 0, vocab
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         tokenizer.save_pretrained(str(out_dir))
     return tokenizer
+
+
+# Vision geometry shared by the processors and the vision tower; they must agree or the merger sees the wrong shapes.
+TINY_PATCH_SIZE = 14
+TINY_MERGE_SIZE = 2
+TINY_TEMPORAL_PATCH_SIZE = 2
+# 112*112 caps an image at an 8x8 patch grid, i.e. at most 16 merged image tokens, so CPU runs stay cheap.
+TINY_MIN_PIXELS = 56 * 56
+TINY_MAX_PIXELS = 112 * 112
+
+
+def _tiny_config(tokenizer: Any) -> Any:
+    from transformers import Qwen2_5_VLConfig
+
+    ids = {token: tokenizer.convert_tokens_to_ids(token) for token in QWEN_SPECIAL_TOKENS}
+    text_config = {
+        "vocab_size": len(tokenizer),
+        "hidden_size": 64,
+        "intermediate_size": 128,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "max_position_embeddings": 4096,
+        # head_dim 16 -> 8 rotary frequencies, split over (temporal, height, width) like Qwen's [16, 24, 24] of 64.
+        "rope_parameters": {"rope_type": "default", "rope_theta": 1000000.0, "mrope_section": [2, 3, 3]},
+        # No BOS, like the tokenizer: a config BOS the tokenizer lacks makes the HF Trainer rewrite both configs.
+        "bos_token_id": tokenizer.bos_token_id,
+        "eos_token_id": ids["<|im_end|>"],
+        "pad_token_id": ids["<|endoftext|>"],
+        "tie_word_embeddings": False,
+    }
+    vision_config = {
+        "depth": 2,
+        "hidden_size": 32,
+        "intermediate_size": 128,
+        "num_heads": 2,
+        "out_hidden_size": text_config["hidden_size"],
+        "patch_size": TINY_PATCH_SIZE,
+        "spatial_merge_size": TINY_MERGE_SIZE,
+        "temporal_patch_size": TINY_TEMPORAL_PATCH_SIZE,
+        "window_size": 112,
+        # Block 0 takes the windowed-attention path and block 1 the full one, as both kinds exist in the real tower.
+        "fullatt_block_indexes": [1],
+        "tokens_per_second": 2,
+    }
+    return Qwen2_5_VLConfig(
+        text_config=text_config,
+        vision_config=vision_config,
+        image_token_id=ids["<|image_pad|>"],
+        video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"],
+        vision_end_token_id=ids["<|vision_end|>"],
+        tie_word_embeddings=False,
+    )
+
+
+def build_tiny_qwen2_5_vl(out_dir: str | Path, seed: int = 0) -> Path:
+    """Save a randomly initialised tiny ``Qwen2_5_VLForConditionalGeneration`` plus its processor to ``out_dir``.
+
+    Everything ``AutoProcessor``/``AutoTokenizer``/``AutoConfig``/``AutoModelForImageTextToText`` need is written,
+    so the directory stands in for a hub checkpoint offline. Deterministic for a seed.
+    """
+    import torch
+    from transformers import (
+        GenerationConfig,
+        Qwen2_5_VLForConditionalGeneration,
+        Qwen2_5_VLProcessor,
+        Qwen2VLImageProcessor,
+        Qwen2VLVideoProcessor,
+    )
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tokenizer = build_tiny_tokenizer(seed=seed)
+    config = _tiny_config(tokenizer)
+    geometry = {
+        "patch_size": TINY_PATCH_SIZE,
+        "merge_size": TINY_MERGE_SIZE,
+        "temporal_patch_size": TINY_TEMPORAL_PATCH_SIZE,
+    }
+    # An explicit fresh ``size`` dict: given only min/max_pixels, these processors write them into the class-level
+    # default ``size`` dict, changing every later Qwen2-VL processor in the process.
+    image_processor = Qwen2VLImageProcessor(
+        size={"shortest_edge": TINY_MIN_PIXELS, "longest_edge": TINY_MAX_PIXELS}, **geometry
+    )
+    video_processor = Qwen2VLVideoProcessor(
+        size={"shortest_edge": TINY_MIN_PIXELS, "longest_edge": TINY_MAX_PIXELS}, **geometry
+    )
+    processor = Qwen2_5_VLProcessor(
+        image_processor=image_processor,
+        tokenizer=tokenizer,
+        video_processor=video_processor,
+        chat_template=QWEN2_VL_CHAT_TEMPLATE,
+    )
+
+    # Seed the global generator only for the init, restoring it so callers' own randomness is untouched.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = Qwen2_5_VLForConditionalGeneration(config).to(torch.float32)
+    model.generation_config = GenerationConfig(
+        bos_token_id=config.text_config.bos_token_id,
+        eos_token_id=config.text_config.eos_token_id,
+        pad_token_id=config.text_config.pad_token_id,
+    )
+    model.save_pretrained(out)
+    processor.save_pretrained(out)
+    return out
