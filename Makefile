@@ -22,6 +22,9 @@ $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
 	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[all,dev]'
+	# DeepSpeed (the recipes' ZeRO-3) ships only an sdist that needs torch at build time; without build
+	# isolation it builds in seconds into a pure-Python wheel (its CUDA ops compile just in time on GPUs).
+	$(BIN)/python -m pip install --quiet --no-build-isolation -c $(LOCK) deepspeed hjson ninja py-cpuinfo
 	touch $(STAMP)
 
 test: setup
@@ -43,6 +46,7 @@ lock:
 	rm -rf /tmp/vision-r1-lock && $(PYTHON) -m venv /tmp/vision-r1-lock
 	/tmp/vision-r1-lock/bin/python -m pip install --quiet --upgrade pip setuptools wheel
 	/tmp/vision-r1-lock/bin/python -m pip install --quiet -c requirements/pins.txt -e '.[all,dev]'
+	/tmp/vision-r1-lock/bin/python -m pip install --quiet --no-build-isolation -c requirements/pins.txt deepspeed hjson ninja py-cpuinfo
 	/tmp/vision-r1-lock/bin/python -m pip freeze --exclude-editable | grep -v '^vision-r1-plugins' > $(LOCK)
 
 clean:

@@ -50,12 +50,18 @@ def sharegpt_row(image: str, index: int, thinking_words: int = 40) -> dict[str, 
 
 
 def write_sharegpt_dataset(
-    dataset_dir: str | Path, name: str, rows: int, seed: int = 0, thinking_words: int = 40, images: int | None = None
+    dataset_dir: str | Path,
+    name: str,
+    rows: int,
+    seed: int = 0,
+    thinking_words: int = 40,
+    images: int | None = None,
+    image_size: tuple[int, int] = (100, 80),
 ) -> Path:
     """A registered dataset ``name`` in ``dataset_dir``: ``rows`` single-image conversations over ``images``
     distinct PNGs (default one per row) under ``dataset_dir/images``. Returns the data file."""
     root = Path(dataset_dir)
-    names = write_images(root / "images", images or rows, seed=seed)
+    names = write_images(root / "images", images or rows, seed=seed, size=image_size)
     data = [sharegpt_row(f"images/{names[index % len(names)]}", index, thinking_words) for index in range(rows)]
     path = root / f"{name}.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")

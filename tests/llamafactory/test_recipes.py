@@ -1,0 +1,104 @@
+"""Every recipe in examples/llamafactory/ through LLaMA-Factory's own argument parser.
+
+Only ``model_name_or_path`` (the tiny model) and ``output_dir`` are swapped, so a misspelt key, a bad value or a
+missing DeepSpeed file fails here. Each recipe is parsed in a fresh process set up as one torchrun rank (DeepSpeed
+recipes must be distributed) with transformers' "bf16-capable GPU" probe answering yes: CI has no GPU, and that
+probe is the only thing that differs from a GPU node. DeepSpeed's own gloo initialisation runs for real.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+RECIPES = sorted((ROOT / "examples" / "llamafactory").glob("*.yaml"))
+GPUS = {
+    "vision_r1_cold_start_8gpu": 8,
+    "vision_r1_cold_start_32gpu": 32,
+    "vision_r1_bridged_8gpu": 8,
+    "vision_r1_lora_1gpu": 1,
+}
+
+PARSE = r"""
+import json, sys
+import yaml
+import transformers.training_args as training_args
+training_args.is_torch_bf16_gpu_available = lambda: True
+from llamafactory.hparams import get_train_args
+from transformers.integrations import is_deepspeed_zero3_enabled
+
+recipe = yaml.safe_load(open(sys.argv[1]))
+recipe["model_name_or_path"], recipe["output_dir"] = sys.argv[2], sys.argv[3]
+model, data, train, finetune, _ = get_train_args(recipe)
+print("PARSED " + json.dumps({
+    "stage": finetune.stage, "finetuning_type": finetune.finetuning_type, "template": data.template,
+    "dataset": data.dataset, "cutoff_len": data.cutoff_len, "image_max_pixels": model.image_max_pixels,
+    "freeze_vision_tower": finetune.freeze_vision_tower, "learning_rate": train.learning_rate,
+    "epochs": train.num_train_epochs, "scheduler": str(train.lr_scheduler_type.value),
+    "warmup_ratio": train.warmup_ratio, "per_device": train.per_device_train_batch_size,
+    "accumulation": train.gradient_accumulation_steps, "bf16": train.bf16, "zero3": is_deepspeed_zero3_enabled(),
+    "lora_rank": finetune.lora_rank, "parallel_mode": str(train.parallel_mode),
+}))
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _parse(recipe: Path, model: Path, out: Path) -> dict:
+    env = {
+        **os.environ, "LOCAL_RANK": "0", "RANK": "0", "WORLD_SIZE": "1", "LOCAL_WORLD_SIZE": "1",
+        "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(_free_port()),
+    }  # fmt: skip
+    completed = subprocess.run(
+        [sys.executable, "-c", PARSE, str(recipe), str(model), str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    line = next(line for line in completed.stdout.splitlines() if line.startswith("PARSED "))
+    return json.loads(line.removeprefix("PARSED "))
+
+
+def test_every_recipe_is_listed() -> None:
+    assert {recipe.stem for recipe in RECIPES} == set(GPUS)
+    for recipe in RECIPES:
+        text = recipe.read_text()
+        assert "image_max_pixels:" in text, f"{recipe.name} must state image_max_pixels"
+        deepspeed = yaml.safe_load(text).get("deepspeed")
+        if deepspeed:
+            assert (ROOT / deepspeed).is_file(), f"{recipe.name}: {deepspeed} is relative to the repo root"
+
+
+@pytest.mark.parametrize("recipe", RECIPES, ids=[recipe.stem for recipe in RECIPES])
+def test_recipe_parses_with_the_paper_settings(recipe: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
+    parsed = _parse(recipe, tiny_model_dir, tmp_path / "out")
+    gpus = GPUS[recipe.stem]
+    assert parsed["stage"] == "sft" and parsed["template"] == "qwen2_vl" and parsed["bf16"] is True
+    assert parsed["image_max_pixels"] == 768 * 768
+    assert parsed["per_device"] * parsed["accumulation"] * gpus == 32  # the paper's global batch
+    assert parsed["epochs"] == 2.0 and parsed["scheduler"] == "cosine" and parsed["warmup_ratio"] == 0.05
+    assert parsed["freeze_vision_tower"] is True
+    if recipe.stem == "vision_r1_lora_1gpu":
+        assert parsed["finetuning_type"] == "lora" and parsed["lora_rank"] == 64 and not parsed["zero3"]
+        assert parsed["dataset"] == ["vision_r1_llava_cot_full", "vision_r1_mulberry_sft_full"]
+        return
+    assert parsed["finetuning_type"] == "full" and parsed["zero3"] is True
+    assert parsed["learning_rate"] == 5e-6 and parsed["cutoff_len"] == 16384
+    expected = ["vision_r1_bridged"] if "bridged" in recipe.stem else [
+        "vision_r1_llava_cot_full", "vision_r1_mulberry_sft_full"]  # fmt: skip
+    assert parsed["dataset"] == expected
