@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from vision_r1_plugins.cli import app
 
 
-def test_demo_scores_the_bundled_sample(tmp_path: Path) -> None:
+def test_demo_runs_every_stage_and_reuses_work(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["demo", "--workdir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     records = [json.loads(line) for line in (tmp_path / "reward_scores.jsonl").read_text().splitlines()]
@@ -18,3 +18,11 @@ def test_demo_scores_the_bundled_sample(tmp_path: Path) -> None:
     assert by_id["geo-02"]["score"] == 1.0  # \sqrt{12} for 2\sqrt{3}
     assert by_id["geo-08"]["reason"] == "multiple_candidates"
     assert by_id["geo-12"]["reason"] == "two_think"
+    logs = (tmp_path / "sft-output" / "trainer_log.jsonl").read_text().splitlines()
+    assert sum("loss" in json.loads(line) for line in logs) == 3
+    assert "8 rows, 8 kept, 0 rejected" in result.output
+    assert "the pipeline runs, not that it reasons" in " ".join(result.output.split())
+
+    again = CliRunner().invoke(app, ["demo", "--workdir", str(tmp_path)])
+    assert again.exit_code == 0, again.output
+    assert "Reused the tiny Qwen2.5-VL" in again.output
