@@ -180,6 +180,119 @@ def sft(ctx: typer.Context) -> None:
     raise typer.Exit(train_main(ctx.args))
 
 
+@app.command("bridge")
+def bridge_command(
+    input_path: Annotated[Path, typer.Argument(help="Problems: .jsonl, .json, .parquet or a saved datasets folder.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (dataset, images, store, summary).")],
+    backend: Annotated[str, typer.Option(help="openai (any OpenAI-compatible server) or transformers.")] = "openai",
+    mllm_url: Annotated[str | None, typer.Option(help="MLLM base URL, e.g. http://host:8000/v1.")] = None,
+    mllm_model: Annotated[str, typer.Option(help="MLLM served name (openai) or local path.")] = "",
+    reasoner_url: Annotated[str | None, typer.Option(help="Reasoner base URL (default: the MLLM's).")] = None,
+    reasoner_model: Annotated[str, typer.Option(help="Reasoner served name or local path (default: MLLM).")] = "",
+    mllm_api_key_env: Annotated[str, typer.Option(help="Env variable holding the MLLM API key.")] = "OPENAI_API_KEY",
+    reasoner_api_key_env: Annotated[str, typer.Option(help="Env variable with the reasoner key.")] = "OPENAI_API_KEY",
+    concurrency: Annotated[int, typer.Option(help="Requests in flight per endpoint.")] = 64,
+    timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 600.0,
+    max_attempts: Annotated[int, typer.Option(help="Attempts per request (retries on errors, 429, 5xx).")] = 6,
+    mllm_max_tokens: Annotated[int, typer.Option(help="Token limit of stages 1-2.")] = 2048,
+    reasoner_max_tokens: Annotated[int, typer.Option(help="Token limit of stage 3.")] = 16384,
+    temperature: Annotated[float, typer.Option()] = 0.6,
+    top_p: Annotated[float, typer.Option()] = 0.95,
+    image_column: Annotated[str, typer.Option()] = "images",
+    question_column: Annotated[str, typer.Option()] = "problem",
+    answer_column: Annotated[str, typer.Option()] = "answer",
+    choices_column: Annotated[str, typer.Option()] = "choices",
+    id_column: Annotated[str, typer.Option()] = "id",
+    prompts_dir: Annotated[
+        Path | None, typer.Option(help="Folder with caption_cot.txt/description.txt/reasoning.txt overriding ours.")
+    ] = None,
+    min_reasoning_chars: Annotated[int, typer.Option()] = 200,
+    max_reasoning_chars: Annotated[int, typer.Option()] = 60000,
+    resume: Annotated[bool, typer.Option(help="Continue a killed run from its request store.")] = False,
+    parquet: Annotated[bool, typer.Option(help="Also write the dataset as parquet.")] = False,
+) -> None:
+    """Modality bridging: build multimodal chain-of-thought SFT data without human labels."""
+    from rich.live import Live
+
+    from vision_r1_plugins.bridge.backends import make_backend
+    from vision_r1_plugins.bridge.filters import FilterConfig
+    from vision_r1_plugins.bridge.inputs import InputColumns
+    from vision_r1_plugins.bridge.pipeline import STAGES, BridgeConfig, BridgeProgress, bridge
+
+    if not mllm_model:
+        raise typer.BadParameter("--mllm-model is required")
+    common = {"concurrency": concurrency, "timeout": timeout, "max_attempts": max_attempts,
+              "temperature": temperature, "top_p": top_p}  # fmt: skip
+    try:
+        mllm = make_backend(backend, mllm_model, mllm_url, api_key_env=mllm_api_key_env,
+                            max_tokens=mllm_max_tokens, **common)  # fmt: skip
+        reasoner = make_backend(
+            backend,
+            reasoner_model or mllm_model,
+            reasoner_url or mllm_url,
+            api_key_env=reasoner_api_key_env,
+            max_tokens=reasoner_max_tokens,
+            **common,
+        )
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
+    config = BridgeConfig(
+        input=input_path, out_dir=out, resume=resume, prompts_dir=prompts_dir, parquet=parquet,
+        columns=InputColumns(image_column, question_column, answer_column, choices_column or None, id_column or None),
+        filters=FilterConfig(min_reasoning_chars=min_reasoning_chars, max_reasoning_chars=max_reasoning_chars),
+        max_active_samples=max(4 * concurrency, 16),
+    )  # fmt: skip
+    state: dict[str, BridgeProgress] = {}
+
+    def render() -> Table:
+        progress = state.get("progress")
+        table = Table(title="modality bridging")
+        for column in ("stage", "done", "cached", "in flight", "retried", "failed"):
+            table.add_column(column, justify="left" if column == "stage" else "right")
+        if progress is not None:
+            for stage in STAGES:
+                counter = progress.stages[stage]
+                table.add_row(stage, str(counter.done), str(counter.cached), str(counter.in_flight),
+                              str(counter.retried), str(counter.failed))  # fmt: skip
+            table.caption = (
+                f"samples read {progress.read}: kept {progress.kept}, "
+                f"filtered {sum(progress.filtered.values())}, rejected {sum(progress.rejected.values())}"
+            )
+        return table
+
+    try:
+        with Live(get_renderable=render, console=console, refresh_per_second=4):
+            report = bridge(config, mllm, reasoner, on_update=lambda progress: state.__setitem__("progress", progress))
+    except Exception as error:
+        from vision_r1_plugins.bridge.inputs import InputError
+        from vision_r1_plugins.bridge.store import StoreError
+
+        if isinstance(error, InputError | StoreError | ValueError):
+            console.print(f"[red]error:[/red] {error}")
+            raise typer.Exit(1) from error
+        raise
+    summary = Table(title=f"{report.input} samples in {report.elapsed_seconds:.1f} s")
+    summary.add_column("outcome")
+    summary.add_column("reason")
+    summary.add_column("samples", justify="right")
+    summary.add_row("kept", "", str(report.kept))
+    for kind, counts in (("filtered", report.filtered), ("rejected", report.rejected)):
+        for reason, count in sorted(counts.items(), key=lambda item: -item[1]):
+            summary.add_row(kind, reason, str(count))
+    console.print(summary)
+    markers = ", ".join(f"{name} {value:.2f}" for name, value in report.reflection_per_sample.items())
+    console.print(
+        f"reasoning length: mean {report.reasoning_chars['mean']:.0f} characters; "
+        f"self-reflection per kept sample: {markers}",
+        markup=False,
+    )
+    console.print(
+        f"dataset: {report.dataset_path} (registered as vision_r1_bridged in "
+        f"{out / 'dataset_info.json'})\nsummary: {report.summary_path}",
+        markup=False,
+    )
+
+
 @app.command("tiny-model")
 def tiny_model(
     out_dir: Annotated[Path, typer.Argument(help="Directory to write the model, processor and tokenizer to.")],

@@ -1,0 +1,1 @@
+"""Modality bridging: build multimodal chain-of-thought SFT data without human labels."""
