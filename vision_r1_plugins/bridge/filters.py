@@ -69,7 +69,8 @@ def check_length(reasoning: str, config: FilterConfig) -> FilterResult:
 # --- language mixing ------------------------------------------------------------------------------------------
 
 # Letters that math text borrows whatever its language: Greek (π, θ, α), mathematical alphanumerics (𝑥),
-# letterlike symbols (ℝ, ℓ, ℏ) and modifier letters (ʰ). Counting them as foreign would reject most geometry.
+# letterlike symbols (ℝ, ℓ, ℏ) and modifier letters (ʰ); Coptic shares Greek's block. Counting them as foreign
+# would reject most geometry.
 _NEUTRAL_NAME_PREFIXES = ("GREEK", "COPTIC", "MATHEMATICAL", "DOUBLE-STRUCK", "SCRIPT", "BLACK-LETTER", "MODIFIER")
 _IDEOGRAPHIC_NAME_PARTS = ("CJK", "IDEOGRAPH", "HIRAGANA", "KATAKANA", "BOPOMOFO")
 _SCRIPT_LETTER_PARTS = (" LETTER", " CHARACTER", " SYLLABLE", " SYLLABICS")
@@ -127,10 +128,10 @@ def check_language_mixing(reasoning: str, question: str, config: FilterConfig) -
     ratio = foreign_total / total
     if ratio <= config.max_foreign_script_ratio:
         return OK
-    scripts = ", ".join(f"{script} {count}" for script, count in sorted(foreign.items(), key=lambda kv: -kv[1]))
+    listing = ", ".join(f"{script} {count}" for script, count in sorted(foreign.items(), key=lambda kv: -kv[1]))
     return _fail(
         "language_mixing",
-        f"{ratio:.1%} of letters ({foreign_total} of {total}) are in scripts absent from the question: {scripts}",
+        f"{ratio:.1%} of letters ({foreign_total} of {total}) are in scripts absent from the question: {listing}",
     )
 
 
