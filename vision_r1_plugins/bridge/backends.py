@@ -13,6 +13,8 @@ import asyncio
 import base64
 import contextlib
 import email.utils
+import heapq
+import itertools
 import json
 import os
 import random
@@ -27,6 +29,46 @@ from vision_r1_plugins.bridge.inputs import ImageRef
 
 Message = dict[str, Any]
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class PriorityLimiter:
+    """At most ``limit`` holders; waiters with a lower ``priority`` go first, FIFO within a priority.
+
+    The bridge gives later stages priority, so samples already under way finish before new ones start: the
+    run's tail gets short and few half-done samples are held in memory.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._held = 0
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    @contextlib.asynccontextmanager
+    async def slot(self, priority: int = 0) -> Any:
+        if self._held < self.limit and not self._waiters:
+            self._held += 1
+        else:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            heapq.heappush(self._waiters, (priority, next(self._order), waiter))
+            try:
+                await waiter  # the releaser hands its slot over, so _held stays counted
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    self._release()
+                raise
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        while self._waiters:
+            _, _, waiter = heapq.heappop(self._waiters)
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._held -= 1
 
 
 @dataclass(frozen=True)
@@ -46,24 +88,30 @@ class RequestFailed(RuntimeError):
 class Backend(Protocol):
     model: str
 
-    async def complete(self, messages: list[Message], on_retry: Callable[[], None] | None = None) -> ChatResult: ...
+    async def complete(
+        self, messages: list[Message], on_retry: Callable[[], None] | None = None, priority: int = 0
+    ) -> ChatResult: ...
 
     async def aclose(self) -> None: ...
 
 
-def user_message(text: str, images: tuple[ImageRef, ...] = ()) -> Message:
-    """One user turn in OpenAI format: images first (as data URLs), then the text."""
-    if not images:
-        return {"role": "user", "content": text}
-    parts: list[dict[str, Any]] = [
+def image_parts(images: tuple[ImageRef, ...]) -> list[dict[str, Any]]:
+    """Images as OpenAI ``image_url`` parts with base64 data URLs (encode once, reuse for every stage)."""
+    return [
         {
             "type": "image_url",
             "image_url": {"url": f"data:{image.mime};base64,{base64.b64encode(image.read()).decode()}"},
         }
         for image in images
     ]
-    parts.append({"type": "text", "text": text})
-    return {"role": "user", "content": parts}
+
+
+def user_message(text: str, images: tuple[ImageRef, ...] | list[dict[str, Any]] = ()) -> Message:
+    """One user turn in OpenAI format: images first, then the text. ``images`` may be already-encoded parts."""
+    if not images:
+        return {"role": "user", "content": text}
+    parts = list(images) if isinstance(images, list) else image_parts(images)
+    return {"role": "user", "content": [*parts, {"type": "text", "text": text}]}
 
 
 @dataclass(frozen=True)
@@ -102,34 +150,45 @@ class OpenAIBackend:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        import httpx
-
-        key = self.api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"
-        limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
-        self._client = httpx.AsyncClient(
-            base_url=self.base_url.rstrip("/"), timeout=self.timeout, limits=limits,
-            headers={"Authorization": f"Bearer {key}"},
-        )  # fmt: skip
+        self._headers = {"Authorization": f"Bearer {self.api_key or os.environ.get('OPENAI_API_KEY') or 'EMPTY'}"}
+        self._session: Any = None  # an aiohttp session belongs to a running loop: created on first use
         self._rng = random.Random(self.seed)
-        self.limiter: asyncio.Semaphore | None = None  # set by the pipeline, shared by backends of one endpoint
+        self.limiter: PriorityLimiter | None = None  # set by the pipeline, shared by backends of one endpoint
 
-    async def complete(self, messages: list[Message], on_retry: Callable[[], None] | None = None) -> ChatResult:
-        import httpx
+    def _client(self) -> Any:
+        # aiohttp rather than httpx: httpx's pool scans every connection on each request (encode/httpx#3215),
+        # so at 64 connections its CPU per request, not the server, caps throughput; aiohttp's stays flat.
+        import aiohttp
+
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                base_url=self.base_url.rstrip("/") + "/", headers=self._headers,
+                connector=aiohttp.TCPConnector(limit=max(self.concurrency, 1)),
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+            )  # fmt: skip
+        return self._session
+
+    async def complete(
+        self, messages: list[Message], on_retry: Callable[[], None] | None = None, priority: int = 0
+    ) -> ChatResult:
+        import aiohttp
 
         body = {"model": self.model, "messages": messages, "max_tokens": self.max_tokens,
                 "temperature": self.temperature, "top_p": self.top_p}  # fmt: skip
         for attempt in range(self.retry.max_attempts):
             retry_after = None
             try:
-                async with self.limiter or contextlib.nullcontext():
-                    response = await self._client.post("/chat/completions", json=body)
-                if response.status_code == 200:
-                    return _parse_completion(response.content)
-                problem = f"HTTP {response.status_code}: {response.text[:300]}"
-                if response.status_code not in RETRYABLE_STATUS:
+                slot = self.limiter.slot(priority) if self.limiter else contextlib.nullcontext()
+                async with slot, self._client().post("chat/completions", json=body) as response:
+                    status, payload = response.status, await response.read()
+                    header = response.headers.get("retry-after")
+                if status == 200:
+                    return _parse_completion(payload)
+                problem = f"HTTP {status}: {payload[:300].decode(errors='replace')}"
+                if status not in RETRYABLE_STATUS:
                     raise RequestFailed(problem, retryable=False, attempts=attempt + 1)
-                retry_after = parse_retry_after(response.headers.get("retry-after"))
-            except (httpx.TransportError, _Malformed) as error:  # connection, timeout, dropped, bad body
+                retry_after = parse_retry_after(header)
+            except (aiohttp.ClientError, TimeoutError, _Malformed) as error:  # connection, timeout, dropped, bad body
                 problem = f"{type(error).__name__}: {error}"
             if attempt + 1 == self.retry.max_attempts:
                 raise RequestFailed(f"gave up after {attempt + 1} attempts: {problem}", True, attempt + 1)
@@ -139,7 +198,8 @@ class OpenAIBackend:
         raise AssertionError("unreachable")
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._session is not None:
+            await self._session.close()
 
 
 class _Malformed(ValueError):
@@ -229,7 +289,9 @@ class TransformersBackend:
             finish = "length" if len(new_tokens) >= self.max_new_tokens else "stop"
             return ChatResult(content=text, finish_reason=finish)
 
-    async def complete(self, messages: list[Message], on_retry: Callable[[], None] | None = None) -> ChatResult:
+    async def complete(
+        self, messages: list[Message], on_retry: Callable[[], None] | None = None, priority: int = 0
+    ) -> ChatResult:
         return await asyncio.to_thread(self._generate, messages)
 
     async def aclose(self) -> None:

@@ -313,7 +313,9 @@ class _FakeModel:
         # makes the choice independent of arrival order and concurrency.
         if attempt != 1 or self.config.fault_rate <= 0:
             return None
-        digest = hashlib.blake2b(f"{self.config.seed}:{attempt}:".encode() + raw, digest_size=16).digest()
+        hasher = hashlib.blake2b(f"{self.config.seed}:{attempt}:".encode(), digest_size=16)
+        hasher.update(raw)
+        digest = hasher.digest()
         draw = int.from_bytes(digest[:8], "big") / 2**64
         if draw >= self.config.fault_rate:
             return None

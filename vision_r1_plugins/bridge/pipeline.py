@@ -29,7 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vision_r1_plugins.bridge.backends import Backend, ChatResult, RequestFailed, user_message
+from vision_r1_plugins.bridge.backends import (
+    Backend,
+    ChatResult,
+    PriorityLimiter,
+    RequestFailed,
+    image_parts,
+    user_message,
+)
 from vision_r1_plugins.bridge.filters import (
     FilterConfig,
     reflection_markers,
@@ -189,11 +196,11 @@ class _Run:
         self.config = config
         self.backends = {"caption_cot": mllm, "description": mllm, "reasoning": reasoner}
         # One bound per endpoint: when every stage goes to the same server, they share its concurrency.
-        limiters: dict[str, asyncio.Semaphore] = {}
+        limiters: dict[str, PriorityLimiter] = {}
         for backend in (mllm, reasoner):
             endpoint, limit = getattr(backend, "base_url", None), getattr(backend, "concurrency", None)
             if endpoint and limit:
-                backend.limiter = limiters.setdefault(endpoint.rstrip("/"), asyncio.Semaphore(limit))  # type: ignore[attr-defined]
+                backend.limiter = limiters.setdefault(endpoint.rstrip("/"), PriorityLimiter(limit))  # type: ignore[attr-defined]
         self.prompts = load_prompts(config.prompts_dir)
         self.progress = progress
         self.on_update = on_update or (lambda progress: None)
@@ -211,7 +218,7 @@ class _Run:
         self.rewrites = 0
 
     # ----------------------------------------------------------------------------------------------------
-    async def _stage(self, sample: Sample, stage: str, text: str, with_images: bool) -> ChatResult:
+    async def _stage(self, sample: Sample, stage: str, text: str, images: list[dict[str, Any]]) -> ChatResult:
         backend = self.backends[stage]
         key = (sample.id, stage, self.prompts[stage].version, backend.model)
         counter = self.progress.stages[stage]
@@ -227,8 +234,9 @@ class _Run:
         counter.in_flight += 1
         self.on_update(self.progress)
         try:
-            messages = [user_message(text, sample.images if with_images else ())]
-            result = await backend.complete(messages, on_retry=retried)
+            messages = [user_message(text, images)]
+            # Later stages first: samples under way finish before new ones start.
+            result = await backend.complete(messages, on_retry=retried, priority=len(STAGES) - STAGES.index(stage))
         except RequestFailed as error:
             counter.failed += 1
             raise _StageFailed(stage, error) from error
@@ -243,13 +251,14 @@ class _Run:
     async def _process(self, sample: Sample) -> None:
         question = sample.question_with_choices()
         prompts = self.prompts
+        images = image_parts(sample.images)  # both MLLM stages send the same images: encode them once
         try:
             caption = prompts["caption_cot"].render(question=question, answer=sample.answer)
-            pseudo = await self._stage(sample, "caption_cot", caption, True)
+            pseudo = await self._stage(sample, "caption_cot", caption, images)
             described = prompts["description"].render(question=question, pseudo_cot=pseudo.content)
-            description = await self._stage(sample, "description", described, True)
+            description = await self._stage(sample, "description", described, images)
             reasoning = prompts["reasoning"].render(question=question, description=description.content)
-            reasoned = await self._stage(sample, "reasoning", reasoning, False)
+            reasoned = await self._stage(sample, "reasoning", reasoning, [])
         except _StageFailed as failure:
             self._reject(RejectedInput(sample.index, sample.id, f"request_failed:{failure.stage}", str(failure)))
             return
