@@ -21,8 +21,13 @@ def test_demo_runs_every_stage_and_reuses_work(tmp_path: Path) -> None:
     logs = (tmp_path / "sft-output" / "trainer_log.jsonl").read_text().splitlines()
     assert sum("loss" in json.loads(line) for line in logs) == 3
     assert "8 rows, 8 kept, 0 rejected" in result.output
+    bridged = json.loads((tmp_path / "bridge-output" / "summary.json").read_text())
+    assert bridged["input"] == 3 and bridged["kept"] + sum(bridged["filtered"].values()) == 3
+    assert all(counts["done"] == 3 for counts in bridged["requests"].values())
     assert "the pipeline runs, not that it reasons" in " ".join(result.output.split())
 
     again = CliRunner().invoke(app, ["demo", "--workdir", str(tmp_path)])
     assert again.exit_code == 0, again.output
     assert "Reused the tiny Qwen2.5-VL" in again.output
+    rerun = json.loads((tmp_path / "bridge-output" / "summary.json").read_text())
+    assert all(counts["done"] == 0 and counts["cached"] == 3 for counts in rerun["requests"].values())

@@ -53,6 +53,37 @@ def build_model(workdir: Path) -> DemoStep:
     return DemoStep("Built a tiny Qwen2.5-VL (random weights, ~250K parameters)", outputs=[model])
 
 
+def modality_bridging(workdir: Path) -> DemoStep:
+    from vision_r1_plugins.bridge.backends import make_backend
+    from vision_r1_plugins.bridge.pipeline import BridgeConfig, bridge
+    from vision_r1_plugins.llamafactory.synthetic import write_images
+
+    problems = workdir / "bridge-input" / "problems.jsonl"
+    if not problems.is_file():
+        names = write_images(problems.parent / "images", 3)
+        rows = [{"id": f"p{i}", "images": [f"images/{name}"], "problem": f"<image>What is {i + 2} + {i + 5}?",
+                 "answer": str(2 * i + 7)} for i, name in enumerate(names)]  # fmt: skip
+        problems.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    model = str(workdir / "tiny-qwen2_5_vl")
+    report = bridge(
+        BridgeConfig(problems, workdir / "bridge-output", resume=True),
+        make_backend("transformers", model, max_tokens=16), make_backend("transformers", model, max_tokens=16),
+    )  # fmt: skip
+    stages = report.requests
+    return DemoStep(
+        "Modality bridging with the local transformers backend (caption + reasoning, description, reasoning)",
+        [
+            f"{report.input} problems: {report.kept} kept, filtered {report.filtered or {}}, rejected "
+            f"{report.rejected or {}}",
+            "requests per stage: "
+            + ", ".join(
+                f"{stage} {counts['done']} new / {counts['cached']} reused" for stage, counts in stages.items()
+            ),
+        ],
+        [report.summary_path],
+    )
+
+
 def cold_start_sft(workdir: Path) -> DemoStep:
     from vision_r1_plugins.llamafactory.synthetic import write_sharegpt_dataset
     from vision_r1_plugins.llamafactory.train import main as train
@@ -109,7 +140,7 @@ def cold_start_sft(workdir: Path) -> DemoStep:
     )
 
 
-STEPS: tuple[Callable[[Path], DemoStep], ...] = (score_sample_responses, build_model, cold_start_sft)
+STEPS: tuple[Callable[[Path], DemoStep], ...] = (score_sample_responses, build_model, modality_bridging, cold_start_sft)
 
 
 def run_demo(workdir: Path, on_step: Callable[[DemoStep], None] | None = None) -> list[DemoStep]:
