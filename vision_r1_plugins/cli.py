@@ -271,6 +271,7 @@ def bridge_command(
             console.print(f"[red]error:[/red] {error}")
             raise typer.Exit(1) from error
         raise
+    console.print()
     summary = Table(title=f"{report.input} samples in {report.elapsed_seconds:.1f} s")
     summary.add_column("outcome")
     summary.add_column("reason")
