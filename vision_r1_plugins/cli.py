@@ -294,6 +294,52 @@ def bridge_command(
     )
 
 
+@app.command("rl-data")
+def rl_data(
+    input_path: Annotated[
+        Path, typer.Argument(help="Geometry3k-style problems: .parquet, .jsonl, .json or a datasets folder.")
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output parquet (OUT.parquet, or OUT.train/test).")],
+    model: Annotated[str, typer.Option(help="Model whose processor measures prompt lengths (the RL policy).")],
+    max_prompt_length: Annotated[int, typer.Option(help="verl's data.max_prompt_length.")] = 1024,
+    system_prompt: Annotated[str | None, typer.Option(help="'r1' for the R1 prompt (Zero recipe) or a text.")] = None,
+    instruction: Annotated[str | None, typer.Option(help="Text appended after each problem.")] = None,
+    test_size: Annotated[float, typer.Option(help="Fraction held out as OUT.test.parquet.")] = 0.0,
+    data_source: Annotated[str, typer.Option()] = "vision_r1",
+    seed: Annotated[int, typer.Option()] = 0,
+    image_column: Annotated[str, typer.Option()] = "images",
+    question_column: Annotated[str, typer.Option()] = "problem",
+    answer_column: Annotated[str, typer.Option()] = "answer",
+    choices_column: Annotated[str, typer.Option()] = "choices",
+    id_column: Annotated[str, typer.Option()] = "id",
+) -> None:
+    """Convert problems into verl's RL parquet, dropping (and reporting) rows that would break training."""
+    from vision_r1_plugins.bridge.inputs import InputColumns
+    from vision_r1_plugins.verl.rl_data import R1_SYSTEM_PROMPT, RLDataConfig, convert_rl_data
+
+    columns = InputColumns(image_column, question_column, answer_column, choices_column or None, id_column or None)
+    try:
+        config = RLDataConfig(
+            input=input_path, output=output, model=model, max_prompt_length=max_prompt_length,
+            system_prompt=R1_SYSTEM_PROMPT if system_prompt == "r1" else system_prompt, instruction=instruction,
+            test_size=test_size, seed=seed, data_source=data_source, columns=columns,
+        )  # fmt: skip
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
+    bar = (TextColumn("converting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*bar, console=console, transient=True) as progress:
+        task = progress.add_task("convert", total=None)
+        report = convert_rl_data(config, on_progress=lambda n: progress.advance(task, n))
+    console.print(f"{report.input} rows: {report.kept} kept, {report.rejected_total} rejected {dict(report.rejected)}")
+    console.print(
+        f"prompt tokens (images expanded): max {report.prompt_tokens_max}, "
+        f"mean {report.prompt_tokens_mean:.0f} (limit {max_prompt_length})"
+    )
+    for split, path in report.outputs.items():
+        console.print(f"{split}: {path} ({report.splits.get(split, 0)} rows)", markup=False)
+    console.print(f"rejects: {report.rejects_path}", markup=False)
+
+
 @app.command("tiny-model")
 def tiny_model(
     out_dir: Annotated[Path, typer.Argument(help="Directory to write the model, processor and tokenizer to.")],

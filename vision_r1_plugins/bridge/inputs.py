@@ -74,7 +74,7 @@ class InputError(ValueError):
     """The input as a whole cannot be read (missing file, unsupported format)."""
 
 
-def _raw_rows(path: Path) -> Iterator[Any]:
+def raw_rows(path: Path) -> Iterator[Any]:
     if path.is_dir():
         from datasets import load_from_disk
 
@@ -175,5 +175,5 @@ def read_samples(path: str | Path, columns: InputColumns = InputColumns()) -> It
     if not source.exists():
         raise InputError(f"input not found: {source}")
     base = source if source.is_dir() else source.parent
-    for index, row in enumerate(_raw_rows(source)):
+    for index, row in enumerate(raw_rows(source)):
         yield to_sample(index, row, columns, base)
