@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -13,6 +13,8 @@ from rich.table import Table
 app = typer.Typer(help="Vision-R1 as plugins for LLaMA-Factory and verl.", no_args_is_help=True)
 reward_app = typer.Typer(help="The hard format-and-answer reward.", no_args_is_help=True)
 app.add_typer(reward_app, name="reward")
+ptst_app = typer.Typer(help="GRPO on verl with Progressive Thinking Suppression Training.", no_args_is_help=True)
+app.add_typer(ptst_app, name="ptst")
 lf_app = typer.Typer(help="Cold-start SFT on LLaMA-Factory: datasets, validation, training.", no_args_is_help=True)
 app.add_typer(lf_app, name="lf")
 console = Console()
@@ -292,6 +294,119 @@ def bridge_command(
         f"{out / 'dataset_info.json'})\nsummary: {report.summary_path}",
         markup=False,
     )
+
+
+def _load_ptst(schedule_path: Path, overrides: list[str] | None) -> tuple[Any, dict[str, str]]:
+    from vision_r1_plugins.ptst.schedule import ScheduleError, load_schedule
+
+    extra = {}
+    for item in overrides or []:
+        key, separator, value = item.partition("=")
+        if not separator:
+            raise typer.BadParameter(f"--set takes key=value, got {item!r}")
+        extra[key] = value
+    try:
+        return load_schedule(schedule_path), extra
+    except ScheduleError as error:
+        console.print(f"[red]error:[/red] {error}", markup=True)
+        raise typer.Exit(1) from error
+
+
+SCHEDULE_ARG = typer.Argument(help="PTST schedule YAML (see examples/verl/).", exists=True, dir_okay=False)
+SET_OPTION = typer.Option("--set", help="Extra verl override for every stage, key=value (repeatable).")
+
+
+@ptst_app.command("plan")
+def ptst_plan(
+    schedule_path: Annotated[Path, SCHEDULE_ARG], overrides: Annotated[list[str] | None, SET_OPTION] = None
+) -> None:
+    """Print each stage's verl command line."""
+    from vision_r1_plugins.ptst.runner import plan
+
+    schedule, extra = _load_ptst(schedule_path, overrides)
+    for stage_plan in plan(schedule, extra=extra):
+        stage = stage_plan.stage
+        console.print(f"# stage {stage_plan.index + 1}/{len(schedule.stages)} {stage.name}: "
+                      f"{stage.max_response_length} tokens x {stage.rollout_n} rollouts, global steps "
+                      f"{stage_plan.start_step + 1}-{stage_plan.end_step}", markup=False)  # fmt: skip
+        console.print(stage_plan.command + "\n", markup=False, soft_wrap=True)
+
+
+@ptst_app.command("run")
+def ptst_run(
+    schedule_path: Annotated[Path, SCHEDULE_ARG],
+    dry_run: Annotated[bool, typer.Option(help="Compose and validate every stage's verl config, then exit.")] = False,
+    overrides: Annotated[list[str] | None, SET_OPTION] = None,
+    entry: Annotated[
+        str | None, typer.Option(help="Command to run instead of python -m verl.trainer.main_ppo.")
+    ] = None,
+) -> None:
+    """Run the stages one after another (skips finished stages, resumes a crashed one)."""
+    import shlex
+
+    from vision_r1_plugins.ptst.runner import DEFAULT_ENTRY, StageFailed, metrics_dir, run
+    from vision_r1_plugins.ptst.runner import dry_run as compose_all
+
+    schedule, extra = _load_ptst(schedule_path, overrides)
+    if dry_run:
+        from vision_r1_plugins.ptst.dry_run import DryRunError
+
+        try:
+            for stage_plan, result in compose_all(schedule, extra):
+                resume = f"{result.resume_mode} {result.resume_from_path or ''}".strip()
+                console.print(f"{stage_plan.stage.name}: OK (verl config composed and validated) response "
+                              f"{result.response_length} x n {result.rollout_n}, steps to "
+                              f"{result.total_training_steps}, resume {resume}, token limits {result.token_limits}",
+                              markup=False)  # fmt: skip
+        except DryRunError as error:
+            console.print(f"error: {error}", markup=False)
+            raise typer.Exit(1) from error
+        return
+
+    def on_stage(stage_plan: Any, status: str) -> None:
+        console.print(f"[bold]stage {stage_plan.stage.name}: {status}[/bold] "
+                      f"(global steps {stage_plan.start_step + 1}-{stage_plan.end_step})")  # fmt: skip
+
+    try:
+        run(schedule, shlex.split(entry) if entry else DEFAULT_ENTRY, on_stage=on_stage,
+            on_line=lambda line: console.print(line, markup=False, highlight=False), extra=extra)  # fmt: skip
+    except (StageFailed, FileNotFoundError) as error:
+        console.print(f"error: {error}", markup=False)
+        raise typer.Exit(1) from error
+    _print_metrics(metrics_dir(schedule))
+
+
+def _print_metrics(folder: Path) -> None:
+    from vision_r1_plugins.ptst.metrics import METRICS, read_metrics
+
+    stages = read_metrics(folder) if folder.is_dir() else []
+    if not stages:
+        console.print(f"no metrics in {folder} (add 'file' to trainer.logger)")
+        return
+    table = Table(title="PTST stages (means over steps)")
+    table.add_column("stage")
+    table.add_column("steps", justify="right")
+    for name in METRICS:
+        table.add_column(name, justify="right")
+    for stage in stages:
+        means = [stage.mean(name) for name in METRICS]
+        table.add_row(stage.name, str(len(stage.steps)), *("" if value is None else f"{value:.3f}" for value in means))
+    console.print(table)
+
+
+@ptst_app.command("metrics")
+def ptst_metrics(
+    schedule_path: Annotated[Path, SCHEDULE_ARG],
+    plot: Annotated[Path | None, typer.Option(help="Write reward / response-length curves to this PNG.")] = None,
+) -> None:
+    """Summarise verl's logs per stage: reward, response length, truncation and clip rates."""
+    from vision_r1_plugins.ptst.metrics import plot_metrics, read_metrics
+    from vision_r1_plugins.ptst.runner import metrics_dir
+
+    schedule, _ = _load_ptst(schedule_path, None)
+    _print_metrics(metrics_dir(schedule))
+    if plot is not None:
+        console.print(f"plot: {plot_metrics(read_metrics(metrics_dir(schedule)), plot)}", markup=False)
 
 
 @app.command("rl-data")

@@ -136,7 +136,7 @@ def _tiny_config(tokenizer: Any) -> Any:
         "num_hidden_layers": 2,
         "num_attention_heads": 4,
         "num_key_value_heads": 2,
-        "max_position_embeddings": 4096,
+        "max_position_embeddings": 32768,  # room for PTST's 8K+ stages in dry runs
         # head_dim 16 -> 8 rotary frequencies, split over (temporal, height, width) like Qwen's [16, 24, 24] of 64.
         "rope_parameters": {"rope_type": "default", "rope_theta": 1000000.0, "mrope_section": [2, 3, 3]},
         # No BOS, like the tokenizer: a config BOS the tokenizer lacks makes the HF Trainer rewrite both configs.

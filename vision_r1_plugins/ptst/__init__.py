@@ -1,0 +1,1 @@
+"""Progressive Thinking Suppression Training: staged GRPO on verl."""

@@ -1,0 +1,215 @@
+"""Progressive Thinking Suppression Training (PTST) schedules and the verl overrides each stage needs.
+
+A schedule is a list of stages (``max_response_length``, ``rollout_n``, ``steps``) plus the verl overrides common
+to all of them. Each stage is one verl run that resumes from the previous stage's last checkpoint; everything
+that must change with the response length is derived here, so a user edits three numbers per stage and never
+hand-tunes token limits (verl asserts ``*_max_token_len_per_gpu >= prompt + response``; 16K responses fail at
+verl's defaults).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REWARD_PATH = "pkg://vision_r1_plugins.reward"
+# Token-limit overrides that must cover prompt + response, or verl's sequence balancer asserts at runtime.
+TOKEN_LIMIT_KEYS = (
+    "actor_rollout_ref.actor.ppo_max_token_len_per_gpu",
+    "actor_rollout_ref.rollout.log_prob_max_token_len_per_gpu",
+    "actor_rollout_ref.ref.log_prob_max_token_len_per_gpu",
+)
+# vLLM limits, raised only when the user set them (unset, vLLM derives them from the model).
+VLLM_LENGTH_KEYS = ("actor_rollout_ref.rollout.max_model_len", "actor_rollout_ref.rollout.max_num_batched_tokens")
+MANAGED_KEYS = (
+    "data.max_response_length",
+    "actor_rollout_ref.rollout.n",
+    "trainer.total_training_steps",
+    "trainer.resume_mode",
+    "trainer.resume_from_path",
+    "trainer.default_local_dir",
+    "trainer.experiment_name",
+)
+
+
+class ScheduleError(ValueError):
+    """A schedule that would not run, or would not be PTST."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    max_response_length: int
+    rollout_n: int
+    steps: int
+    overrides: Mapping[str, Any] = field(default_factory=dict)  # extra verl overrides for this stage only
+
+    @property
+    def token_budget(self) -> int:
+        return self.max_response_length * self.rollout_n
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    stages: tuple[Stage, ...]
+    checkpoint_dir: str
+    verl: Mapping[str, Any] = field(default_factory=dict)  # verl overrides shared by every stage
+    reward: Mapping[str, Any] = field(default_factory=dict)  # options of vision_r1_plugins.reward
+    allow_budget_change: bool = False
+
+    # -- derived from the shared overrides
+    def _int(self, key: str, default: int | None = None) -> int:
+        value = self.verl.get(key, default)
+        if value is None:
+            raise ScheduleError(f"the schedule's verl overrides must set {key}")
+        return int(value)
+
+    @property
+    def max_prompt_length(self) -> int:
+        return self._int("data.max_prompt_length")
+
+    @property
+    def train_batch_size(self) -> int:
+        return self._int("data.train_batch_size")
+
+    @property
+    def world_size(self) -> int:
+        return self._int("trainer.n_gpus_per_node", 8) * self._int("trainer.nnodes", 1)
+
+    def end_step(self, index: int) -> int:
+        """verl's global step is cumulative across resumed runs: stage i ends at the sum of steps so far."""
+        return sum(stage.steps for stage in self.stages[: index + 1])
+
+    def start_step(self, index: int) -> int:
+        return self.end_step(index - 1) if index else 0
+
+    # -- validation
+    def validate(self) -> None:
+        problems = []
+        if not self.stages:
+            problems.append("a schedule needs at least one stage")
+        names = [stage.name for stage in self.stages]
+        if len(set(names)) != len(names):
+            problems.append(f"stage names must be unique: {names}")
+        for stage in self.stages:
+            for attribute in ("max_response_length", "rollout_n", "steps"):
+                if getattr(stage, attribute) <= 0:
+                    problems.append(f"stage {stage.name}: {attribute} must be > 0")
+            managed = sorted(set(stage.overrides) & set(MANAGED_KEYS))
+            if managed:
+                problems.append(f"stage {stage.name}: {managed} are derived from the stage; set the stage fields")
+        managed = sorted(set(self.verl) & set(MANAGED_KEYS))
+        if managed:
+            problems.append(f"verl overrides {managed} are derived by the schedule; remove them")
+        budgets = {stage.token_budget for stage in self.stages}
+        if len(budgets) > 1 and not self.allow_budget_change:
+            detail = ", ".join(f"{s.name} {s.max_response_length}x{s.rollout_n}={s.token_budget}" for s in self.stages)
+            problems.append(f"PTST keeps max_response_length x rollout_n constant ({detail}); "
+                            "set allow_budget_change: true to run a different budget on purpose")  # fmt: skip
+        try:
+            batch, world = self.train_batch_size, self.world_size
+            mini = self._int("actor_rollout_ref.actor.ppo_mini_batch_size", batch)
+            for stage in self.stages:
+                # verl requires the rollout batch and the mini-batches to split evenly over the GPUs.
+                if (batch * stage.rollout_n) % world:
+                    problems.append(f"stage {stage.name}: train_batch_size x n = {batch * stage.rollout_n} is not "
+                                    f"divisible by {world} GPUs")  # fmt: skip
+                if (mini * stage.rollout_n) % world:
+                    problems.append(f"stage {stage.name}: ppo_mini_batch_size x n = {mini * stage.rollout_n} is not "
+                                    f"divisible by {world} GPUs")  # fmt: skip
+            if batch % mini:
+                problems.append(f"data.train_batch_size {batch} is not a multiple of ppo_mini_batch_size {mini}")
+            self.max_prompt_length  # noqa: B018 - raises when missing
+        except ScheduleError as error:
+            problems.append(str(error))
+        if problems:
+            raise ScheduleError("invalid PTST schedule:\n  - " + "\n  - ".join(problems))
+
+    # -- per-stage overrides
+    def stage_overrides(self, index: int, resume_from: str | None = None) -> dict[str, Any]:
+        """Every verl override of stage ``index``: shared ones, derived ones, then the stage's own."""
+        stage = self.stages[index]
+        sequence = self.max_prompt_length + stage.max_response_length
+        overrides: dict[str, Any] = dict(self.verl)
+        overrides["data.max_response_length"] = stage.max_response_length
+        overrides["actor_rollout_ref.rollout.n"] = stage.rollout_n
+        for key in TOKEN_LIMIT_KEYS:
+            overrides[key] = max(int(self.verl.get(key, 0) or 0), sequence)
+        for key in VLLM_LENGTH_KEYS:
+            if self.verl.get(key) is not None:
+                overrides[key] = max(int(self.verl[key]), sequence)
+        overrides["trainer.total_training_steps"] = self.end_step(index)
+        overrides["trainer.default_local_dir"] = self.checkpoint_dir
+        overrides["trainer.experiment_name"] = f"{self.name}-{stage.name}"
+        # A checkpoint at every stage boundary: the next stage starts from exactly this step.
+        overrides.setdefault("trainer.save_freq", stage.steps)
+        if resume_from is None:
+            overrides["trainer.resume_mode"] = "disable"
+        else:
+            overrides["trainer.resume_mode"] = "resume_path"
+            overrides["trainer.resume_from_path"] = resume_from
+        overrides.setdefault("reward.custom_reward_function.path", REWARD_PATH)
+        overrides.setdefault("reward.custom_reward_function.name", "compute_score")
+        for key, value in self.reward.items():
+            overrides[f"+reward.custom_reward_function.reward_kwargs.{key}"] = value
+        overrides.update(stage.overrides)
+        return overrides
+
+
+def checkpoint_path(checkpoint_dir: str | Path, step: int) -> Path:
+    return Path(checkpoint_dir) / f"global_step_{step}"
+
+
+def load_schedule(path: str | Path) -> Schedule:
+    source = Path(path)
+    try:
+        data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise ScheduleError(f"cannot read schedule {source}: {error}") from error
+    if not isinstance(data, dict):
+        raise ScheduleError(f"{source} must hold a mapping with name, checkpoint_dir, verl and stages")
+    known = {"name", "stages", "checkpoint_dir", "verl", "reward", "allow_budget_change"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ScheduleError(f"{source}: unknown keys {unknown}; allowed: {sorted(known)}")
+    try:
+        stages = tuple(
+            Stage(
+                name=str(item.get("name", f"stage{number + 1}")),
+                max_response_length=int(item["max_response_length"]),
+                rollout_n=int(item["rollout_n"]),
+                steps=int(item["steps"]),
+                overrides=dict(item.get("overrides") or {}),
+            )
+            for number, item in enumerate(data.get("stages") or [])
+        )
+        schedule = Schedule(
+            name=str(data.get("name") or source.stem), stages=stages,
+            checkpoint_dir=str(data.get("checkpoint_dir") or f"checkpoints/{data.get('name') or source.stem}"),
+            verl=dict(data.get("verl") or {}), reward=dict(data.get("reward") or {}),
+            allow_budget_change=bool(data.get("allow_budget_change", False)),
+        )  # fmt: skip
+    except (KeyError, TypeError, ValueError) as error:
+        raise ScheduleError(f"{source}: each stage needs max_response_length, rollout_n and steps ({error})") from error
+    schedule.validate()
+    return schedule
+
+
+def hydra_value(value: Any) -> str:
+    """A value as Hydra's command line reads it: lists as ``[a,b]``, booleans lowercase, None as null."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(hydra_value(item) for item in value) + "]"
+    return str(value)
+
+
+def format_override(key: str, value: Any) -> str:
+    return f"{key}={hydra_value(value)}"
