@@ -21,6 +21,8 @@ def test_demo_runs_every_stage_and_reuses_work(tmp_path: Path) -> None:
     logs = (tmp_path / "sft-output" / "trainer_log.jsonl").read_text().splitlines()
     assert sum("loss" in json.loads(line) for line in logs) == 3
     assert "8 rows, 8 kept, 0 rejected" in result.output
+    assert "stage2_8k_x8: verl config composed and validated" in " ".join(result.output.split())
+    assert (tmp_path / "rl" / "train.parquet").is_file()
     bridged = json.loads((tmp_path / "bridge-output" / "summary.json").read_text())
     assert bridged["input"] == 3 and bridged["kept"] + sum(bridged["filtered"].values()) == 3
     assert all(counts["done"] == 3 for counts in bridged["requests"].values())

@@ -483,8 +483,8 @@ def demo(
 
     run_demo(workdir, on_step=show)
     console.print(
-        "The model is random: the scores and losses show that the pipeline runs, not that it reasons. "
-        "Modality bridging, PTST and evaluation join the demo as they land."
+        "The model is random: bridged samples fail the answer check, and the scores and losses show that the "
+        "pipeline runs, not that it reasons. Evaluation joins the demo when it lands."
     )
 
 

@@ -140,7 +140,38 @@ def cold_start_sft(workdir: Path) -> DemoStep:
     )
 
 
-STEPS: tuple[Callable[[Path], DemoStep], ...] = (score_sample_responses, build_model, modality_bridging, cold_start_sft)
+PTST_SCHEDULE = REPO_DATA.parent / "examples" / "verl" / "vision_r1_ptst_8gpu.yaml"
+
+
+def rl_with_ptst(workdir: Path) -> DemoStep:
+    from vision_r1_plugins.ptst.runner import dry_run
+    from vision_r1_plugins.ptst.schedule import load_schedule
+    from vision_r1_plugins.verl.rl_data import RLDataConfig, convert_rl_data
+
+    model = workdir / "tiny-qwen2_5_vl"
+    report = convert_rl_data(RLDataConfig(workdir / "bridge-input" / "problems.jsonl", workdir / "rl" / "train",
+                                          model=model, max_prompt_length=512))  # fmt: skip
+    schedule = load_schedule(PTST_SCHEDULE)
+    data = str(report.outputs["train"])
+    extra = {"actor_rollout_ref.model.path": str(model), "data.train_files": data, "data.val_files": data,
+             "trainer.default_local_dir": str(workdir / "ptst-checkpoints")}  # fmt: skip
+    lines = [f"RL parquet: {report.kept} of {report.input} problems kept, prompts up to {report.prompt_tokens_max} "
+             "tokens with images expanded"]  # fmt: skip
+    for stage_plan, result in dry_run(schedule, extra):
+        lines.append(f"{stage_plan.stage.name}: verl config composed and validated; {result.response_length} tokens "
+                     f"x {result.rollout_n} rollouts, global steps {stage_plan.start_step + 1}-{stage_plan.end_step}, "
+                     f"resume {result.resume_mode}")  # fmt: skip
+    lines.append(f"the GPU run: vision-r1 ptst run {PTST_SCHEDULE.relative_to(REPO_DATA.parent)} (see README)")
+    return DemoStep(
+        "RL with PTST: verl RL parquet, then the paper's two-stage schedule checked by verl (no GPU)",
+        lines,
+        list(report.outputs.values()),
+    )
+
+
+STEPS: tuple[Callable[[Path], DemoStep], ...] = (
+    score_sample_responses, build_model, modality_bridging, cold_start_sft, rl_with_ptst,
+)  # fmt: skip
 
 
 def run_demo(workdir: Path, on_step: Callable[[DemoStep], None] | None = None) -> list[DemoStep]:
