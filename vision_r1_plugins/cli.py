@@ -182,6 +182,20 @@ def sft(ctx: typer.Context) -> None:
     raise typer.Exit(train_main(ctx.args))
 
 
+# Input columns of problem files, shared by `bridge` and `rl-data` (geometry3k layout by default).
+ImageColumn = Annotated[str, typer.Option(help="Column with the image(s).")]
+QuestionColumn = Annotated[str, typer.Option(help="Column with the question.")]
+AnswerColumn = Annotated[str, typer.Option(help="Column with the gold answer.")]
+ChoicesColumn = Annotated[str, typer.Option(help="Column with multiple-choice options ('' for none).")]
+IdColumn = Annotated[str, typer.Option(help="Column with a unique id ('' to number rows).")]
+
+
+def _input_columns(image: str, question: str, answer: str, choices: str, sample_id: str) -> Any:
+    from vision_r1_plugins.bridge.inputs import InputColumns
+
+    return InputColumns(image, question, answer, choices or None, sample_id or None)
+
+
 @app.command("bridge")
 def bridge_command(
     input_path: Annotated[Path, typer.Argument(help="Problems: .jsonl, .json, .parquet or a saved datasets folder.")],
@@ -200,11 +214,11 @@ def bridge_command(
     reasoner_max_tokens: Annotated[int, typer.Option(help="Token limit of stage 3.")] = 16384,
     temperature: Annotated[float, typer.Option()] = 0.6,
     top_p: Annotated[float, typer.Option()] = 0.95,
-    image_column: Annotated[str, typer.Option()] = "images",
-    question_column: Annotated[str, typer.Option()] = "problem",
-    answer_column: Annotated[str, typer.Option()] = "answer",
-    choices_column: Annotated[str, typer.Option()] = "choices",
-    id_column: Annotated[str, typer.Option()] = "id",
+    image_column: ImageColumn = "images",
+    question_column: QuestionColumn = "problem",
+    answer_column: AnswerColumn = "answer",
+    choices_column: ChoicesColumn = "choices",
+    id_column: IdColumn = "id",
     prompts_dir: Annotated[
         Path | None, typer.Option(help="Folder with caption_cot.txt/description.txt/reasoning.txt overriding ours.")
     ] = None,
@@ -218,7 +232,6 @@ def bridge_command(
 
     from vision_r1_plugins.bridge.backends import make_backend
     from vision_r1_plugins.bridge.filters import FilterConfig
-    from vision_r1_plugins.bridge.inputs import InputColumns
     from vision_r1_plugins.bridge.pipeline import STAGES, BridgeConfig, BridgeProgress, bridge
 
     if not mllm_model:
@@ -240,7 +253,7 @@ def bridge_command(
         raise typer.BadParameter(str(error)) from error
     config = BridgeConfig(
         input=input_path, out_dir=out, resume=resume, prompts_dir=prompts_dir, parquet=parquet,
-        columns=InputColumns(image_column, question_column, answer_column, choices_column or None, id_column or None),
+        columns=_input_columns(image_column, question_column, answer_column, choices_column, id_column),
         filters=FilterConfig(min_reasoning_chars=min_reasoning_chars, max_reasoning_chars=max_reasoning_chars),
         max_active_samples=max(4 * concurrency, 16),
     )  # fmt: skip
@@ -422,17 +435,16 @@ def rl_data(
     test_size: Annotated[float, typer.Option(help="Fraction held out as OUT.test.parquet.")] = 0.0,
     data_source: Annotated[str, typer.Option()] = "vision_r1",
     seed: Annotated[int, typer.Option()] = 0,
-    image_column: Annotated[str, typer.Option()] = "images",
-    question_column: Annotated[str, typer.Option()] = "problem",
-    answer_column: Annotated[str, typer.Option()] = "answer",
-    choices_column: Annotated[str, typer.Option()] = "choices",
-    id_column: Annotated[str, typer.Option()] = "id",
+    image_column: ImageColumn = "images",
+    question_column: QuestionColumn = "problem",
+    answer_column: AnswerColumn = "answer",
+    choices_column: ChoicesColumn = "choices",
+    id_column: IdColumn = "id",
 ) -> None:
     """Convert problems into verl's RL parquet, dropping (and reporting) rows that would break training."""
-    from vision_r1_plugins.bridge.inputs import InputColumns
     from vision_r1_plugins.verl.rl_data import R1_SYSTEM_PROMPT, RLDataConfig, convert_rl_data
 
-    columns = InputColumns(image_column, question_column, answer_column, choices_column or None, id_column or None)
+    columns = _input_columns(image_column, question_column, answer_column, choices_column, id_column)
     try:
         config = RLDataConfig(
             input=input_path, output=output, model=model, max_prompt_length=max_prompt_length,
