@@ -23,13 +23,21 @@ def test_demo_runs_every_stage_and_reuses_work(tmp_path: Path) -> None:
     assert "8 rows, 8 kept, 0 rejected" in result.output
     assert "stage2_8k_x8: verl config composed and validated" in " ".join(result.output.split())
     assert (tmp_path / "rl" / "train.parquet").is_file()
+    problems = len(
+        (Path(__file__).resolve().parents[1] / "data/samples/problems/problems.jsonl").read_text().splitlines()
+    )
     bridged = json.loads((tmp_path / "bridge-output" / "summary.json").read_text())
-    assert bridged["input"] == 3 and bridged["kept"] + sum(bridged["filtered"].values()) == 3
-    assert all(counts["done"] == 3 for counts in bridged["requests"].values())
+    assert bridged["input"] == problems and bridged["kept"] + sum(bridged["filtered"].values()) == problems
+    assert all(counts["done"] == problems for counts in bridged["requests"].values())
+    evaluated = json.loads((tmp_path / "eval" / "sft-model" / "summary.json").read_text())
+    assert evaluated["scored"] == problems
+    rewards = (tmp_path / "eval" / "sft-model" / "reward-scores.jsonl").read_text().splitlines()
+    assert len(rewards) == problems
+    assert (tmp_path / "analysis" / "report.md").is_file()
     assert "the pipeline runs, not that it reasons" in " ".join(result.output.split())
 
     again = CliRunner().invoke(app, ["demo", "--workdir", str(tmp_path)])
     assert again.exit_code == 0, again.output
     assert "Reused the tiny Qwen2.5-VL" in again.output
     rerun = json.loads((tmp_path / "bridge-output" / "summary.json").read_text())
-    assert all(counts["done"] == 0 and counts["cached"] == 3 for counts in rerun["requests"].values())
+    assert all(counts["done"] == 0 and counts["cached"] == problems for counts in rerun["requests"].values())

@@ -467,6 +467,126 @@ def rl_data(
     console.print(f"rejects: {report.rejects_path}", markup=False)
 
 
+@app.command("infer")
+def infer(
+    model: Annotated[str, typer.Option(help="Local path, hub name (transformers/vllm) or served model name (openai).")],
+    prompt: Annotated[str, typer.Option(help="The question.")],
+    image: Annotated[list[str] | None, typer.Option("--image", help="Image file (repeat for several).")] = None,
+    backend: Annotated[str, typer.Option(help="transformers, openai (vllm serve, any compatible server) or vllm.")] = (
+        "transformers"
+    ),
+    base_url: Annotated[str | None, typer.Option(help="Server base URL for --backend openai.")] = None,
+    temperature: Annotated[float, typer.Option()] = 0.6,
+    top_p: Annotated[float, typer.Option()] = 0.95,
+    max_tokens: Annotated[int, typer.Option()] = 4096,
+) -> None:
+    """Ask one question about images; the thinking streams, the final answer is shown apart."""
+    from vision_r1_plugins.eval.infer import (
+        Sampling,
+        generate_vllm,
+        load_images,
+        split_thinking,
+        stream_openai,
+        stream_transformers,
+    )
+
+    sampling = Sampling(temperature=temperature, top_p=top_p, max_tokens=max_tokens)
+    try:
+        images = load_images(image or [])
+        if backend == "transformers":
+            chunks = stream_transformers(model, images, prompt, sampling)
+        elif backend == "openai":
+            if not base_url:
+                raise typer.BadParameter("--backend openai needs --base-url, e.g. http://localhost:8000/v1")
+            chunks = stream_openai(base_url, model, images, prompt, sampling)
+        elif backend == "vllm":
+            chunks = iter([generate_vllm(model, images, prompt, sampling)])
+        else:
+            raise typer.BadParameter(f"unknown backend {backend!r}")
+        parts = []
+        for chunk in chunks:
+            parts.append(chunk)
+            console.print(chunk, end="", markup=False, highlight=False)
+    except (ValueError, RuntimeError, OSError) as error:
+        console.print(f"\nerror: {error}", markup=False)
+        raise typer.Exit(1) from error
+    thinking, answer = split_thinking("".join(parts))
+    console.print()
+    console.rule("answer")
+    console.print(answer if answer is not None else "(no final answer found)", markup=False)
+    console.print(f"({len(thinking.split())} words of thinking)", style="dim")
+
+
+@app.command("eval")
+def eval_command(
+    benchmark_file: Annotated[
+        Path, typer.Argument(help="Benchmark rows: .jsonl, .json, .parquet or a datasets folder.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder: responses, rows, CSV, summary.")],
+    model: Annotated[str, typer.Option(help="Served model name (openai) or local path (transformers).")],
+    benchmark: Annotated[str, typer.Option(help="Column mapping: vision_r1 or mathvista_testmini.")] = "vision_r1",
+    backend: Annotated[
+        str, typer.Option(help="openai (vllm serve, any compatible server) or transformers.")
+    ] = "openai",
+    base_url: Annotated[str | None, typer.Option(help="Server base URL for --backend openai.")] = None,
+    concurrency: Annotated[int, typer.Option(help="Requests in flight.")] = 16,
+    temperature: Annotated[float, typer.Option()] = 0.6,
+    top_p: Annotated[float, typer.Option()] = 0.95,
+    max_tokens: Annotated[int, typer.Option(help="The paper evaluates with 16000.")] = 16000,
+    limit: Annotated[int | None, typer.Option(help="Only the first N rows.")] = None,
+    resume: Annotated[bool, typer.Option(help="Reuse responses stored by an earlier run in --out.")] = False,
+) -> None:
+    """Evaluate a model on a benchmark file without a judge model (MathVista normalisation + math-verify)."""
+    from vision_r1_plugins.bridge.backends import make_backend
+    from vision_r1_plugins.bridge.store import StoreError
+    from vision_r1_plugins.eval.runner import EvalConfig, evaluate
+
+    try:
+        generator = make_backend(backend, model, base_url, concurrency=concurrency, max_tokens=max_tokens,
+                                 temperature=temperature, top_p=top_p)  # fmt: skip
+        config = EvalConfig(benchmark_file, out, benchmark=benchmark, resume=resume, limit=limit,
+                            concurrency=concurrency)  # fmt: skip
+        bar = (TextColumn("generating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*bar, console=console, transient=True) as progress:
+            task = progress.add_task("eval", total=None)
+            report = evaluate(config, generator, on_progress=lambda n: progress.advance(task, n))
+    except (ValueError, StoreError) as error:
+        console.print(f"error: {error}", markup=False)
+        raise typer.Exit(1) from error
+    table = Table(title=f"{benchmark_file.name}: accuracy {report.accuracy:.1%} on {report.scored} rows")
+    table.add_column("group")
+    table.add_column("rows", justify="right")
+    table.add_column("accuracy", justify="right")
+    for kind, groups in (("category", report.by_category), ("type", report.by_question_type)):
+        for name, values in groups.items():
+            table.add_row(f"{kind}: {name}", str(int(values["rows"])), f"{values['accuracy']:.1%}")
+    console.print(table)
+    markers = ", ".join(f"{name} {value:.2f}" for name, value in report.markers_per_response.items())
+    console.print(f"no extractable answer {report.no_answer_share:.1%}; "
+                  f"hit max_tokens {report.hit_max_tokens_share:.1%}; "
+                  f"response tokens mean {report.response_tokens['mean']:.0f}, median "
+                  f"{report.response_tokens['median']:.0f}; per response: {markers}", markup=False)  # fmt: skip
+    console.print(f"{report.failed} failed requests, {report.invalid_rows} invalid rows; per-row CSV: "
+                  f"{report.paths['csv']}", markup=False)  # fmt: skip
+
+
+@app.command("analyze")
+def analyze(
+    runs: Annotated[list[Path], typer.Argument(help="Run folders written by vision-r1 eval (one or more).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the PNGs and report.md.")],
+    ptst_metrics: Annotated[Path | None, typer.Option(help="A PTST metrics folder (CHECKPOINT_DIR/metrics).")] = None,
+) -> None:
+    """Plots and a markdown report: accuracy by response length, length histograms, PTST curves."""
+    from vision_r1_plugins.eval.analysis import load_run, write_report
+
+    try:
+        report = write_report([load_run(run) for run in runs], out, ptst_metrics)
+    except ValueError as error:
+        console.print(f"error: {error}", markup=False)
+        raise typer.Exit(1) from error
+    console.print(f"report: {report}", markup=False)
+
+
 @app.command("tiny-model")
 def tiny_model(
     out_dir: Annotated[Path, typer.Argument(help="Directory to write the model, processor and tokenizer to.")],
@@ -496,7 +616,7 @@ def demo(
     run_demo(workdir, on_step=show)
     console.print(
         "The model is random: bridged samples fail the answer check, and the scores and losses show that the "
-        "pipeline runs, not that it reasons. Evaluation joins the demo when it lands."
+        "pipeline runs, not that it reasons."
     )
 
 

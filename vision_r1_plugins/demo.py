@@ -12,6 +12,7 @@ from pathlib import Path
 
 REPO_DATA = Path(__file__).resolve().parents[1] / "data"
 SAMPLE_RESPONSES = REPO_DATA / "samples" / "responses.jsonl"
+SAMPLE_PROBLEMS = REPO_DATA / "samples" / "problems" / "problems.jsonl"
 SFT_ROWS = 8
 
 
@@ -56,14 +57,8 @@ def build_model(workdir: Path) -> DemoStep:
 def modality_bridging(workdir: Path) -> DemoStep:
     from vision_r1_plugins.bridge.backends import make_backend
     from vision_r1_plugins.bridge.pipeline import BridgeConfig, bridge
-    from vision_r1_plugins.llamafactory.synthetic import write_images
 
-    problems = workdir / "bridge-input" / "problems.jsonl"
-    if not problems.is_file():
-        names = write_images(problems.parent / "images", 3)
-        rows = [{"id": f"p{i}", "images": [f"images/{name}"], "problem": f"<image>What is {i + 2} + {i + 5}?",
-                 "answer": str(2 * i + 7)} for i, name in enumerate(names)]  # fmt: skip
-        problems.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    problems = SAMPLE_PROBLEMS
     model = str(workdir / "tiny-qwen2_5_vl")
     report = bridge(
         BridgeConfig(problems, workdir / "bridge-output", resume=True),
@@ -149,7 +144,7 @@ def rl_with_ptst(workdir: Path) -> DemoStep:
     from vision_r1_plugins.verl.rl_data import RLDataConfig, convert_rl_data
 
     model = workdir / "tiny-qwen2_5_vl"
-    report = convert_rl_data(RLDataConfig(workdir / "bridge-input" / "problems.jsonl", workdir / "rl" / "train",
+    report = convert_rl_data(RLDataConfig(SAMPLE_PROBLEMS, workdir / "rl" / "train",
                                           model=model, max_prompt_length=512))  # fmt: skip
     schedule = load_schedule(PTST_SCHEDULE)
     data = str(report.outputs["train"])
@@ -169,8 +164,39 @@ def rl_with_ptst(workdir: Path) -> DemoStep:
     )
 
 
+def evaluate_and_analyze(workdir: Path) -> DemoStep:
+    """Sample the SFT model's answers to the sample benchmark, score them with the reward and the judge-free
+    benchmark scorer, and write the analysis report."""
+    from vision_r1_plugins.bridge.backends import make_backend
+    from vision_r1_plugins.eval.analysis import load_run, write_report
+    from vision_r1_plugins.eval.runner import EvalConfig, evaluate
+    from vision_r1_plugins.reward.files import score_file
+
+    model = str(workdir / "sft-output")
+    run = workdir / "eval" / "sft-model"
+    report = evaluate(EvalConfig(SAMPLE_PROBLEMS, run, resume=(run / "responses.jsonl").exists()),
+                      make_backend("transformers", model, max_tokens=24))  # fmt: skip
+    # The same sampled answers through the RL reward: what GRPO would have paid for them.
+    rows = [json.loads(line) for line in (run / "rows.jsonl").read_text().splitlines()]
+    gold = {json.loads(line)["id"]: json.loads(line) for line in SAMPLE_PROBLEMS.read_text().splitlines()}
+    responses = run / "reward-input.jsonl"
+    responses.write_text("".join(json.dumps({"id": row["id"], "response": row["response"],
+                                             "ground_truth": gold[row["id"]]["answer"],
+                                             "choices": gold[row["id"]].get("choices")}) + "\n"
+                                 for row in rows if "response" in row))  # fmt: skip
+    rewards = score_file(responses, run / "reward-scores.jsonl")
+    analysis = write_report([load_run(run)], workdir / "analysis")
+    return DemoStep(
+        "Evaluation: the SFT model's sampled answers on the sample benchmark, scored, then analysed",
+        [f"benchmark accuracy {report.accuracy:.1%} on {report.scored} problems; no extractable answer "
+         f"{report.no_answer_share:.0%}; hit max_tokens {report.hit_max_tokens_share:.0%}",
+         f"reward (hard format-and-answer): mean {rewards.mean_score:.2f}; reasons {dict(rewards.reasons)}"],
+        [run / "results.csv", analysis],
+    )  # fmt: skip
+
+
 STEPS: tuple[Callable[[Path], DemoStep], ...] = (
-    score_sample_responses, build_model, modality_bridging, cold_start_sft, rl_with_ptst,
+    score_sample_responses, build_model, modality_bridging, cold_start_sft, rl_with_ptst, evaluate_and_analyze,
 )  # fmt: skip
 
 

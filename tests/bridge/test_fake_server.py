@@ -160,7 +160,6 @@ def test_models_endpoint_lists_configured_names() -> None:
         ({"messages": [{"role": "user", "content": "hi"}]}, "model"),
         ({"model": "fake-mllm"}, "messages"),
         ({"model": "fake-mllm", "messages": []}, "messages"),
-        ({"model": "fake-mllm", "messages": [{"role": "user", "content": "hi"}], "stream": True}, "stream"),
     ],
 )
 def test_invalid_requests_get_400(payload: dict[str, Any], param: str) -> None:

@@ -76,6 +76,7 @@ class ChatResult:
     content: str
     reasoning: str | None = None  # reasoning_content from reasoning servers (DeepSeek-R1, vLLM's reasoning parser)
     finish_reason: str | None = None
+    completion_tokens: int | None = None
 
 
 class RequestFailed(RuntimeError):
@@ -215,7 +216,10 @@ def _parse_completion(payload: bytes) -> ChatResult:
     except (ValueError, KeyError, IndexError, TypeError) as error:
         raise _Malformed(f"malformed completion: {error}") from error
     reasoning = message.get("reasoning_content") or message.get("reasoning")
-    return ChatResult(content=content, reasoning=reasoning, finish_reason=choice.get("finish_reason"))
+    usage = data.get("usage") or {}
+    tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
+    return ChatResult(content=content, reasoning=reasoning, finish_reason=choice.get("finish_reason"),
+                      completion_tokens=tokens if isinstance(tokens, int) else None)  # fmt: skip
 
 
 _DATA_URL = re.compile(r"data:image/[\w.+-]+;base64,(.*)", re.DOTALL)
@@ -287,7 +291,7 @@ class TransformersBackend:
             new_tokens = output[0, inputs["input_ids"].shape[1] :]
             text = processor.tokenizer.decode(new_tokens, skip_special_tokens=True)
             finish = "length" if len(new_tokens) >= self.max_new_tokens else "stop"
-            return ChatResult(content=text, finish_reason=finish)
+            return ChatResult(content=text, finish_reason=finish, completion_tokens=len(new_tokens))
 
     async def complete(
         self, messages: list[Message], on_retry: Callable[[], None] | None = None, priority: int = 0

@@ -258,8 +258,6 @@ class _FakeModel:
             return self._bad_request(state, "missing required parameter: 'model'", param="model")
         if not isinstance(messages, list) or not messages:
             return self._bad_request(state, "missing required parameter: 'messages'", param="messages")
-        if body.get("stream"):
-            return self._bad_request(state, "the fake server does not implement streaming", param="stream")
         text = _last_user_text(messages)
         if BAD_REQUEST_MARKER in text:
             return self._bad_request(state, f"request rejected because it contains {BAD_REQUEST_MARKER}")
@@ -300,7 +298,26 @@ class _FakeModel:
             state.successes += 1
             state.stages[stage] += 1
             state.wrong_answers += int(wrong)
+        if body.get("stream"):
+            return await self._stream(request, completion)
         return web.json_response(completion)
+
+    async def _stream(self, request: web.Request, completion: dict[str, Any]) -> web.StreamResponse:
+        """The completion as server-sent events, a few words per chunk, as vLLM streams: reasoning deltas first
+        (``reasoning_content``), then content deltas, then ``[DONE]``."""
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        message = completion["choices"][0]["message"]
+        for field_name in ("reasoning_content", "content"):
+            words = (message.get(field_name) or "").split(" ")
+            for start in range(0, len(words), 4):
+                piece = " ".join(words[start : start + 4]) + (" " if start + 4 < len(words) else "")
+                chunk = {"id": completion["id"], "object": "chat.completion.chunk", "model": completion["model"],
+                         "choices": [{"index": 0, "delta": {field_name: piece}, "finish_reason": None}]}  # fmt: skip
+                await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+        return response
 
     def _bad_request(self, state: _State, message: str, param: str | None = None) -> web.Response:
         with state.lock:
@@ -336,6 +353,11 @@ class _FakeModel:
             content = self._description(question or text)
         elif stage == "reasoning":
             reasoning, content, wrong = self._reasoning(question if question is not None else text)
+        elif _ARITHMETIC.search(text):
+            # A plain question (inference, evaluation): answer as a Vision-R1 model does, think then answer tags.
+            thought, answer, wrong = self._reasoning(text)
+            value = answer[answer.rfind("{") + 1 : answer.rfind("}")] if "\\boxed{" in answer else answer
+            content = f"<think>\n{thought}\n</think>\n<answer> Final Answer: {value} </answer>"
         else:
             content = f"This is a fake answer to: {_one_line(text, 80)}"
 

@@ -110,7 +110,7 @@ class _BadLine:
     detail: str
 
 
-def _image_ref(value: Any, base: Path) -> ImageRef | str:
+def image_ref(value: Any, base: Path) -> ImageRef | str:
     """An ImageRef, or the reason this value is not a usable image."""
     from PIL import Image, UnidentifiedImageError
 
@@ -158,7 +158,7 @@ def to_sample(index: int, row: Any, columns: InputColumns, base: Path) -> Sample
         return RejectedInput(index, sample_id, "no_image", f"column {columns.images!r} has no image", row)
     images = []
     for value in raw_images:
-        ref = _image_ref(value, base)
+        ref = image_ref(value, base)
         if isinstance(ref, str):
             reason, _, detail = ref.partition(":")
             return RejectedInput(index, sample_id, reason, detail, row)

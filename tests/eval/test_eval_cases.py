@@ -1,0 +1,55 @@
+"""Every hand-checked scoring case in data/eval_cases.jsonl, plus extraction on adversarially long responses."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from vision_r1_plugins.eval.scoring import EvalItem, extract_answer, score_item
+
+CASES_PATH = Path(__file__).resolve().parents[2] / "data" / "eval_cases.jsonl"
+CASES = [json.loads(line) for line in CASES_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _item(fields: dict) -> EvalItem:
+    return EvalItem(**{key: tuple(value) if key == "choices" and value else value for key, value in fields.items()})
+
+
+def test_case_file_covers_every_answer_type() -> None:
+    assert len(CASES) >= 80
+    assert len({case["id"] for case in CASES}) == len(CASES)
+    answer_types = Counter(case["item"].get("answer_type", "text") for case in CASES)
+    assert {"integer", "float", "text", "list"} <= set(answer_types)
+    question_types = Counter(case["item"].get("question_type", "free_form") for case in CASES)
+    assert {"multi_choice", "free_form"} <= set(question_types)
+    assert any(not case["expected_correct"] for case in CASES) and any(case["expected_correct"] for case in CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+def test_case(case: dict) -> None:
+    result = score_item(case["response"], _item(case["item"]))
+    assert result.correct is case["expected_correct"], result
+    if case.get("expected_extracted") is not None:
+        assert result.extracted == case["expected_extracted"], result
+    if case.get("expected_method"):
+        assert result.method == case["expected_method"], result
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    "response",
+    [
+        "<think>" + "Wait, let me check. " * 10_000 + "</think><answer> Final Answer: 7 </answer>",
+        "\\boxed{" * 50_000 + "7",
+        "<answer>" * 40_000,
+        "The answer is " * 15_000 + "7",
+    ],
+    ids=["long-thinking", "open-boxes", "answer-tags", "answer-is"],
+)
+def test_extraction_is_linear_on_200k_characters(response: str) -> None:
+    extracted, method = extract_answer(response)
+    assert extracted is None or isinstance(extracted, str)
+    assert isinstance(method, str)

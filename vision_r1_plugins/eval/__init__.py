@@ -1,0 +1,1 @@
+"""Inference, benchmark evaluation (no judge model needed) and reasoning analysis."""
