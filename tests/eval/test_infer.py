@@ -29,3 +29,21 @@ def test_infer_cli_shows_the_answer_apart(tmp_path: Path) -> None:
     assert result.output.rstrip().splitlines()[-2].strip() == "42"
     missing = CliRunner().invoke(app, ["infer", "--model", "x", "--prompt", "q", "--image", str(tmp_path / "no.png")])
     assert missing.exit_code == 1 and "missing_image" in missing.output
+
+
+def test_transformers_streaming_with_the_tiny_model(tmp_path: Path, tiny_model_dir: Path) -> None:
+    from vision_r1_plugins.eval.infer import stream_transformers
+
+    (name,) = write_images(tmp_path, 1)
+    chunks = list(stream_transformers(str(tiny_model_dir), load_images([str(tmp_path / name)]), "How many?",
+                                      Sampling(max_tokens=8)))  # fmt: skip
+    assert chunks and isinstance("".join(chunks), str)  # random weights: the text is noise, the stream is real
+
+
+def test_vllm_backend_explains_when_vllm_is_missing(tmp_path: Path) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("vllm") is not None:
+        return  # a GPU environment: nothing to explain
+    result = CliRunner().invoke(app, ["infer", "--backend", "vllm", "--model", "m", "--prompt", "q"])
+    assert result.exit_code == 1 and "vllm serve" in " ".join(result.output.split())
