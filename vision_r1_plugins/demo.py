@@ -178,7 +178,7 @@ def evaluate_and_analyze(workdir: Path) -> DemoStep:
                       make_backend("transformers", model, max_tokens=24))  # fmt: skip
     # The same sampled answers through the RL reward: what GRPO would have paid for them.
     rows = [json.loads(line) for line in (run / "rows.jsonl").read_text().splitlines()]
-    gold = {json.loads(line)["id"]: json.loads(line) for line in SAMPLE_PROBLEMS.read_text().splitlines()}
+    gold = {problem["id"]: problem for problem in map(json.loads, SAMPLE_PROBLEMS.read_text().splitlines())}
     responses = run / "reward-input.jsonl"
     responses.write_text("".join(json.dumps({"id": row["id"], "response": row["response"],
                                              "ground_truth": gold[row["id"]]["answer"],
