@@ -170,10 +170,16 @@ def to_sample(index: int, row: Any, columns: InputColumns, base: Path) -> Sample
     return Sample(index, sample_id, clean_question, str(answer).strip(), tuple(images), choices)
 
 
-def read_samples(path: str | Path, columns: InputColumns = InputColumns()) -> Iterator[Sample | RejectedInput]:
+def read_rows(path: str | Path, columns: InputColumns = InputColumns()) -> Iterator[tuple[Any, Sample | RejectedInput]]:
+    """Each raw row with what it became, for callers that need a field the sample normalises away."""
     source = Path(path)
     if not source.exists():
         raise InputError(f"input not found: {source}")
     base = source if source.is_dir() else source.parent
     for index, row in enumerate(raw_rows(source)):
-        yield to_sample(index, row, columns, base)
+        yield row, to_sample(index, row, columns, base)
+
+
+def read_samples(path: str | Path, columns: InputColumns = InputColumns()) -> Iterator[Sample | RejectedInput]:
+    for _, sample in read_rows(path, columns):
+        yield sample

@@ -30,8 +30,8 @@ from vision_r1_plugins.reward.response_format import (
     BOXED,
     THINK_CLOSE,
     THINK_OPEN,
+    boxed_at,
     last_boxed,
-    match_brace,
     strip_eos,
 )
 
@@ -184,17 +184,6 @@ def _boxed_in_block(block: str) -> str | None:
     return None
 
 
-def _box_span(text: str, start: int) -> int:
-    """Index just past the ``}`` closing the box at ``start``, or -1."""
-    brace = start + len(BOXED)
-    while brace < len(text) and text[brace] == " ":
-        brace += 1
-    if brace >= len(text) or text[brace] != "{":
-        return -1
-    close = match_brace(text, brace)
-    return close + 1 if close >= 0 else -1
-
-
 def _last_boxed_answer(text: str) -> str | None:
     content, count, end = last_boxed(text)
     if content is None or not content.strip():
@@ -206,7 +195,7 @@ def _last_boxed_answer(text: str) -> str | None:
         previous = text.rfind(BOXED, max(0, first - _TAIL), first)
         if previous < 0:
             break
-        previous_end = _box_span(text, previous)
+        _, previous_end = boxed_at(text, previous)
         if previous_end < 0 or previous_end > first:
             break
         gap = text[previous_end:first]

@@ -69,16 +69,21 @@ def last_boxed(text: str) -> tuple[str | None, int, int]:
     count = text.count(BOXED)
     if count == 0:
         return None, 0, -1
-    start = text.rfind(BOXED)
+    content, end = boxed_at(text, text.rfind(BOXED))
+    return content, count, end
+
+
+def boxed_at(text: str, start: int) -> tuple[str | None, int]:
+    """The ``\\boxed{..}`` starting at ``start``: its content and the index just past its ``}``, or (None, -1)."""
     brace = start + len(BOXED)
     while brace < len(text) and text[brace] == " ":
         brace += 1
     if brace >= len(text) or text[brace] != "{":
-        return None, count, -1
+        return None, -1
     close = match_brace(text, brace)
     if close < 0:
-        return None, count, -1
-    return text[brace + 1 : close], count, close + 1
+        return None, -1
+    return text[brace + 1 : close], close + 1
 
 
 def _check_think(text: str, think_in_prompt: bool) -> tuple[str, int]:

@@ -30,11 +30,9 @@ from typing import Any
 from vision_r1_plugins.bridge.inputs import (
     IMAGE_PLACEHOLDER,
     InputColumns,
-    InputError,
     RejectedInput,
     Sample,
-    raw_rows,
-    to_sample,
+    read_rows,
 )
 
 # Written for this project in the spirit of DeepSeek-R1's template; the tags are what the vision_r1 reward's
@@ -206,12 +204,9 @@ class PromptMeter:
 def _read(path: Path, columns: InputColumns) -> Iterator[tuple[str | None, Sample | RejectedInput]]:
     """``read_samples``, plus each row's raw problem text: the marker check needs the ``<image>`` markers the
     reader strips."""
-    if not path.exists():
-        raise InputError(f"input not found: {path}")
-    base = path if path.is_dir() else path.parent
-    for index, row in enumerate(raw_rows(path)):
+    for row, sample in read_rows(path, columns):
         raw = row.get(columns.question) if isinstance(row, dict) else None
-        yield (raw if isinstance(raw, str) else None), to_sample(index, row, columns, base)
+        yield (raw if isinstance(raw, str) else None), sample
 
 
 def _row(
