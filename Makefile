@@ -11,7 +11,7 @@ export HF_DATASETS_OFFLINE := 1
 export WANDB_DISABLED := true
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup test lint demo bench clean lock
+.PHONY: setup test test-fast lint demo bench clean lock
 
 setup: $(STAMP)
 
@@ -29,10 +29,18 @@ $(STAMP): pyproject.toml $(LOCK)
 
 test: setup
 	$(BIN)/ruff check vision_r1_plugins tests benchmarks
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q tests
+
+# Everything but the tests marked slow (real training, Ray, torchrun, the demo, the wheel): under a minute.
+test-fast: setup
+	$(BIN)/ruff check vision_r1_plugins tests benchmarks
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -q -m "not slow" tests
 
 lint: setup
 	$(BIN)/ruff check vision_r1_plugins tests benchmarks
+	$(BIN)/lint-imports
 	$(BIN)/ruff format --check vision_r1_plugins tests benchmarks
 
 bench: setup

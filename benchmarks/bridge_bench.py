@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bridge_bench.py [--samples 1000] [--serial-samples 60]
 
 All three stages go to that one endpoint, so at concurrency C the best possible rate is C / 0.2 s / 3 requests
-per sample. The server (vision_r1_plugins.bridge.fake_server) runs as its own process. At concurrency 1 the
+per sample. The server (vision_r1_plugins.testing.fake_server) runs as its own process. At concurrency 1 the
 ideal is 1.67 samples/s, so that row uses --serial-samples samples (1,000 would take 10 minutes).
 """
 
@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from vision_r1_plugins.bridge.backends import make_backend
 from vision_r1_plugins.bridge.pipeline import BridgeConfig, bridge
-from vision_r1_plugins.llamafactory.synthetic import write_images
+from vision_r1_plugins.generation import BackendConfig, make_backend
+from vision_r1_plugins.testing.synthetic import write_images
 
 LATENCY = 0.2
 
@@ -43,7 +43,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64])
     args = parser.parse_args()
 
-    server = subprocess.Popen([sys.executable, "-m", "vision_r1_plugins.bridge.fake_server", "--port", "0",
+    server = subprocess.Popen([sys.executable, "-m", "vision_r1_plugins.testing.fake_server", "--port", "0",
                                "--latency", str(LATENCY)], stdout=subprocess.PIPE, text=True)  # fmt: skip
     try:
         assert server.stdout is not None
@@ -59,7 +59,7 @@ def main() -> None:
                 source = problems(root, count)
 
                 def backend(model: str, concurrency: int = concurrency, url: str = url):
-                    return make_backend("openai", model, url, concurrency=concurrency, timeout=30.0)
+                    return make_backend(BackendConfig("openai", model, url, concurrency=concurrency, timeout=30.0))
 
                 start = time.perf_counter()
                 report = bridge(BridgeConfig(source, root / "out", max_active_samples=4 * concurrency),

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/reward_bench.py [--responses 2000] [--threads 8]
 
-1. Agreement with the hand-labelled cases in data/reward_cases.jsonl (hard-mode cases). A scorer "accepts" a
+1. Agreement with the hand-labelled cases in tests/reward/reward_cases.jsonl (hard-mode cases). A scorer "accepts" a
    response when it gives full credit: score 1.0 for ours and math_verify; >= 0.9 (its accuracy share) for
    geometry3k's soft 0.9/0.1 reward. A false positive is an accepted response labelled 0.
 2. Throughput and worst-case latency on generated responses with 2K-8K characters of thinking, scored from 8
@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CASES = ROOT / "data" / "reward_cases.jsonl"
+CASES = ROOT / "tests" / "reward" / "reward_cases.jsonl"
 
 # (response, gold, extra_info, options) -> score. Only ours has options (boxed style, think_in_prompt); the
 # baselines are called as verl calls them.

@@ -21,9 +21,9 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from vision_r1_plugins.llamafactory.synthetic import write_sharegpt_dataset
 from vision_r1_plugins.llamafactory.validate import ValidateConfig, validate_dataset
-from vision_r1_plugins.tiny import build_tiny_qwen2_5_vl
+from vision_r1_plugins.testing.synthetic import write_sharegpt_dataset
+from vision_r1_plugins.testing.tiny import build_tiny_qwen2_5_vl
 
 QWEN2_5_VL_PIXELS = {"shortest_edge": 3136, "longest_edge": 12845056}
 

@@ -1,19 +1,21 @@
 """``vision-r1 demo``: the project's main job on the bundled sample, offline, in about a minute on 2 CPUs.
 
-Each stage of the pipeline adds its step here as it lands; a second run reuses what the first one built.
+Every input comes from the installed package (``vision_r1_plugins/_data`` and :mod:`vision_r1_plugins.testing`),
+so the demo runs from a wheel as well as from a clone. A second run reuses what the first one built.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO_DATA = Path(__file__).resolve().parents[1] / "data"
-SAMPLE_RESPONSES = REPO_DATA / "samples" / "responses.jsonl"
-SAMPLE_PROBLEMS = REPO_DATA / "samples" / "problems" / "problems.jsonl"
+from vision_r1_plugins.core.errors import RunError
+from vision_r1_plugins.core.resources import recipe, sample_problems, sample_responses
+
 SFT_ROWS = 8
+PTST_SCHEDULE = ("verl", "vision_r1_ptst_8gpu.yaml")
 
 
 @dataclass
@@ -23,13 +25,11 @@ class DemoStep:
     outputs: list[Path] = field(default_factory=list)
 
 
-def score_sample_responses(workdir: Path, samples: Path = SAMPLE_RESPONSES) -> DemoStep:
+def score_sample_responses(workdir: Path) -> DemoStep:
     from vision_r1_plugins.reward.files import score_file
 
-    if not samples.is_file():
-        raise FileNotFoundError(f"sample responses not found at {samples}; run the demo from a clone of the repo")
     scores = workdir / "reward_scores.jsonl"
-    summary = score_file(samples, scores)
+    summary = score_file(sample_responses(), scores)
     step = DemoStep(
         f"Scored {summary.rows} sample responses with the hard format-and-answer reward "
         f"(mean {summary.mean_score:.2f})",
@@ -45,7 +45,7 @@ def score_sample_responses(workdir: Path, samples: Path = SAMPLE_RESPONSES) -> D
 
 
 def build_model(workdir: Path) -> DemoStep:
-    from vision_r1_plugins.tiny import build_tiny_qwen2_5_vl
+    from vision_r1_plugins.testing.tiny import build_tiny_qwen2_5_vl
 
     model = workdir / "tiny-qwen2_5_vl"
     if (model / "model.safetensors").is_file():
@@ -54,16 +54,19 @@ def build_model(workdir: Path) -> DemoStep:
     return DemoStep("Built a tiny Qwen2.5-VL (random weights, ~250K parameters)", outputs=[model])
 
 
+def _local(model: Path, max_tokens: int) -> object:
+    from vision_r1_plugins.generation import BackendConfig, Sampling, make_backend
+
+    return make_backend(BackendConfig("transformers", str(model), sampling=Sampling(max_tokens=max_tokens)))
+
+
 def modality_bridging(workdir: Path) -> DemoStep:
-    from vision_r1_plugins.bridge.backends import make_backend
     from vision_r1_plugins.bridge.pipeline import BridgeConfig, bridge
 
-    problems = SAMPLE_PROBLEMS
-    model = str(workdir / "tiny-qwen2_5_vl")
+    model = workdir / "tiny-qwen2_5_vl"
     report = bridge(
-        BridgeConfig(problems, workdir / "bridge-output", resume=True),
-        make_backend("transformers", model, max_tokens=16), make_backend("transformers", model, max_tokens=16),
-    )  # fmt: skip
+        BridgeConfig(sample_problems(), workdir / "bridge-output", resume=True), _local(model, 16), _local(model, 16)
+    )
     stages = report.requests
     return DemoStep(
         "Modality bridging with the local transformers backend (caption + reasoning, description, reasoning)",
@@ -80,9 +83,9 @@ def modality_bridging(workdir: Path) -> DemoStep:
 
 
 def cold_start_sft(workdir: Path) -> DemoStep:
-    from vision_r1_plugins.llamafactory.synthetic import write_sharegpt_dataset
     from vision_r1_plugins.llamafactory.train import main as train
     from vision_r1_plugins.llamafactory.validate import ValidateConfig, validate_dataset
+    from vision_r1_plugins.testing.synthetic import write_sharegpt_dataset
 
     model, data_dir, clean_dir = workdir / "tiny-qwen2_5_vl", workdir / "sft-data", workdir / "sft-data-clean"
     if not (data_dir / "dataset_info.json").is_file():
@@ -121,7 +124,7 @@ def cold_start_sft(workdir: Path) -> DemoStep:
     )  # fmt: skip  (JSON is valid YAML)
     code = train([str(config)])
     if code != 0:
-        raise RuntimeError(f"LLaMA-Factory SFT exited with {code}")
+        raise RunError(f"LLaMA-Factory SFT exited with {code}")
     logs = [json.loads(line) for line in (output / "trainer_log.jsonl").read_text().splitlines()]
     losses = ", ".join(f"{entry['loss']:.3f}" for entry in logs if "loss" in entry)
     return DemoStep(
@@ -135,18 +138,15 @@ def cold_start_sft(workdir: Path) -> DemoStep:
     )
 
 
-PTST_SCHEDULE = REPO_DATA.parent / "examples" / "verl" / "vision_r1_ptst_8gpu.yaml"
-
-
 def rl_with_ptst(workdir: Path) -> DemoStep:
     from vision_r1_plugins.ptst.runner import dry_run
     from vision_r1_plugins.ptst.schedule import load_schedule
     from vision_r1_plugins.verl.rl_data import RLDataConfig, convert_rl_data
 
     model = workdir / "tiny-qwen2_5_vl"
-    report = convert_rl_data(RLDataConfig(SAMPLE_PROBLEMS, workdir / "rl" / "train",
+    report = convert_rl_data(RLDataConfig(sample_problems(), workdir / "rl" / "train",
                                           model=model, max_prompt_length=512))  # fmt: skip
-    schedule = load_schedule(PTST_SCHEDULE)
+    schedule = load_schedule(recipe(*PTST_SCHEDULE))
     data = str(report.outputs["train"])
     extra = {"actor_rollout_ref.model.path": str(model), "data.train_files": data, "data.val_files": data,
              "trainer.default_local_dir": str(workdir / "ptst-checkpoints")}  # fmt: skip
@@ -156,7 +156,7 @@ def rl_with_ptst(workdir: Path) -> DemoStep:
         lines.append(f"{stage_plan.stage.name}: verl config composed and validated; {result.response_length} tokens "
                      f"x {result.rollout_n} rollouts, global steps {stage_plan.start_step + 1}-{stage_plan.end_step}, "
                      f"resume {result.resume_mode}")  # fmt: skip
-    lines.append(f"the GPU run: vision-r1 ptst run {PTST_SCHEDULE.relative_to(REPO_DATA.parent)} (see README)")
+    lines.append(f"the GPU run: vision-r1 recipes copy DIR, then vision-r1 ptst run DIR/{'/'.join(PTST_SCHEDULE)}")
     return DemoStep(
         "RL with PTST: verl RL parquet, then the paper's two-stage schedule checked by verl (no GPU)",
         lines,
@@ -167,23 +167,22 @@ def rl_with_ptst(workdir: Path) -> DemoStep:
 def evaluate_and_analyze(workdir: Path) -> DemoStep:
     """Sample the SFT model's answers to the sample benchmark, score them with the reward and the judge-free
     benchmark scorer, and write the analysis report."""
-    from vision_r1_plugins.bridge.backends import make_backend
     from vision_r1_plugins.eval.analysis import load_run, write_report
     from vision_r1_plugins.eval.runner import EvalConfig, evaluate
     from vision_r1_plugins.reward.files import score_file
 
-    model = str(workdir / "sft-output")
+    problems = sample_problems()
     run = workdir / "eval" / "sft-model"
-    report = evaluate(EvalConfig(SAMPLE_PROBLEMS, run, resume=(run / "responses.jsonl").exists()),
-                      make_backend("transformers", model, max_tokens=24))  # fmt: skip
+    report = evaluate(EvalConfig(problems, run, resume=(run / "responses.jsonl").exists()),
+                      _local(workdir / "sft-output", 24))  # fmt: skip
     # The same sampled answers through the RL reward: what GRPO would have paid for them.
     rows = [json.loads(line) for line in (run / "rows.jsonl").read_text().splitlines()]
-    gold = {problem["id"]: problem for problem in map(json.loads, SAMPLE_PROBLEMS.read_text().splitlines())}
+    gold = {problem["id"]: problem for problem in map(json.loads, problems.read_text().splitlines())}
     responses = run / "reward-input.jsonl"
     responses.write_text("".join(json.dumps({"id": row["id"], "response": row["response"],
                                              "ground_truth": gold[row["id"]]["answer"],
                                              "choices": gold[row["id"]].get("choices")}) + "\n"
-                                 for row in rows if "response" in row))  # fmt: skip
+                                 for row in rows if row.get("response") is not None))  # fmt: skip
     rewards = score_file(responses, run / "reward-scores.jsonl")
     analysis = write_report([load_run(run)], workdir / "analysis")
     return DemoStep(
@@ -198,12 +197,28 @@ def evaluate_and_analyze(workdir: Path) -> DemoStep:
 STEPS: tuple[Callable[[Path], DemoStep], ...] = (
     score_sample_responses, build_model, modality_bridging, cold_start_sft, rl_with_ptst, evaluate_and_analyze,
 )  # fmt: skip
+STEP_NAMES = {"reward": score_sample_responses, "model": build_model, "bridge": modality_bridging,
+              "sft": cold_start_sft, "rl": rl_with_ptst, "eval": evaluate_and_analyze}  # fmt: skip
+# What a step reads from earlier ones: the tiny model, and for evaluation the SFT checkpoint.
+PREREQUISITES = {"bridge": ("model",), "sft": ("model",), "rl": ("model",), "eval": ("model", "sft")}
 
 
-def run_demo(workdir: Path, on_step: Callable[[DemoStep], None] | None = None) -> list[DemoStep]:
+def run_demo(
+    workdir: Path, on_step: Callable[[DemoStep], None] | None = None, steps: Sequence[str] | None = None
+) -> list[DemoStep]:
+    """Run the demo's steps (``steps`` names a subset of :data:`STEP_NAMES`; the steps they read from are added,
+    and all run in pipeline order)."""
+    from vision_r1_plugins.core.errors import UsageError
+
+    unknown = sorted(set(steps or ()) - set(STEP_NAMES))
+    if unknown:
+        raise UsageError(f"unknown demo steps {unknown}; choose from {', '.join(STEP_NAMES)}")
+    wanted = set(steps or ())
+    wanted |= {needed for name in wanted for needed in PREREQUISITES.get(name, ())}
+    chosen = [STEP_NAMES[name] for name in STEP_NAMES if steps is None or name in wanted]
     workdir.mkdir(parents=True, exist_ok=True)
     done = []
-    for step in STEPS:
+    for step in chosen:
         result = step(workdir)
         done.append(result)
         if on_step is not None:

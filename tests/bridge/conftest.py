@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from vision_r1_plugins.llamafactory.synthetic import write_images
+from vision_r1_plugins.testing.synthetic import write_images
 
 
 @pytest.fixture

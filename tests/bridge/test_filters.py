@@ -7,7 +7,6 @@ import math
 import pytest
 
 from vision_r1_plugins.bridge.filters import (
-    REASONS,
     SHORT_TEXT_CHARS,
     FilterConfig,
     FilterResult,
@@ -16,12 +15,11 @@ from vision_r1_plugins.bridge.filters import (
     check_refusal,
     check_repetition,
     letter_script,
-    reflection_markers,
     rewrite_description_references,
     run_filters,
-    tally_reasons,
     word_tokens,
 )
+from vision_r1_plugins.generation.thinking import reflection_markers
 
 CONFIG = FilterConfig()
 # Adversarial inputs are far past max_reasoning_chars; this config lets them reach every rule.
@@ -406,17 +404,6 @@ def test_run_filters_reports_the_first_failure_in_order() -> None:
     assert run_filters(NATURAL_COT, "8", QUESTION, FilterConfig(max_reasoning_chars=1000)).reason == "too_long"
 
 
-def test_tally_reasons() -> None:
-    results = [
-        FilterResult(True, "ok", ""),
-        FilterResult(False, "refusal", "x"),
-        FilterResult(False, "refusal", "y"),
-        FilterResult(False, "something_new", "z"),
-    ]
-    counts = tally_reasons(results)
-    assert counts == {**dict.fromkeys(REASONS, 0), "ok": 1, "refusal": 2, "something_new": 1}
-
-
 # --- description -> image -------------------------------------------------------------------------------------
 
 
@@ -496,16 +483,43 @@ _ADVERSARIAL = {
 }
 
 
+# What the checks say about each input: (check_length, check_repetition, check_language_mixing with no question,
+# run_filters with the text as its own question and answer).
+_VERDICTS = {
+    "spaces": ("too_short", "ok", "ok", "too_short"),
+    "newlines": ("too_short", "ok", "ok", "too_short"),
+    "one_letter": ("ok", "ok", "ok", "ok"),
+    "one_word": ("ok", "repetition", "ok", "repetition"),
+    "distinct_words": ("ok", "ok", "ok", "ok"),
+    "cjk": ("ok", "repetition", "language_mixing", "repetition"),
+    "mixed_scripts": ("ok", "repetition", "language_mixing", "repetition"),
+    "every_char": ("ok", "ok", "language_mixing", "ok"),
+    "the_spaces": ("ok", "ok", "ok", "ok"),
+    "the_descriptions": ("ok", "repetition", "ok", "repetition"),
+    "described": ("ok", "repetition", "ok", "repetition"),
+    "the_image": ("ok", "repetition", "ok", "repetition"),
+    "i_spaces": ("ok", "ok", "ok", "ok"),
+    "cannot_be": ("ok", "repetition", "ok", "repetition"),
+    "sorry": ("ok", "repetition", "ok", "repetition"),
+    "hmm_run": ("ok", "ok", "ok", "ok"),
+    "double": ("ok", "repetition", "ok", "repetition"),
+    "wait_glued": ("ok", "ok", "ok", "ok"),
+    "lines": ("ok", "repetition", "ok", "repetition"),
+}
+
+
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize("name", sorted(_ADVERSARIAL))
 def test_every_check_is_linear(name: str) -> None:
     text = _ADVERSARIAL[name]
+    length, repetition, mixing, first_failure = _VERDICTS[name]
     assert len(text) >= _N * 0.9
-    check_length(text, HUGE)
-    check_language_mixing(text, text, HUGE)
-    check_language_mixing(text, "", HUGE)
-    check_repetition(text, HUGE)
-    check_refusal(text, text)
-    run_filters(text, text, text, HUGE)
-    rewrite_description_references(text)
-    reflection_markers(text)
+    assert check_length(text, HUGE).reason == length
+    assert check_language_mixing(text, text, HUGE).ok  # the question's own scripts are never mixing
+    assert check_language_mixing(text, "", HUGE).reason == mixing
+    assert check_repetition(text, HUGE).reason == repetition
+    assert check_refusal(text, text).ok  # "cannot be" and "i'm" alone refuse nothing
+    assert run_filters(text, text, text, HUGE).reason == first_failure
+    assert rewrite_description_references(text)[1] == (_N // 16 if name == "the_descriptions" else 0)
+    # Near misses ("waitwait", "hmmm...x", "double double") are no reflection markers.
+    assert reflection_markers(text) == {"wait": 0, "hmm": 0, "double_check": 0}

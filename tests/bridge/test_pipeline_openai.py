@@ -12,15 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from vision_r1_plugins.bridge.backends import make_backend
-from vision_r1_plugins.bridge.fake_server import FakeServer, FakeServerConfig
 from vision_r1_plugins.bridge.pipeline import BridgeConfig, bridge
+from vision_r1_plugins.generation import BackendConfig, RetryPolicy, make_backend
+from vision_r1_plugins.testing.fake_server import FakeServer, FakeServerConfig
 
 
 def _backends(server: FakeServer, concurrency: int = 8, timeout: float = 2.0) -> tuple:
     def make(model: str):
-        return make_backend("openai", model, server.url, concurrency=concurrency, timeout=timeout,
-                            retry_base_delay=0.01, max_attempts=4)  # fmt: skip
+        retry = RetryPolicy(max_attempts=4, base_delay=0.01)
+        return make_backend(BackendConfig("openai", model, server.url, concurrency=concurrency, timeout=timeout,
+                                          retry=retry))  # fmt: skip
 
     return make("fake-mllm"), make("fake-reasoner")
 
@@ -29,6 +30,7 @@ def _store_keys(out: Path) -> list[tuple]:
     return [tuple(json.loads(line)["key"]) for line in (out / "requests.jsonl").read_text().splitlines()]
 
 
+@pytest.mark.slow
 def test_faults_are_retried_and_every_row_is_accounted_for(
     tmp_path: Path, tiny_model_dir: Path, write_problems
 ) -> None:
@@ -88,17 +90,18 @@ def test_bad_requests_are_not_retried(tmp_path: Path, write_problems) -> None:
     assert reject["reason"] == "request_failed:caption_cot" and "HTTP 400" in reject["detail"]
 
 
+@pytest.mark.slow
 def test_resume_after_sigkill_redoes_nothing_and_loses_nothing(tmp_path: Path, write_problems) -> None:
     source = write_problems(tmp_path, 40)
     out = tmp_path / "out"
     concurrency = 4
     command = [
         sys.executable, "-m", "vision_r1_plugins.cli", "bridge", str(source), "--out", str(out),
-        "--mllm-model", "fake-mllm", "--reasoner-model", "fake-reasoner", "--concurrency", str(concurrency),
+        "--model", "fake-mllm", "--reasoner-model", "fake-reasoner", "--concurrency", str(concurrency),
         "--timeout", "5", "--min-reasoning-chars", "10",
     ]  # fmt: skip
     with FakeServer(FakeServerConfig(latency=0.15)) as server:
-        command[command.index("--mllm-model") : command.index("--mllm-model")] = ["--mllm-url", server.url]
+        command[command.index("--model") : command.index("--model")] = ["--base-url", server.url]
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=dict(os.environ))
         store = out / "requests.jsonl"
         deadline = time.monotonic() + 60
@@ -123,7 +126,8 @@ def test_resume_after_sigkill_redoes_nothing_and_loses_nothing(tmp_path: Path, w
     assert cached == done_before
     assert len(json.loads((out / "vision_r1_bridged.json").read_text())) == summary["kept"]
     # Without --resume an existing run is never overwritten.
-    assert first_run_refusal.returncode == 1 and "--resume" in first_run_refusal.stdout
+    assert first_run_refusal.returncode == 2 and "--resume" in first_run_refusal.stderr
+    assert "Traceback" not in first_run_refusal.stderr
 
 
 @pytest.mark.parametrize("reasoning_field", [True, False])

@@ -1,4 +1,4 @@
-"""The whole bridge offline on CPU with the tiny Qwen2.5-VL: outputs are random, so this checks the plumbing."""
+"""The bridge with the local transformers backend (the tiny Qwen2.5-VL, images through its real processor)."""
 
 from __future__ import annotations
 
@@ -7,27 +7,54 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from vision_r1_plugins.bridge.pipeline import BridgeConfig, bridge
 from vision_r1_plugins.cli import app
+from vision_r1_plugins.generation import BackendConfig, Sampling, make_backend
+from vision_r1_plugins.testing.fake_server import FakeServer
 
 
-def test_transformers_backend_end_to_end(tmp_path: Path, tiny_model_dir: Path, write_problems) -> None:
+def test_cli_with_transformers_backend_accounts_for_every_row(
+    tmp_path: Path, tiny_model_dir: Path, write_problems
+) -> None:
     source = write_problems(tmp_path, 3, [{"id": "bad", "images": [], "problem": "What is 1 + 1?", "answer": "2"}])
     out = tmp_path / "out"
     result = CliRunner().invoke(app, [
-        "bridge", str(source), "--out", str(out), "--backend", "transformers", "--mllm-model", str(tiny_model_dir),
-        "--mllm-max-tokens", "6", "--reasoner-max-tokens", "6", "--parquet",
+        "bridge", str(source), "--out", str(out), "--backend", "transformers", "--model", str(tiny_model_dir),
+        "--max-tokens", "6", "--reasoner-max-tokens", "6", "--parquet",
     ])  # fmt: skip
-    assert result.exit_code == 0, result.output
+    # Six random tokens never verify: nothing is kept, which the CLI reports as a failed run.
+    assert result.exit_code == 1, result.output
+    assert "no sample was kept out of 4" in result.output
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["input"] == 4
-    assert summary["kept"] + sum(summary["filtered"].values()) + sum(summary["rejected"].values()) == 4
+    assert summary["input"] == 4 and summary["kept"] == 0
     assert summary["rejected"] == {"no_image": 1}
+    # Each reply stopped at the 6-token budget, and the judge says so rather than judging a cut-off answer.
+    assert summary["filtered"] == {"truncated": 3}
     assert all(summary["requests"][stage]["done"] == 3 for stage in ("caption_cot", "description", "reasoning"))
     keys = [json.loads(line)["key"] for line in (out / "requests.jsonl").read_text().splitlines()]
     assert len(keys) == 9 and {key[3] for key in keys} == {str(tiny_model_dir)}
     filtered = [json.loads(line) for line in (out / "filtered.jsonl").read_text().splitlines()]
-    assert len(filtered) == sum(summary["filtered"].values())
-    assert all(record["reason"] for record in filtered)
-    assert json.loads((out / "vision_r1_bridged.json").read_text()) == []  # random text never verifies
+    assert [record["reason"] for record in filtered] == ["truncated"] * 3
+    assert json.loads((out / "vision_r1_bridged.json").read_text()) == []
     assert (out / "vision_r1_bridged.parquet").is_file()
     assert "vision_r1_bridged" in json.loads((out / "dataset_info.json").read_text())
+
+
+def test_local_mllm_with_a_served_reasoner_keeps_verified_samples(
+    tmp_path: Path, tiny_model_dir: Path, write_problems
+) -> None:
+    """The MLLM stages run on the local model (images through its processor); the reasoner is a server that
+    answers the arithmetic in the question, so the judge must keep every sample: a judge that rejects
+    everything fails here."""
+    source = write_problems(tmp_path, 3)
+    mllm = make_backend(BackendConfig("transformers", str(tiny_model_dir), sampling=Sampling(max_tokens=8)))
+    with FakeServer() as server:
+        reasoner = make_backend(BackendConfig("openai", "fake-reasoner", server.url))
+        report = bridge(BridgeConfig(source, tmp_path / "out"), mllm, reasoner)
+        stats = server.stats()
+    assert stats["stages"]["reasoning"] == 3 and stats["stages"]["caption_cot"] == 0
+    assert (report.input, report.kept, report.filtered, report.rejected) == (3, 3, {}, {})
+    rows = json.loads(report.dataset_path.read_text())
+    answers = [row["messages"][1]["content"].rsplit("Final Answer:", 1)[1] for row in rows]
+    assert answers == [" 3 </answer>", " 5 </answer>", " 7 </answer>"]
+    assert all((tmp_path / "out" / row["images"][0]).is_file() for row in rows)

@@ -17,6 +17,7 @@ from vision_r1_plugins.eval.analysis import (
     plot_length_histograms,
     write_report,
 )
+from vision_r1_plugins.ptst.metrics import report_section
 
 # FIGSIZE (9, 5) inches at DPI 120.
 PNG_SIZE = (1080, 600)
@@ -61,7 +62,10 @@ def _png_ok(path: Path) -> None:
 def test_load_run_names_after_folder_and_keeps_rows(tmp_path: Path) -> None:
     rows = [_row(0, 10, True), _row(1, 20, False, category=None, markers=None)]
     run = load_run(_write_rows(tmp_path / "Vision-R1-CI", rows))
-    assert run.name == "Vision-R1-CI" and run.rows == rows
+    assert run.name == "Vision-R1-CI" and run.failed == 0
+    # Rows come back as whole records: every field they were written with, the rest at its default.
+    assert [{key: row[key] for key in rows[0]} for row in run.rows] == [rows[0], {**rows[1], "markers": {}}]
+    assert run.rows[0]["failed"] is None and run.rows[1]["method"] is None
     assert load_run(tmp_path / "Vision-R1-CI", name="ci").name == "ci"
     assert load_run(tmp_path / "Vision-R1-CI" / "rows.jsonl").name == "Vision-R1-CI"
 
@@ -178,7 +182,8 @@ def test_report_includes_ptst_curves(tmp_path: Path) -> None:
         for step in range(1, 11)
     ]
     (metrics / "00-stage1-from0.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines), "utf-8")
-    text = write_report([_short_is_right("ci", 100, 5)], tmp_path / "out", ptst_metrics_dir=metrics).read_text("utf-8")
+    section = report_section(metrics, tmp_path / "out")
+    text = write_report([_short_is_right("ci", 100, 5)], tmp_path / "out", [section]).read_text("utf-8")
     assert "![PTST training curves](ptst_curves.png)" in text
     assert "| stage1 | 1–10 | 0.475 | 680.0 |" in text
     png = tmp_path / "out" / "ptst_curves.png"
@@ -186,8 +191,9 @@ def test_report_includes_ptst_curves(tmp_path: Path) -> None:
 
     empty = tmp_path / "empty-metrics"
     empty.mkdir()
-    text = write_report([_short_is_right("ci", 100, 5)], tmp_path / "out2", ptst_metrics_dir=empty).read_text("utf-8")
+    section = report_section(empty, tmp_path / "out2")
+    text = write_report([_short_is_right("ci", 100, 5)], tmp_path / "out2", [section]).read_text("utf-8")
     assert "No training metrics found" in text and not (tmp_path / "out2" / "ptst_curves.png").exists()
     with pytest.raises(ValueError, match="does not exist"):
-        write_report([_short_is_right("ci", 100, 5)], tmp_path / "out3", ptst_metrics_dir=tmp_path / "missing")
+        report_section(tmp_path / "missing", tmp_path / "out3")
     assert not (tmp_path / "out3").exists()

@@ -1,4 +1,4 @@
-"""Every hand-checked scoring case in data/eval_cases.jsonl, plus extraction on adversarially long responses."""
+"""Every hand-checked scoring case in tests/eval/eval_cases.jsonl, plus extraction on adversarially long responses."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from vision_r1_plugins.eval.scoring import EvalItem, extract_answer, score_item
 
-CASES_PATH = Path(__file__).resolve().parents[2] / "data" / "eval_cases.jsonl"
+CASES_PATH = Path(__file__).with_name("eval_cases.jsonl")
 CASES = [json.loads(line) for line in CASES_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
@@ -40,16 +40,21 @@ def test_case(case: dict) -> None:
 
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize(
-    "response",
+    ("response", "expected"),
     [
-        "<think>" + "Wait, let me check. " * 10_000 + "</think><answer> Final Answer: 7 </answer>",
-        "\\boxed{" * 50_000 + "7",
-        "<answer>" * 40_000,
-        "The answer is " * 15_000 + "7",
+        # The answer block wins over the thinking, its "Final Answer:" prefix and padding stripped.
+        (
+            "<think>" + "Wait, let me check. " * 10_000 + "</think><answer> Final Answer: 7 </answer>",
+            ("7", "answer_tag"),
+        ),
+        # No box is ever closed, so there is no boxed answer; a tagless 350K-character reply is not a bare answer.
+        ("\\boxed{" * 50_000 + "7", (None, "none")),
+        # Opening tags only: the last block is empty and 320K characters of tags are no bare reply.
+        ("<answer>" * 40_000, (None, "none")),
+        # Only the last "the answer is" counts, and what follows it is the 7.
+        ("The answer is " * 15_000 + "7", ("7", "answer_is")),
     ],
     ids=["long-thinking", "open-boxes", "answer-tags", "answer-is"],
 )
-def test_extraction_is_linear_on_200k_characters(response: str) -> None:
-    extracted, method = extract_answer(response)
-    assert extracted is None or isinstance(extracted, str)
-    assert isinstance(method, str)
+def test_extraction_is_linear_on_200k_characters(response: str, expected: tuple[str | None, str]) -> None:
+    assert extract_answer(response) == expected

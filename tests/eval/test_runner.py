@@ -9,12 +9,18 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from vision_r1_plugins.bridge.backends import make_backend
-from vision_r1_plugins.bridge.fake_server import FakeServer, FakeServerConfig
 from vision_r1_plugins.cli import app
+from vision_r1_plugins.core.problems import Rejection
 from vision_r1_plugins.eval.benchmarks import get_benchmark
-from vision_r1_plugins.eval.runner import EvalConfig, EvalRow, evaluate, map_row
-from vision_r1_plugins.llamafactory.synthetic import write_images
+from vision_r1_plugins.eval.records import read_records
+from vision_r1_plugins.eval.runner import EvalConfig, evaluate, read_benchmark
+from vision_r1_plugins.generation import BackendConfig, Sampling, make_backend
+from vision_r1_plugins.testing.fake_server import BAD_REQUEST_MARKER, FakeServer, FakeServerConfig
+from vision_r1_plugins.testing.synthetic import write_images
+
+
+def _backend(url: str) -> object:
+    return make_backend(BackendConfig("openai", "fake", url, sampling=Sampling(max_tokens=512), concurrency=4))
 
 
 def _benchmark(root: Path, count: int = 12) -> Path:
@@ -31,11 +37,9 @@ def _benchmark(root: Path, count: int = 12) -> Path:
 def test_evaluate_scores_and_resumes(tmp_path: Path) -> None:
     source = _benchmark(tmp_path)
     with FakeServer(FakeServerConfig(wrong_answer_every=4, latency=0.01)) as server:
-        backend = make_backend("openai", "fake", server.url, concurrency=4, max_tokens=512)
-        report = evaluate(EvalConfig(source, tmp_path / "run"), backend)
+        report = evaluate(EvalConfig(source, tmp_path / "run"), _backend(server.url))  # type: ignore[arg-type]
         requests = server.stats()["requests"]
-        again = evaluate(EvalConfig(source, tmp_path / "run", resume=True),
-                         make_backend("openai", "fake", server.url, concurrency=4, max_tokens=512))  # fmt: skip
+        again = evaluate(EvalConfig(source, tmp_path / "run", resume=True), _backend(server.url))  # type: ignore[arg-type]
         assert server.stats()["requests"] == requests  # resumed: every response came from the store
     assert report.rows == 12 and report.scored == 12 and report.invalid_rows == 1
     assert report.accuracy == 9 / 12  # every 4th question is answered wrong by the server
@@ -49,18 +53,46 @@ def test_evaluate_scores_and_resumes(tmp_path: Path) -> None:
 
 
 def test_mathvista_mapping(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     (name,) = write_images(tmp_path, 1)
     image = (tmp_path / name).read_bytes()
     row = {"pid": "7", "question": "How many?", "query": "Hint: answer with an integer.\\nQuestion: How many?",
            "decoded_image": {"bytes": image, "path": None}, "image": "images/7.jpg", "answer": "3",
            "question_type": "free_form", "answer_type": "integer", "precision": None, "choices": None,
            "metadata": {"category": "math-targeted-vqa"}}  # fmt: skip
-    mapped = map_row(0, row, get_benchmark("mathvista_testmini"), tmp_path)
-    assert isinstance(mapped, EvalRow) and mapped.id == "7" and mapped.prompt.startswith("Hint:")
-    assert mapped.images[0].read() == image and mapped.item.category == "math-targeted-vqa"
-    assert map_row(1, {**row, "answer": ""}, get_benchmark("mathvista_testmini"), tmp_path) == "no answer"
-    nan_precision = map_row(2, {**row, "precision": float("nan")}, get_benchmark("mathvista_testmini"), tmp_path)
-    assert isinstance(nan_precision, EvalRow) and nan_precision.item.precision is None
+    rows = [row, {**row, "pid": "8", "answer": ""}, {**row, "pid": "9", "precision": float("nan")}]
+    source = tmp_path / "testmini.parquet"  # as released: the decoded image is bytes in the parquet
+    pq.write_table(pa.Table.from_pylist(rows), source)
+    mapped, invalid = read_benchmark(source, get_benchmark("mathvista_testmini"))
+    assert [item.id for item in mapped] == ["7", "9"] and mapped[0].problem.question.startswith("Hint:")
+    assert mapped[0].problem.images[0].read() == image and mapped[0].item.category == "math-targeted-vqa"
+    assert mapped[0].item.answer_type == "integer" and mapped[1].item.precision is None
+    assert [(item.id, item.reason) for item in invalid] == [("8", "missing_answer")]
+    assert isinstance(invalid[0], Rejection)
+
+
+def test_a_failed_request_is_recorded_and_analysis_still_runs(tmp_path: Path) -> None:
+    source = _benchmark(tmp_path, 4)
+    rows = [json.loads(line) for line in source.read_text().splitlines()]
+    rows[1]["query"] += " " + BAD_REQUEST_MARKER  # the server answers 400: a request that cannot succeed
+    source.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+    runner = CliRunner()
+    with FakeServer() as server:
+        result = runner.invoke(app, ["eval", str(source), "--out", str(tmp_path / "run"), "--model", "fake",
+                                     "--base-url", server.url])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    records = read_records(tmp_path / "run" / "rows.jsonl")
+    assert [record.id for record in records if not record.scored] == ["q1"]
+    assert "HTTP 400" in (records[1].failed or "")
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert (summary["rows"], summary["scored"], summary["failed"], summary["accuracy"]) == (4, 3, 1, 1.0)
+    analyzed = runner.invoke(app, ["analyze", str(tmp_path / "run"), "--out", str(tmp_path / "report")])
+    assert analyzed.exit_code == 0, analyzed.output
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert "Rows whose request failed (left out of every number below): run 1." in report
+    assert "| run | 3 | 100.0% |" in report
 
 
 def test_eval_and_analyze_cli(tmp_path: Path) -> None:
@@ -70,7 +102,9 @@ def test_eval_and_analyze_cli(tmp_path: Path) -> None:
         result = runner.invoke(app, ["eval", str(source), "--out", str(tmp_path / "run"), "--model", "fake",
                                      "--base-url", server.url, "--max-tokens", "512"])  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "accuracy" in result.output and (tmp_path / "run" / "summary.json").is_file()
+    # Every third distinct question is answered wrong: 6 of 8 right, in the table title and the summary.
+    assert "accuracy 75.0% on 8 rows" in " ".join(result.output.split())
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["accuracy"] == 0.75
     analyzed = runner.invoke(app, ["analyze", str(tmp_path / "run"), "--out", str(tmp_path / "report")])
     assert analyzed.exit_code == 0, analyzed.output
     assert (tmp_path / "report" / "report.md").is_file()

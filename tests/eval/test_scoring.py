@@ -1,4 +1,4 @@
-"""Benchmark scoring without a GPT judge: every hand-labelled case in data/eval_cases.jsonl, plus unit tests."""
+"""Benchmark scoring without a GPT judge: every hand-labelled case in tests/eval/eval_cases.jsonl, plus unit tests."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from vision_r1_plugins.eval.scoring import (
     score_item,
 )
 
-CASES_PATH = Path(__file__).resolve().parents[2] / "data" / "eval_cases.jsonl"
+CASES_PATH = Path(__file__).with_name("eval_cases.jsonl")
 CASES = [json.loads(line) for line in CASES_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
 METHODS = {"answer_tag", "boxed", "final_answer", "answer_is", "last_line", "none"}
 FIELDS = {"id", "tag", "response", "item", "expected_correct", "expected_extracted", "expected_method", "note"}
@@ -291,39 +291,69 @@ def test_timeout_runs_algebra_in_killable_workers() -> None:
 LONG = 200_000
 
 
+# The items each runaway response is scored against: an integer 12, the option 60° of CHOICES, and 2\sqrt{3}.
+RUNAWAY_ITEMS = (
+    EvalItem("q", "12", answer_type="integer"),
+    EvalItem("q", "60°", CHOICES, question_type="multi_choice"),
+    EvalItem("q", "2\\sqrt{3}"),
+)
+# (response, extracted, method, correct against each of RUNAWAY_ITEMS)
+RUNAWAY = [
+    (
+        "<think>\n" + "Let me reconsider the figure once more. " * (LONG // 40) + "\n</think>\n<answer>12</answer>",
+        "12",
+        "answer_tag",
+        (True, False, False),
+    ),
+    ("<think>\n" + "x" * LONG, None, "none", (False, False, False)),  # cut off while thinking
+    ("\\boxed{" * (LONG // 7), None, "none", (False, False, False)),  # no box is ever closed
+    # Boxes joined on one line are a hedge; the walk back over them is bounded (8 steps), so 9 are kept.
+    ("\\boxed{1}" * (LONG // 9), "\\boxed{1}" * 9, "boxed", (False, False, False)),
+    (
+        "\\boxed{1} or " * (LONG // 13) + "\\boxed{12}",
+        "\\boxed{1} or " * 8 + "\\boxed{12}",
+        "boxed",
+        (False, False, False),
+    ),
+    ("{" * LONG + "\\boxed{12}", "12", "boxed", (True, False, False)),
+    ("the answer is " * (LONG // 14), None, "none", (False, False, False)),
+    ("final answer" * (LONG // 12), None, "none", (False, False, False)),
+    ("Answer\n" * (LONG // 7), None, "none", (False, False, False)),
+    ("<answer>" * (LONG // 8), None, "none", (False, False, False)),
+    ("</answer>" * (LONG // 9), None, "none", (False, False, False)),
+    # A hedge or a list of candidates in the answer block is extracted whole and scores wrong.
+    (
+        "<answer>" + "A or " * (LONG // 5) + "</answer>",
+        ("A or " * (LONG // 5)).strip(),
+        "answer_tag",
+        (False, False, False),
+    ),
+    (
+        "<answer>" + "1, " * (LONG // 3) + "</answer>",
+        ("1, " * (LONG // 3)).strip(),
+        "answer_tag",
+        (False, False, False),
+    ),
+    (" " * LONG + "12", None, "none", (False, False, False)),  # a bare reply must be short before stripping
+    ("\n" * LONG + "Final Answer: 12", "12", "final_answer", (True, False, False)),
+    # Anchored answers are read from a bounded tail: 400 characters after "final answer" / "answer is".
+    ("Final Answer: " + "(" * LONG, "(" * 398, "final_answer", (False, False, False)),
+    ("the answer is " + "1" * LONG, "1" * 399, "answer_is", (False, False, False)),
+    ("$" * LONG, None, "none", (False, False, False)),
+    (" </s>" * (LONG // 5), None, "none", (False, False, False)),  # nothing but EOS markers
+    ("a" * LONG, None, "none", (False, False, False)),
+]
+
+
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize(
-    "response",
-    [
-        "<think>\n" + "Let me reconsider the figure once more. " * (LONG // 40) + "\n</think>\n<answer>12</answer>",
-        "<think>\n" + "x" * LONG,
-        "\\boxed{" * (LONG // 7),
-        "\\boxed{1}" * (LONG // 9),
-        "\\boxed{1} or " * (LONG // 13) + "\\boxed{12}",
-        "{" * LONG + "\\boxed{12}",
-        "the answer is " * (LONG // 14),
-        "final answer" * (LONG // 12),
-        "Answer\n" * (LONG // 7),
-        "<answer>" * (LONG // 8),
-        "</answer>" * (LONG // 9),
-        "<answer>" + "A or " * (LONG // 5) + "</answer>",
-        "<answer>" + "1, " * (LONG // 3) + "</answer>",
-        " " * LONG + "12",
-        "\n" * LONG + "Final Answer: 12",
-        "Final Answer: " + "(" * LONG,
-        "the answer is " + "1" * LONG,
-        "$" * LONG,
-        " </s>" * (LONG // 5),
-        "a" * LONG,
-    ],
-    ids=lambda response: repr(response[:24]),
+    ("response", "extracted", "method", "correct"), RUNAWAY, ids=[repr(case[0][:24]) for case in RUNAWAY]
 )
-def test_linear_time_on_long_responses(response: str) -> None:
+def test_linear_time_on_long_responses(
+    response: str, extracted: str | None, method: str, correct: tuple[bool, bool, bool]
+) -> None:
     started = time.perf_counter()
-    for item in (
-        EvalItem("q", "12", answer_type="integer"),
-        EvalItem("q", "60°", CHOICES, question_type="multi_choice"),
-        EvalItem("q", "2\\sqrt{3}"),
-    ):
-        assert isinstance(score_item(response, item), ScoreResult)
+    results = [score_item(response, item) for item in RUNAWAY_ITEMS]
     assert time.perf_counter() - started < 20
+    assert [(result.extracted, result.method) for result in results] == [(extracted, method)] * len(RUNAWAY_ITEMS)
+    assert tuple(result.correct for result in results) == correct

@@ -7,18 +7,13 @@ import pytest
 from typer.testing import CliRunner
 
 from vision_r1_plugins.cli import app
-from vision_r1_plugins.llamafactory.dataset_info import (
-    BUNDLED_DATASET_INFO,
-    DatasetInfoError,
-    bundled_entries,
-    register_datasets,
-)
-
-ROOT = Path(__file__).resolve().parents[2]
+from vision_r1_plugins.core.dataset_info import DatasetInfoError, bundled_entries, register_datasets
+from vision_r1_plugins.core.resources import data_path
 
 
-def test_repo_copy_matches_the_packaged_entries() -> None:
-    assert json.loads((ROOT / "data" / "dataset_info.json").read_text()) == json.loads(BUNDLED_DATASET_INFO.read_text())
+def test_the_bundled_file_is_the_one_copy_of_the_entries() -> None:
+    assert bundled_entries() == json.loads(data_path("dataset_info.json").read_text())
+    assert set(bundled_entries()) == {"vision_r1_llava_cot_full", "vision_r1_mulberry_sft_full", "vision_r1_bridged"}
 
 
 def test_released_entries_match_the_vision_r1_cold_layout() -> None:
@@ -90,7 +85,7 @@ def test_cli_register(tmp_path: Path) -> None:
     assert "added: vision_r1_llava_cot_full, vision_r1_mulberry_sft_full" in result.output
     (tmp_path / "dataset_info.json").write_text(json.dumps({"vision_r1_bridged": {"file_name": "x"}}))
     refused = runner.invoke(app, ["lf", "register", "--dataset-dir", str(tmp_path)])
-    assert refused.exit_code == 1 and "--force" in refused.output
+    assert refused.exit_code == 2 and "--force" in refused.output
 
 
 def test_llamafactory_reads_the_registered_entries(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Every recipe in examples/llamafactory/ through LLaMA-Factory's own argument parser.
+"""Every recipe in vision_r1_plugins/_data/recipes/llamafactory/ through LLaMA-Factory's own argument parser.
 
 Only ``model_name_or_path`` (the tiny model) and ``output_dir`` are swapped, so a misspelt key, a bad value or a
 missing DeepSpeed file fails here. Each recipe is parsed in a fresh process set up as one torchrun rank (DeepSpeed
@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-RECIPES = sorted((ROOT / "examples" / "llamafactory").glob("*.yaml"))
+from vision_r1_plugins.core import resources
+
+RECIPES = sorted(resources.recipe("llamafactory").glob("*.yaml"))
 GPUS = {
     "vision_r1_cold_start_8gpu": 8,
     "vision_r1_cold_start_32gpu": 32,
@@ -63,7 +64,7 @@ def _parse(recipe: Path, model: Path, out: Path) -> dict:
     }  # fmt: skip
     completed = subprocess.run(
         [sys.executable, "-c", PARSE, str(recipe), str(model), str(out)],
-        cwd=ROOT,
+        cwd=resources.data_path("recipes"),  # recipes name their DeepSpeed file relative to this folder
         env=env,
         capture_output=True,
         text=True,
@@ -81,9 +82,11 @@ def test_every_recipe_is_listed() -> None:
         assert "image_max_pixels:" in text, f"{recipe.name} must state image_max_pixels"
         deepspeed = yaml.safe_load(text).get("deepspeed")
         if deepspeed:
-            assert (ROOT / deepspeed).is_file(), f"{recipe.name}: {deepspeed} is relative to the repo root"
+            root = resources.data_path("recipes")
+            assert (root / deepspeed).is_file(), f"{recipe.name}: {deepspeed} is relative to the recipes folder"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("recipe", RECIPES, ids=[recipe.stem for recipe in RECIPES])
 def test_recipe_parses_with_the_paper_settings(recipe: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
     parsed = _parse(recipe, tiny_model_dir, tmp_path / "out")

@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from vision_r1_plugins.cli import app
 from vision_r1_plugins.llamafactory.registry import load_plugins, plugin_modules, register_template_once
-from vision_r1_plugins.llamafactory.synthetic import write_sharegpt_dataset
 from vision_r1_plugins.llamafactory.train import parse_training_args, torchrun_command
+from vision_r1_plugins.testing.synthetic import write_sharegpt_dataset
 
 PLUGIN = """
 import dataclasses, inspect
@@ -53,6 +53,7 @@ def _vision_weights(path: Path) -> dict[str, torch.Tensor]:
     return {name: tensor.detach().clone() for name, tensor in model.named_parameters() if ".visual." in f".{name}"}
 
 
+@pytest.mark.slow
 def test_sft_through_the_launcher(tmp_path: Path, tiny_model_dir: Path) -> None:
     data_dir = tmp_path / "data"
     write_sharegpt_dataset(data_dir, "toy", rows=6)
@@ -126,6 +127,7 @@ def test_registration_helpers_are_idempotent_and_plugins_fail_loudly(
         load_plugins(["vr1_broken_plugin"])
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_torchrun_ranks_load_plugins(tmp_path: Path, tiny_model_dir: Path) -> None:
     """FORCE_TORCHRUN on CPU with 2 ranks: a template registered by a plugin must exist on every rank.

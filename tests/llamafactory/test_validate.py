@@ -9,7 +9,6 @@ import pytest
 from typer.testing import CliRunner
 
 from vision_r1_plugins.cli import app
-from vision_r1_plugins.llamafactory.synthetic import sharegpt_row, write_sharegpt_dataset
 from vision_r1_plugins.llamafactory.validate import (
     REASONS,
     RowChecker,
@@ -19,6 +18,7 @@ from vision_r1_plugins.llamafactory.validate import (
     lf_resized_size,
     validate_dataset,
 )
+from vision_r1_plugins.testing.synthetic import sharegpt_row, write_sharegpt_dataset
 
 GOOD_ROWS = 12
 
@@ -154,4 +154,4 @@ def test_cli_validate(planted: Path, tiny_model_dir: Path, tmp_path: Path) -> No
             "1024",
         ],
     )
-    assert missing.exit_code == 1 and "Undefined dataset" in missing.output
+    assert missing.exit_code == 2 and "Undefined dataset" in missing.output

@@ -6,16 +6,18 @@ from pathlib import Path
 
 import pytest
 
+from vision_r1_plugins.core.resources import recipe
+
 pytest.importorskip("verl")
 
 from vision_r1_plugins.ptst.dry_run import DryRunError
 from vision_r1_plugins.ptst.runner import dry_run
 from vision_r1_plugins.ptst.schedule import load_schedule
 
-ROOT = Path(__file__).resolve().parents[2]
-RECIPES = sorted((ROOT / "examples" / "verl").glob("*.yaml"))
+RECIPES = sorted(recipe("verl").glob("*.yaml"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("recipe", RECIPES, ids=[recipe.stem for recipe in RECIPES])
 def test_recipe_stages_compose_and_validate(recipe: Path, tiny_model_dir: Path) -> None:
     schedule = load_schedule(recipe)
@@ -30,7 +32,7 @@ def test_recipe_stages_compose_and_validate(recipe: Path, tiny_model_dir: Path) 
 
 
 def test_misspelt_key_and_small_token_limit_fail(tiny_model_dir: Path) -> None:
-    schedule = load_schedule(ROOT / "examples" / "verl" / "vision_r1_ptst_8gpu.yaml")
+    schedule = load_schedule(recipe("verl") / "vision_r1_ptst_8gpu.yaml")
     model = {"actor_rollout_ref.model.path": str(tiny_model_dir)}
     with pytest.raises(DryRunError, match="max_respons_length"):
         dry_run(schedule, {**model, "data.max_respons_length": 4096})

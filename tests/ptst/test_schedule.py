@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from vision_r1_plugins.core.resources import recipe
 from vision_r1_plugins.ptst.runner import plan
 from vision_r1_plugins.ptst.schedule import TOKEN_LIMIT_KEYS, ScheduleError, load_schedule
 
-ROOT = Path(__file__).resolve().parents[2]
 BASE = {
     "data.max_prompt_length": 1024, "data.train_batch_size": 128, "actor_rollout_ref.actor.ppo_mini_batch_size": 32,
     "trainer.n_gpus_per_node": 8, "trainer.nnodes": 1, "actor_rollout_ref.actor.ppo_max_token_len_per_gpu": 16384,
@@ -93,11 +93,11 @@ def test_budget_change_on_purpose(tmp_path: Path) -> None:
 
 
 def test_recipes_load() -> None:
-    recipes = sorted((ROOT / "examples" / "verl").glob("*.yaml"))
+    recipes = sorted(recipe("verl").glob("*.yaml"))
     assert {recipe.stem for recipe in recipes} == {"vision_r1_ptst_8gpu", "vision_r1_zero_8gpu", "vision_r1_long_8gpu"}
-    ptst = load_schedule(ROOT / "examples" / "verl" / "vision_r1_ptst_8gpu.yaml")
+    ptst = load_schedule(recipe("verl") / "vision_r1_ptst_8gpu.yaml")
     assert [(s.max_response_length, s.rollout_n, s.steps) for s in ptst.stages] == [(4096, 16, 100), (8192, 8, 100)]
-    zero = load_schedule(ROOT / "examples" / "verl" / "vision_r1_zero_8gpu.yaml")
+    zero = load_schedule(recipe("verl") / "vision_r1_zero_8gpu.yaml")
     assert zero.reward["mode"] == "sum" and zero.stages[0].steps == 300
-    long = load_schedule(ROOT / "examples" / "verl" / "vision_r1_long_8gpu.yaml")
+    long = load_schedule(recipe("verl") / "vision_r1_long_8gpu.yaml")
     assert (long.stages[0].max_response_length, long.stages[0].rollout_n) == (16384, 4)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from vision_r1_plugins.reward.trl import completion_text, make_trl_reward, vision_r1_reward
+from vision_r1_plugins.reward.adapters.trl import completion_text, make_trl_reward, vision_r1_reward
 
 GOOD = "<think>3 + 4 = 7</think><answer>7</answer>"
 WRONG = "<think>3 + 4</think><answer>8</answer>"
@@ -33,6 +33,7 @@ def _trl_grpo_trainer():
     return GRPOConfig, GRPOTrainer
 
 
+@pytest.mark.slow
 def test_trl_grpo_trainer_scores_with_our_reward(tmp_path: Path, tiny_tokenizer_dir: Path) -> None:
     from datasets import Dataset
     from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
@@ -96,7 +97,7 @@ def test_trl_completion_shapes_and_columns() -> None:
 
 
 def test_easyr1_batch_function_loaded_by_path_like_easyr1() -> None:
-    from vision_r1_plugins.reward import easyr1
+    from vision_r1_plugins.reward.adapters import easyr1
 
     # EasyR1 imports the reward file by path under the module name "custom_reward_fn".
     spec = importlib.util.spec_from_file_location("custom_reward_fn", easyr1.__file__)

@@ -9,7 +9,7 @@ from vision_r1_plugins.reward.answer import (
     is_word_answer,
     predicted_choice,
 )
-from vision_r1_plugins.reward.judge import judge_answer
+from vision_r1_plugins.reward.decide import judge_answer
 
 
 @pytest.mark.parametrize(

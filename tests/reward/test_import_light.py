@@ -23,8 +23,8 @@ def test_reward_works_with_heavy_packages_unimportable() -> None:
 
         sys.meta_path.insert(0, Block())
         from vision_r1_plugins.reward import compute_score
-        from vision_r1_plugins.reward.easyr1 import compute_score as easyr1_score
-        from vision_r1_plugins.reward.trl import vision_r1_reward
+        from vision_r1_plugins.reward.adapters.easyr1 import compute_score as easyr1_score
+        from vision_r1_plugins.reward.adapters.trl import vision_r1_reward
         r = compute_score("x", "<think>a</think><answer>\\\\frac{{1}}{{2}}</answer>", "0.5")
         assert r["score"] == 1.0, r
         assert vision_r1_reward(["<think>a</think><answer>4</answer>"], solution=["4"]) == [1.0]

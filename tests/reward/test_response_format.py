@@ -73,7 +73,8 @@ def test_think_in_prompt(text: str, reason: str) -> None:
         ("<think>3+4</think>\\boxed{6} or \\boxed{7}", "multiple_boxed", "7"),
         ("<think>3+4</think>The answer is 7.", "no_boxed", None),
         ("<think>3+4</think>\\boxed{7} because reasons", "text_after_answer", "7"),
-        ("<think>3+4</think><answer>\\boxed{7}</answer>", "answer_tag_in_boxed_style", "\\boxed{7}"),
+        # The lenient answer is what the shared extractor reads in the block: the box content.
+        ("<think>3+4</think><answer>\\boxed{7}</answer>", "answer_tag_in_boxed_style", "7"),
         ("<think>3+4</think>\\boxed{ }", "empty_answer", None),
         ("\\boxed{7}", "no_think", "7"),
     ],

@@ -32,6 +32,7 @@ def test_entry_point_is_declared() -> None:
     assert names.get("vision_r1") == "vision_r1_plugins.verl.plugin"
 
 
+@pytest.mark.slow
 def test_import_verl_registers_the_manager() -> None:
     assert _probe() == "vision_r1_plugins.verl.reward_manager.VisionR1RewardManager"
     assert (

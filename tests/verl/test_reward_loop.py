@@ -18,6 +18,9 @@ import torch
 verl = pytest.importorskip("verl")
 from verl import DataProto  # noqa: E402
 
+# The real verl reward loop (verl imports take seconds): part of `make test`, not of `make test-fast`.
+pytestmark = pytest.mark.slow
+
 # A data source verl does not know: if our function were ignored, verl's default reward would raise.
 UNKNOWN_SOURCE = "vision_r1/geo"
 # A data source verl does know: a silent fallback would score it with the soft geometry3k reward.
@@ -243,6 +246,7 @@ def test_legacy_top_level_key_is_ignored_by_verl(tokenizer, tiny_tokenizer_dir: 
         score_in_process(config, batch)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_vision_r1_manager_in_ray_actors(tokenizer, tiny_tokenizer_dir: Path) -> None:
     """Real Ray actors: the entry point must register the manager inside every worker process."""

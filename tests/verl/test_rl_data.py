@@ -18,7 +18,7 @@ pyarrow = pytest.importorskip("pyarrow")
 
 import pyarrow.parquet as pq  # noqa: E402
 
-from vision_r1_plugins.llamafactory.synthetic import write_images  # noqa: E402
+from vision_r1_plugins.testing.synthetic import write_images  # noqa: E402
 from vision_r1_plugins.verl.rl_data import R1_SYSTEM_PROMPT, RLDataConfig, convert_rl_data  # noqa: E402
 
 MAX_PROMPT = 256
@@ -228,7 +228,7 @@ def test_r1_system_prompt_choices_and_deterministic_split(tiny_model_dir: Path, 
     assert R1_SYSTEM_PROMPT in text and "(B) 2" in text and "You are a helpful assistant" not in text
 
     # The reward reads extra_info["choices"] as the option texts, A first: answering "2" means option B.
-    from vision_r1_plugins.reward.score import compute_score
+    from vision_r1_plugins.reward.scorer import compute_score
 
     response = "<think>The side is two units.</think><answer>2</answer>"
     scored = compute_score("vision_r1", response, item["reward_model"]["ground_truth"], item["extra_info"])

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -264,14 +263,6 @@ def run_filters(reasoning: str, answer_text: str, question: str, config: FilterC
     return OK
 
 
-def tally_reasons(results: Iterable[FilterResult]) -> dict[str, int]:
-    """How many results have each reason (every reason in REASONS present, zeros included)."""
-    counts = dict.fromkeys(REASONS, 0)
-    for result in results:
-        counts[result.reason] = counts.get(result.reason, 0) + 1
-    return counts
-
-
 # --- description -> image -------------------------------------------------------------------------------------
 
 # Horizontal whitespace only: a phrase split over a line break is rare and rewriting across lines is riskier.
@@ -310,18 +301,3 @@ def rewrite_description_references(text: str) -> tuple[str, int]:
     other senses of "description" ("descriptions of sets", "a description") are left alone.
     """
     return _DESCRIPTION_REFERENCE.subn(_description_replacement, text)
-
-
-# --- self-reflection statistics -------------------------------------------------------------------------------
-
-_MARKERS = {
-    "wait": re.compile(r"\bwait\b", re.IGNORECASE),
-    "hmm": re.compile(r"\bhm{2,}+\b", re.IGNORECASE),
-    # "double-checking" and "double-checked" are the same reflex.
-    "double_check": re.compile(r"\bdouble[-\u2010\u2011 ]?check", re.IGNORECASE),
-}
-
-
-def reflection_markers(text: str) -> dict[str, int]:
-    """Counts of the self-reflection markers the Vision-R1 paper tracks: "wait", "hmm", "double-check"."""
-    return {name: sum(1 for _ in pattern.finditer(text)) for name, pattern in _MARKERS.items()}

@@ -17,11 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
-import re
 import statistics
-import string
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -29,64 +26,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vision_r1_plugins.bridge.backends import (
+from vision_r1_plugins.bridge.export import compose_response, export, image_names, sharegpt_row
+from vision_r1_plugins.bridge.filters import FilterConfig, rewrite_description_references, run_filters
+from vision_r1_plugins.bridge.stages import STAGES, load_prompts, stage_names
+from vision_r1_plugins.core.errors import RunError
+from vision_r1_plugins.core.problems import Problem, ProblemColumns, Rejection, RejectReason, read_problems
+from vision_r1_plugins.core.store import ResultStore
+from vision_r1_plugins.generation import (
+    MARKER_NAMES,
     Backend,
     ChatResult,
-    PriorityLimiter,
     RequestFailed,
     image_parts,
+    reflection_markers,
+    split_thinking,
     user_message,
 )
-from vision_r1_plugins.bridge.filters import (
-    FilterConfig,
-    reflection_markers,
-    rewrite_description_references,
-    run_filters,
-)
-from vision_r1_plugins.bridge.inputs import IMAGE_PLACEHOLDER, InputColumns, RejectedInput, Sample, read_samples
-from vision_r1_plugins.bridge.store import ResultStore
-from vision_r1_plugins.reward import compute_score
-from vision_r1_plugins.reward.answer import clean_answer
-from vision_r1_plugins.reward.response_format import THINK_CLOSE, THINK_OPEN, last_boxed
-
-STAGES = ("caption_cot", "description", "reasoning")
-PROMPTS_DIR = Path(__file__).with_name("prompts")
-DATASET_NAME = "vision_r1_bridged"
-
-
-@dataclass(frozen=True)
-class Prompt:
-    stage: str
-    text: str
-
-    @property
-    def version(self) -> str:
-        """Changing a prompt changes its version, so cached results of the old prompt are not reused."""
-        return hashlib.sha256(self.text.encode()).hexdigest()[:12]
-
-    def render(self, **values: str) -> str:
-        return string.Template(self.text).substitute(values)
-
-
-def load_prompts(override_dir: str | Path | None = None) -> dict[str, Prompt]:
-    """Our prompts, each replaceable by a file of the same name (``caption_cot.txt``, ...) in ``override_dir``."""
-    prompts = {}
-    for stage in STAGES:
-        path = Path(override_dir) / f"{stage}.txt" if override_dir else None
-        if path is None or not path.is_file():
-            path = PROMPTS_DIR / f"{stage}.txt"
-        prompt = Prompt(stage, path.read_text(encoding="utf-8"))
-        missing = {"caption_cot": {"question", "answer"}, "description": {"question", "pseudo_cot"},
-                   "reasoning": {"question", "description"}}[stage] - _placeholders(prompt.text)  # fmt: skip
-        if missing:
-            raise ValueError(f"prompt {path} lacks placeholders {sorted('${' + name + '}' for name in missing)}")
-        prompts[stage] = prompt
-    return prompts
-
-
-def _placeholders(text: str) -> set[str]:
-    return {match.group("named") or match.group("braced") for match in string.Template.pattern.finditer(text)
-            if match.group("named") or match.group("braced")}  # fmt: skip
+from vision_r1_plugins.generation.limiter import PriorityLimiter
+from vision_r1_plugins.reward import score, stated_answer
 
 
 @dataclass
@@ -105,7 +62,7 @@ class BridgeProgress:
     kept: int = 0
     filtered: Counter[str] = field(default_factory=Counter)
     rejected: Counter[str] = field(default_factory=Counter)
-    stages: dict[str, StageCounter] = field(default_factory=lambda: {stage: StageCounter() for stage in STAGES})
+    stages: dict[str, StageCounter] = field(default_factory=lambda: {stage: StageCounter() for stage in stage_names()})
 
     @property
     def finished(self) -> int:
@@ -116,7 +73,7 @@ class BridgeProgress:
 class BridgeConfig:
     input: Path
     out_dir: Path
-    columns: InputColumns = field(default_factory=InputColumns)
+    columns: ProblemColumns = field(default_factory=ProblemColumns)
     resume: bool = False
     filters: FilterConfig = field(default_factory=FilterConfig)
     max_active_samples: int = 256
@@ -154,34 +111,7 @@ def split_reasoning(result: ChatResult) -> tuple[str, str]:
     """(reasoning, answer text) from a reasoning model: a separate reasoning field, or ``<think>`` inline."""
     if result.reasoning:
         return result.reasoning.strip(), result.content.strip()
-    content = result.content
-    close = content.rfind(THINK_CLOSE)
-    if close < 0:
-        return "", content.strip()
-    reasoning = content[:close]
-    opened = reasoning.find(THINK_OPEN)
-    if opened >= 0:
-        reasoning = reasoning[opened + len(THINK_OPEN) :]
-    return reasoning.strip(), content[close + len(THINK_CLOSE) :].strip()
-
-
-_FINAL_ANSWER = re.compile(r"(?:final answer|the answer is)\s*[:：]?\s*(.+)", re.IGNORECASE)
-
-
-def final_answer(answer_text: str) -> str:
-    """The final answer in the reasoner's reply: the last ``\\boxed{}``, else a 'Final Answer: X' line."""
-    content, _, _ = last_boxed(answer_text)
-    if content is not None and content.strip():
-        return content.strip()
-    for line in reversed(answer_text.splitlines()):
-        match = _FINAL_ANSWER.search(line)
-        if match:
-            return clean_answer(match.group(1)).strip().rstrip(".")
-    return ""
-
-
-def compose_response(reasoning: str, answer: str) -> str:
-    return f"{THINK_OPEN}\n{reasoning}\n{THINK_CLOSE}\n<answer> Final Answer: {answer} </answer>"
+    return split_thinking(result.content)
 
 
 class _Run:
@@ -194,7 +124,7 @@ class _Run:
         on_update: Callable[[BridgeProgress], None] | None,
     ) -> None:
         self.config = config
-        self.backends = {"caption_cot": mllm, "description": mllm, "reasoning": reasoner}
+        self.backends = {stage.name: mllm if stage.role == "mllm" else reasoner for stage in STAGES.values()}
         # One bound per endpoint: when every stage goes to the same server, they share its concurrency.
         limiters: dict[str, PriorityLimiter] = {}
         for backend in (mllm, reasoner):
@@ -218,7 +148,7 @@ class _Run:
         self.rewrites = 0
 
     # ----------------------------------------------------------------------------------------------------
-    async def _stage(self, sample: Sample, stage: str, text: str, images: list[dict[str, Any]]) -> ChatResult:
+    async def _stage(self, sample: Problem, stage: str, text: str, images: list[dict[str, Any]]) -> ChatResult:
         backend = self.backends[stage]
         key = (sample.id, stage, self.prompts[stage].version, backend.model)
         counter = self.progress.stages[stage]
@@ -236,7 +166,8 @@ class _Run:
         try:
             messages = [user_message(text, images)]
             # Later stages first: samples under way finish before new ones start.
-            result = await backend.complete(messages, on_retry=retried, priority=len(STAGES) - STAGES.index(stage))
+            priority = len(STAGES) - list(STAGES).index(stage)
+            result = await backend.complete(messages, on_retry=retried, priority=priority, tag=stage)
         except RequestFailed as error:
             counter.failed += 1
             raise _StageFailed(stage, error) from error
@@ -248,26 +179,22 @@ class _Run:
         self.on_update(self.progress)
         return result
 
-    async def _process(self, sample: Sample) -> None:
-        question = sample.question_with_choices()
-        prompts = self.prompts
-        images = image_parts(sample.images)  # both MLLM stages send the same images: encode them once
+    async def _process(self, sample: Problem) -> None:
+        images = image_parts(sample.images)  # every stage that sends the images sends the same: encode them once
+        replies: dict[str, ChatResult] = {}
         try:
-            caption = prompts["caption_cot"].render(question=question, answer=sample.answer)
-            pseudo = await self._stage(sample, "caption_cot", caption, images)
-            described = prompts["description"].render(question=question, pseudo_cot=pseudo.content)
-            description = await self._stage(sample, "description", described, images)
-            reasoning = prompts["reasoning"].render(question=question, description=description.content)
-            reasoned = await self._stage(sample, "reasoning", reasoning, [])
+            for stage in STAGES.values():
+                text = self.prompts[stage.name].render(**stage.values(sample, replies))
+                replies[stage.name] = await self._stage(sample, stage.name, text, images if stage.with_images else [])
         except _StageFailed as failure:
-            self._reject(RejectedInput(sample.index, sample.id, f"request_failed:{failure.stage}", str(failure)))
+            self._reject(Rejection(sample.index, sample.id, f"request_failed:{failure.stage}", str(failure)))
             return
-        self._judge(sample, question, reasoned)
+        self._judge(sample, sample.question_with_choices(), replies[list(STAGES)[-1]])
 
-    def _judge(self, sample: Sample, question: str, reasoned: ChatResult) -> None:
+    def _judge(self, sample: Problem, question: str, reasoned: ChatResult) -> None:
         reasoning, answer_text = split_reasoning(reasoned)
         reasoning, rewrites = rewrite_description_references(reasoning)
-        answer = final_answer(answer_text)
+        answer = stated_answer(answer_text)
         response = compose_response(reasoning, answer)
         verdict = None
         if reasoned.finish_reason == "length":
@@ -278,11 +205,12 @@ class _Run:
             verdict = ("no_answer", "no \\boxed{} or 'Final Answer:' in the reply")
         else:
             extra = {"choices": list(sample.choices)} if sample.choices else None
-            score = compute_score("vision_r1_bridge", response, sample.answer, extra)
-            if not score["format_ok"]:
-                verdict = ("format", score["reason"])
-            elif not score["answer_ok"]:
-                verdict = ("answer_mismatch", f"{score['reason']}: predicted {score['pred']!r}, gold {sample.answer!r}")
+            result = score(response, sample.answer, extra)
+            if not result["format_ok"]:
+                verdict = ("format", result["reason"])
+            elif not result["answer_ok"]:
+                mismatch = f"{result['reason']}: predicted {result['pred']!r}, gold {sample.answer!r}"
+                verdict = ("answer_mismatch", mismatch)
             else:
                 quality = run_filters(reasoning, answer_text, question, self.config.filters)
                 if not quality.ok:
@@ -299,30 +227,20 @@ class _Run:
             self.markers.update(reflection_markers(reasoning))
         self.on_update(self.progress)
 
-    def _keep(self, sample: Sample, response: str) -> None:
-        names = []
-        stem = _safe_name(sample.id)
-        for number, image in enumerate(sample.images):
-            extension = {"JPEG": "jpg", "JPG": "jpg", "MPO": "jpg"}.get(image.format.upper(), image.format.lower())
-            name = f"images/{stem}_{number}.{extension}"
+    def _keep(self, sample: Problem, response: str) -> None:
+        names = image_names(sample)
+        for name, image in zip(names, sample.images, strict=True):
             target = self.config.out_dir / name
             if not target.exists():
                 target.write_bytes(image.read())
-            names.append(name)
-        row = {
-            "messages": [
-                {"role": "user", "content": IMAGE_PLACEHOLDER * len(names) + sample.question_with_choices()},
-                {"role": "assistant", "content": response},
-            ],
-            "images": names,
-        }
+        row = sharegpt_row(sample, response, names)
         self.kept.write(json.dumps({"index": sample.index, "id": sample.id, "row": row}, ensure_ascii=False) + "\n")
         self.progress.kept += 1
 
-    def _reject(self, rejected: RejectedInput) -> None:
-        self.progress.rejected[rejected.reason.split(":")[0] if rejected.reason.startswith("request_failed")
-                               else rejected.reason] += 1  # fmt: skip
-        record = {"index": rejected.index, "id": rejected.id, "reason": rejected.reason, "detail": rejected.detail}
+    def _reject(self, rejected: Rejection) -> None:
+        reason = str(rejected.reason)
+        self.progress.rejected[reason.split(":")[0]] += 1
+        record = {"index": rejected.index, "id": rejected.id, "reason": reason, "detail": rejected.detail}
         self.rejects.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
         self.on_update(self.progress)
 
@@ -330,7 +248,7 @@ class _Run:
     async def run(self) -> None:
         active = asyncio.Semaphore(self.config.max_active_samples)
         tasks: set[asyncio.Task[None]] = set()
-        rows = read_samples(self.config.input, self.config.columns)
+        rows = read_problems(self.config.input, self.config.columns)
         while True:
             # Reading verifies images (file I/O, decoding headers): off the event loop, a few rows at a time.
             batch = await asyncio.to_thread(_take, rows, 32)
@@ -338,11 +256,12 @@ class _Run:
                 break
             for item in batch:
                 self.progress.read += 1
-                if isinstance(item, RejectedInput):
+                if isinstance(item, Rejection):
                     self._reject(item)
                     continue
                 if item.id in self.seen_ids:
-                    self._reject(RejectedInput(item.index, item.id, "duplicate_id", "an earlier row has this id"))
+                    duplicate = Rejection(item.index, item.id, RejectReason.DUPLICATE_ID, "an earlier row has this id")
+                    self._reject(duplicate)
                     continue
                 self.seen_ids.add(item.id)
                 await active.acquire()
@@ -366,32 +285,6 @@ def _take(rows: Iterator[Any], count: int) -> list[Any]:
     return batch
 
 
-def _safe_name(sample_id: str) -> str:
-    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "_", sample_id)[:80]
-    if cleaned == sample_id:
-        return cleaned
-    return f"{cleaned}_{hashlib.sha256(sample_id.encode()).hexdigest()[:8]}"  # distinct ids stay distinct
-
-
-def export(out_dir: Path, parquet: bool = False) -> tuple[Path, int]:
-    """Kept rows, in input order, as LLaMA-Factory sharegpt JSON registered in ``out_dir/dataset_info.json``."""
-    from vision_r1_plugins.llamafactory.dataset_info import bundled_entries, register_datasets
-
-    records = [json.loads(line) for line in (out_dir / "kept.jsonl").read_text(encoding="utf-8").splitlines()]
-    rows = [record["row"] for record in sorted(records, key=lambda record: record["index"])]
-    path = out_dir / f"{DATASET_NAME}.json"
-    temporary = path.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
-    temporary.replace(path)
-    register_datasets(out_dir, bundled_entries([DATASET_NAME]), force=True)
-    if parquet:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        pq.write_table(pa.Table.from_pylist(rows), out_dir / f"{DATASET_NAME}.parquet")
-    return path, len(rows)
-
-
 async def bridge_async(
     config: BridgeConfig, mllm: Backend, reasoner: Backend,
     on_update: Callable[[BridgeProgress], None] | None = None, total_hint: int | None = None,
@@ -408,7 +301,7 @@ async def bridge_async(
                 await backend.aclose()
     dataset_path, exported = export(config.out_dir, config.parquet)
     if progress.finished != progress.read or exported != progress.kept:  # the contract, checked
-        raise AssertionError(
+        raise RunError(
             f"sample accounting broke: read {progress.read}, finished {progress.finished}, "
             f"exported {exported}, kept {progress.kept}"
         )
@@ -420,7 +313,7 @@ async def bridge_async(
                          "median": statistics.median(lengths) if lengths else 0.0,
                          "max": max(lengths, default=0)},
         reflection_per_sample={name: run.markers.get(name, 0) / max(progress.kept, 1)
-                               for name in ("wait", "hmm", "double_check")},
+                               for name in MARKER_NAMES},
         description_rewrites=run.rewrites, elapsed_seconds=time.monotonic() - started,
         dataset_path=dataset_path, summary_path=config.out_dir / "summary.json",
     )  # fmt: skip

@@ -2,31 +2,31 @@
 
 Each run directory holds ``rows.jsonl``, one JSON object per benchmark row with at least ``id``, ``correct`` and
 ``response_tokens``; ``hit_max_tokens``, ``category``, ``extracted`` and ``markers`` (self-reflection counts:
-``wait``, ``hmm``, ``double_check``) are used when present. PTST training curves come from
-:mod:`vision_r1_plugins.ptst.metrics`.
+``wait``, ``hmm``, ``double_check``) are used when present (see :mod:`vision_r1_plugins.eval.records`). PTST
+training curves come from :mod:`vision_r1_plugins.ptst.metrics` as an extra report section.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vision_r1_plugins.ptst.metrics import plot_metrics, read_metrics
+from vision_r1_plugins.core.errors import UsageError
+from vision_r1_plugins.eval.records import ROWS_FILE, read_records
+from vision_r1_plugins.generation import MARKER_NAMES
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-ROWS_FILE = "rows.jsonl"
 ACCURACY_BY_LENGTH_PNG = "accuracy_by_length.png"
 LENGTH_HISTOGRAMS_PNG = "length_histograms.png"
-PTST_CURVES_PNG = "ptst_curves.png"
 REPORT_MD = "report.md"
 # Always reported (as 0 when absent) so tables line up across runs; other marker keys found in rows are appended.
-MARKERS = ("wait", "hmm", "double_check")
+MARKERS = MARKER_NAMES
 NO_CATEGORY = "(none)"
 FIGSIZE = (9.0, 5.0)
 DPI = 120
@@ -35,56 +35,25 @@ DPI = 120
 @dataclass(frozen=True)
 class RunRows:
     name: str
-    rows: list[dict[str, Any]]
+    rows: list[dict[str, Any]]  # scored rows, as EvalRecord dicts
+    failed: int = 0
 
 
 def load_run(run_dir: str | Path, name: str | None = None) -> RunRows:
-    """Read ``run_dir/rows.jsonl`` (or a ``.jsonl`` file given directly); ``name`` defaults to the folder's name."""
+    """Read ``run_dir/rows.jsonl`` (or a ``.jsonl`` file given directly); ``name`` defaults to the folder's name.
+
+    Rows whose request failed are counted in ``failed`` and left out of every statistic."""
     path = Path(run_dir)
     rows_path = path if path.is_file() else path / ROWS_FILE
     if not rows_path.is_file():
-        raise ValueError(f"{rows_path}: no such file; an evaluation run directory must contain {ROWS_FILE}")
-    rows: list[dict[str, Any]] = []
-    for number, line in enumerate(rows_path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{rows_path}:{number}: not valid JSON ({error.msg})") from error
-        problem = _row_problem(row)
-        if problem:
-            raise ValueError(f"{rows_path}:{number}: {problem}")
-        rows.append(row)
+        raise UsageError(f"{rows_path}: no such file; an evaluation run directory must contain {ROWS_FILE}")
+    records = read_records(rows_path)
+    if not records:
+        raise UsageError(f"{rows_path}: no rows; was the evaluation run to completion?")
+    rows = [record.to_dict() for record in records if record.scored]
     if not rows:
-        raise ValueError(f"{rows_path}: no rows; was the evaluation run to completion?")
-    return RunRows(name=name or rows_path.parent.resolve().name, rows=rows)
-
-
-def _row_problem(row: Any) -> str | None:
-    if not isinstance(row, dict):
-        return f"expected a JSON object, got {type(row).__name__}"
-    missing = [key for key in ("id", "correct", "response_tokens") if key not in row]
-    if missing:
-        return f"missing {', '.join(missing)}"
-    if not isinstance(row["correct"], bool):
-        return f"'correct' must be true/false, got {row['correct']!r}"
-    tokens = row["response_tokens"]
-    # bool is an int subclass; a true/false length means the writer mixed up fields.
-    if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 0:
-        return f"'response_tokens' must be a non-negative integer, got {tokens!r}"
-    if not isinstance(row.get("hit_max_tokens", False), bool):
-        return f"'hit_max_tokens' must be true/false, got {row['hit_max_tokens']!r}"
-    for key in ("category", "extracted"):
-        if row.get(key) is not None and not isinstance(row[key], str):
-            return f"'{key}' must be a string or null, got {row[key]!r}"
-    markers = row.get("markers")
-    if markers is not None and (
-        not isinstance(markers, dict)
-        or not all(isinstance(count, int) and not isinstance(count, bool) for count in markers.values())
-    ):
-        return f"'markers' must map marker names to integer counts, got {markers!r}"
-    return None
+        raise UsageError(f"{rows_path}: every one of its {len(records)} rows failed to generate; nothing to analyse")
+    return RunRows(name=name or rows_path.parent.resolve().name, rows=rows, failed=len(records) - len(rows))
 
 
 def _require_rows(run: RunRows) -> None:
@@ -304,30 +273,30 @@ def plot_length_histograms(runs: list[RunRows], output: str | Path, bins: int = 
 
 
 def write_report(
-    runs: list[RunRows], output_dir: str | Path, ptst_metrics_dir: str | Path | None = None, buckets: int = 8
+    runs: list[RunRows], output_dir: str | Path, sections: Sequence[list[str]] = (), buckets: int = 8
 ) -> Path:
     """Write the plots and ``report.md`` into ``output_dir``; return the report's path.
 
-    With ``ptst_metrics_dir`` (verl file-logger JSONL as read by :func:`ptst.metrics.read_metrics`), PTST's
-    per-stage reward and length curves are plotted too; a directory without training data only gets a note.
+    ``sections`` are more Markdown sections (lists of lines) appended in order, such as PTST's training curves
+    from :func:`vision_r1_plugins.ptst.metrics.report_section`.
     """
     _require_runs(runs)
-    # Checked before anything is written: a mistyped path should not leave a half-made report behind.
-    if ptst_metrics_dir is not None and not Path(ptst_metrics_dir).is_dir():
-        raise ValueError(f"{ptst_metrics_dir}: PTST metrics directory does not exist")
     output = Path(output_dir)
     output.mkdir(parents=True, exist_ok=True)
     plot_accuracy_by_length(runs, output / ACCURACY_BY_LENGTH_PNG, buckets)
     plot_length_histograms(runs, output / LENGTH_HISTOGRAMS_PNG)
     summaries = [summarize(run) for run in runs]
     lines = ["# Evaluation report", "", f"Runs: {', '.join(_cell(run.name) for run in runs)}.", ""]
+    failed = [f"{_cell(run.name)} {run.failed}" for run in runs if run.failed]
+    if failed:
+        lines += [f"Rows whose request failed (left out of every number below): {', '.join(failed)}.", ""]
     lines += _overview(summaries)
     lines += _markers(summaries)
     lines += _categories(runs)
     lines += _lengths(runs, buckets)
     lines += ["## Response length distribution", "", f"![Response length histograms]({LENGTH_HISTOGRAMS_PNG})", ""]
-    if ptst_metrics_dir is not None:
-        lines += _ptst(Path(ptst_metrics_dir), output)
+    for section in sections:
+        lines += section
     report = output / REPORT_MD
     report.write_text("\n".join(lines), encoding="utf-8")
     return report
@@ -410,26 +379,3 @@ def _lengths(runs: list[RunRows], buckets: int) -> list[str]:
         ]
         lines += [f"### {run.name}", "", *_table(["response tokens", "rows", "accuracy"], rows)]
     return lines
-
-
-def _ptst(metrics_dir: Path, output: Path) -> list[str]:
-    stages = [stage for stage in read_metrics(metrics_dir) if stage.steps]
-    lines = ["## PTST training curves", ""]
-    if not stages:
-        return [*lines, f"No training metrics found in `{metrics_dir}`.", ""]
-    plot_metrics(stages, output / PTST_CURVES_PNG)
-    rows = [
-        [
-            _cell(stage.name),
-            f"{stage.steps[0]}–{stage.steps[-1]}",
-            _optional(stage.mean("reward"), ".3f"),
-            _optional(stage.mean("response_length"), ".1f"),
-        ]
-        for stage in stages
-    ]
-    header = ["stage", "steps", "mean reward", "mean response length"]
-    return [*lines, f"![PTST training curves]({PTST_CURVES_PNG})", "", *_table(header, rows)]
-
-
-def _optional(value: float | None, spec: str) -> str:
-    return "–" if value is None else format(value, spec)

@@ -34,24 +34,6 @@ def register_template_once(name: str, **template: Any) -> bool:
     return True
 
 
-def register_converter_once(name: str, converter: type) -> bool:
-    from llamafactory.data.converter import DATASET_CONVERTERS, register_dataset_converter
-
-    if name in DATASET_CONVERTERS:
-        return False
-    register_dataset_converter(name, converter)
-    return True
-
-
-def register_mm_plugin_once(name: str, plugin: type) -> bool:
-    from llamafactory.data.mm_plugin import PLUGINS, register_mm_plugin
-
-    if name in PLUGINS:
-        return False
-    register_mm_plugin(name, plugin)
-    return True
-
-
 def plugin_modules(extra: list[str] | None = None) -> list[str]:
     """Modules to import: entry points of ``vision_r1.llamafactory_plugins``, ``$VISION_R1_LF_PLUGINS``
     (comma-separated) and ``extra``, in that order, without duplicates."""

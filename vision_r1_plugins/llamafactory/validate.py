@@ -24,6 +24,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vision_r1_plugins.core import rows as row_files
+from vision_r1_plugins.core.errors import UsageError
+
 REASONS = (
     "invalid_row",
     "bad_role_order",
@@ -36,7 +39,7 @@ REASONS = (
 SUPPORTED_SUFFIXES = (".json", ".jsonl", ".parquet")
 
 
-class ValidationError(ValueError):
+class ValidationError(UsageError):
     """The dataset cannot be validated at all (unknown name, unsupported file type, bad settings)."""
 
 
@@ -130,54 +133,20 @@ def data_files(config: ValidateConfig, attr: Any) -> list[Path]:
 
 
 def count_rows(files: list[Path]) -> int:
-    total = 0
-    for path in files:
-        if path.suffix == ".jsonl":
-            with path.open("rb") as handle:
-                total += sum(1 for line in handle if line.strip())
-        elif path.suffix == ".parquet":
-            import pyarrow.parquet as pq
-
-            total += pq.ParquetFile(path).metadata.num_rows
-        else:
-            total += len(_json_array(path))
-    return total
-
-
-def _json_array(path: Path) -> list[Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ValidationError(f"{path} is not valid JSON: {error}") from error
-    if not isinstance(data, list):
-        raise ValidationError(f"{path} must hold a JSON array of rows")
-    return data
+        return sum(row_files.count_rows(path) for path in files)
+    except row_files.InputError as error:
+        raise ValidationError(str(error)) from error
 
 
 def iter_rows(files: list[Path]) -> Iterator[Any]:
-    """Rows in file order. JSONL and parquet stream; a JSON array is parsed whole, as LLaMA-Factory does."""
-    for path in files:
-        if path.suffix == ".jsonl":
-            with path.open(encoding="utf-8") as handle:
-                for line in handle:
-                    if not line.strip():
-                        continue
-                    try:
-                        yield json.loads(line)
-                    except json.JSONDecodeError as error:
-                        yield _Unparsable(f"invalid JSON: {error.msg}")
-        elif path.suffix == ".parquet":
-            import pyarrow.parquet as pq
-
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
-                yield from batch.to_pylist()
-        else:
-            yield from _json_array(path)
-
-
-@dataclass(frozen=True)
-class _Unparsable:
-    detail: str
+    """Rows in file order, through the shared reader: JSONL and parquet stream; a JSON array is parsed whole,
+    as LLaMA-Factory does; a JSONL line that is not JSON is a :class:`~vision_r1_plugins.core.rows.BadRow`."""
+    try:
+        for path in files:
+            yield from row_files.read_rows(path)
+    except row_files.InputError as error:
+        raise ValidationError(str(error)) from error
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -311,7 +280,7 @@ class RowChecker:
 
     # -- the whole row
     def check(self, index: int, row: Any) -> RowResult:
-        if isinstance(row, _Unparsable):
+        if isinstance(row, row_files.BadRow):
             return RowResult(index, "invalid_row", row.detail, row=None)
         parsed = self._messages(row)
         if isinstance(parsed, RowResult):
@@ -423,7 +392,7 @@ def validate_dataset(
             if handle is not None:
                 handle.close()
     if fix_dir is not None:
-        from vision_r1_plugins.llamafactory.dataset_info import register_datasets
+        from vision_r1_plugins.core.dataset_info import register_datasets
 
         register_datasets(fix_dir, {config.dataset: _entry_for(attr, f"{config.dataset}.jsonl")}, force=True)
         (Path(fix_dir) / f"{config.dataset}.validation.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n")

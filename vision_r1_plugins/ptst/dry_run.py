@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vision_r1_plugins.core.errors import UsageError
 from vision_r1_plugins.ptst.schedule import format_override
 
 
-class DryRunError(ValueError):
+class DryRunError(UsageError):
     pass
 
 

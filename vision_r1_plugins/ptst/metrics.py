@@ -12,6 +12,8 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vision_r1_plugins.core.errors import UsageError
+
 # verl 0.9.1 metric names: the reward function's score, the response length, the truncation rate, the PPO clip rate.
 METRICS = {
     "reward": "critic/score/mean",
@@ -67,12 +69,11 @@ def _key(path: Path) -> tuple[int, str, int]:
 
 def plot_metrics(stages: list[StageMetrics], output: str | Path) -> Path:
     """Reward and response length against the global step, one colour per stage: PTST's 'shorter, then longer'."""
-    import matplotlib
+    # A Figure without pyplot renders through Agg and leaves the caller's global backend untouched.
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(1, 2, figsize=(11, 4))
+    figure = Figure(figsize=(11, 4), layout="tight")
+    axes = figure.subplots(1, 2)
     for stage in stages:
         for axis, name in zip(axes, ("reward", "response_length"), strict=True):
             values = stage.series[name]
@@ -82,9 +83,34 @@ def plot_metrics(stages: list[StageMetrics], output: str | Path) -> Path:
         axis.set_title(title)
         axis.set_xlabel("global step")
         axis.legend()
-    figure.tight_layout()
     path = Path(output)
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=120)
-    plt.close(figure)
     return path
+
+
+PTST_CURVES_PNG = "ptst_curves.png"
+
+
+def report_section(metrics_dir: str | Path, output_dir: str | Path) -> list[str]:
+    """A Markdown section with PTST's per-stage curves (plotted into ``output_dir``) and means, for the
+    evaluation report; a folder without training data gets a note."""
+    folder = Path(metrics_dir)
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: PTST metrics directory does not exist")
+    stages = [stage for stage in read_metrics(folder) if stage.steps]
+    lines = ["## PTST training curves", ""]
+    if not stages:
+        return [*lines, f"No training metrics found in `{folder}`.", ""]
+    plot_metrics(stages, Path(output_dir) / PTST_CURVES_PNG)
+    rows = [
+        f"| {stage.name.replace('|', chr(92) + '|')} | {stage.steps[0]}–{stage.steps[-1]} | "
+        f"{_optional(stage.mean('reward'), '.3f')} | {_optional(stage.mean('response_length'), '.1f')} |"
+        for stage in stages
+    ]
+    table = ["| stage | steps | mean reward | mean response length |", "|---|---:|---:|---:|", *rows, ""]
+    return [*lines, f"![PTST training curves]({PTST_CURVES_PNG})", "", *table]
+
+
+def _optional(value: float | None, spec: str) -> str:
+    return "–" if value is None else format(value, spec)

@@ -19,13 +19,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vision_r1_plugins.core.errors import RunError
 from vision_r1_plugins.ptst.schedule import Schedule, Stage, checkpoint_path, format_override
 
 DEFAULT_ENTRY: tuple[str, ...] = (sys.executable, "-m", "verl.trainer.main_ppo")
 _STEP_DIR = re.compile(r"global_step_(\d+)$")
 
 
-class StageFailed(RuntimeError):
+class MissingCheckpoint(RunError, FileNotFoundError):
+    """A stage must resume from a checkpoint that is not there."""
+
+
+class StageFailed(RunError):
     def __init__(self, stage: Stage, returncode: int, tail: list[str]) -> None:
         lines = "\n".join(tail)
         super().__init__(f"stage {stage.name} failed with exit code {returncode}; last output:\n{lines}")
@@ -130,7 +135,7 @@ def run(
                 on_stage(stage_plan, "skipped")
             continue
         if stage_plan.resume_from and not Path(stage_plan.resume_from).exists():
-            raise FileNotFoundError(f"stage {stage_plan.stage.name} must resume from {stage_plan.resume_from}, "
+            raise MissingCheckpoint(f"stage {stage_plan.stage.name} must resume from {stage_plan.resume_from}, "
                                     "which does not exist; did the previous stage save its last step?")  # fmt: skip
         if on_stage:
             on_stage(stage_plan, "resuming" if stage_plan.resume_from and done > stage_plan.start_step else "starting")

@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from vision_r1_plugins.core.errors import UsageError
+
 REWARD_PATH = "pkg://vision_r1_plugins.reward"
 # Token-limit overrides that must cover prompt + response, or verl's sequence balancer asserts at runtime.
 TOKEN_LIMIT_KEYS = (
@@ -36,7 +38,7 @@ MANAGED_KEYS = (
 )
 
 
-class ScheduleError(ValueError):
+class ScheduleError(UsageError):
     """A schedule that would not run, or would not be PTST."""
 
 

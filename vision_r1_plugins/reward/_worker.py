@@ -21,8 +21,8 @@ def main() -> None:
     except (ValueError, OSError):
         pass
 
+    from vision_r1_plugins.reward.decide import judge_answer
     from vision_r1_plugins.reward.equivalence import equivalent
-    from vision_r1_plugins.reward.judge import judge_answer
 
     equivalent("1", "1")  # load the LaTeX grammar now, not during the first sample's deadline
     replies.write(b'{"ready": true}\n')

@@ -13,19 +13,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from vision_r1_plugins.reward.response_format import BOXED, last_boxed, match_brace
+from vision_r1_plugins.reward.boxes import BOXED, last_boxed, match_brace
+from vision_r1_plugins.reward.reasons import Reason
 
 
 @dataclass(frozen=True)
 class Verdict:
     correct: bool
-    reason: str  # "ok", "wrong_answer", "multiple_candidates", "bad_ground_truth", ...
+    reason: str  # a Reason: ok, wrong_answer, multiple_candidates, bad_ground_truth, ...
 
 
-CORRECT = Verdict(True, "ok")
-WRONG = Verdict(False, "wrong_answer")
-HEDGED = Verdict(False, "multiple_candidates")
-BAD_GOLD = Verdict(False, "bad_ground_truth")
+CORRECT = Verdict(True, Reason.OK)
+WRONG = Verdict(False, Reason.WRONG_ANSWER)
+HEDGED = Verdict(False, Reason.MULTIPLE_CANDIDATES)
+BAD_GOLD = Verdict(False, Reason.BAD_GROUND_TRUTH)
 
 _FINAL_ANSWER_PREFIX = re.compile(
     r"^\s*(?:\*\*|__)?\s*(?:the\s+)?final\s+answer\s*(?:is\b)?\s*(?:\*\*|__)?\s*[:：]?\s*(?:\*\*|__)?\s*",

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vision_r1_plugins.reward.score import score_many
+from vision_r1_plugins.reward.options import RewardOptions
+from vision_r1_plugins.reward.scorer import score_many
 
 CHUNK_ROWS = 512
 
@@ -67,7 +68,7 @@ def score_file(
     *,
     resume: bool = False,
     on_progress: Callable[[int], None] | None = None,
-    **options: Any,
+    options: RewardOptions | None = None,
 ) -> ScoreSummary:
     """Score every line of ``input_path`` into ``output_path``; ``on_progress(n)`` after each n rows."""
     summary = ScoreSummary()
@@ -80,10 +81,10 @@ def score_file(
         for item in _rows(input_path, done):
             chunk.append(item)
             if len(chunk) == CHUNK_ROWS:
-                _score_chunk(chunk, out, summary, on_progress, options)
+                _score_chunk(chunk, out, summary, on_progress, options or RewardOptions())
                 chunk = []
         if chunk:
-            _score_chunk(chunk, out, summary, on_progress, options)
+            _score_chunk(chunk, out, summary, on_progress, options or RewardOptions())
     return summary
 
 
@@ -92,7 +93,7 @@ def _score_chunk(
     out: Any,
     summary: ScoreSummary,
     on_progress: Callable[[int], None] | None,
-    options: dict[str, Any],
+    options: RewardOptions,
 ) -> None:
     checked = [(number, *_check_row(line)) for number, line in chunk]
     valid = [(number, row) for number, row, _ in checked if row is not None]
@@ -100,8 +101,8 @@ def _score_chunk(
         [row["response"] for _, row in valid],
         [row["ground_truth"] for _, row in valid],
         [{"choices": row["choices"]} if row.get("choices") else row.get("extra_info") for _, row in valid],
+        options,
         on_done=(lambda index, result: on_progress(1)) if on_progress else None,
-        **options,
     )
     by_line = {number: result for (number, _), result in zip(valid, results, strict=True)}
     for number, row, problem in checked:

@@ -23,11 +23,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vision_r1_plugins.reward.answer import Verdict
+from vision_r1_plugins.reward.reasons import Reason
 
 logger = logging.getLogger(__name__)
 
-TIMEOUT = Verdict(False, "timeout")
-VERIFIER_ERROR = Verdict(False, "verifier_error")
+TIMEOUT = Verdict(False, Reason.TIMEOUT)
+VERIFIER_ERROR = Verdict(False, Reason.VERIFIER_ERROR)
 # Starting a worker imports sympy and the LaTeX grammar: seconds, not part of any sample's deadline.
 STARTUP_TIMEOUT = float(os.environ.get("VISION_R1_VERIFIER_STARTUP_TIMEOUT", "120"))
 WORKERS_ENV = "VISION_R1_REWARD_WORKERS"

@@ -27,12 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vision_r1_plugins.bridge.inputs import (
+from vision_r1_plugins.core.errors import UsageError
+from vision_r1_plugins.core.problems import (
     IMAGE_PLACEHOLDER,
-    InputColumns,
-    RejectedInput,
-    Sample,
-    read_rows,
+    Problem,
+    ProblemColumns,
+    Rejection,
+    read_problems_with_rows,
 )
 
 # Written for this project in the spirit of DeepSeek-R1's template; the tags are what the vision_r1 reward's
@@ -59,21 +60,21 @@ class RLDataConfig:
     instruction: str | None = None
     test_size: float = 0.0
     seed: int = 0
-    columns: InputColumns = field(default_factory=InputColumns)
+    columns: ProblemColumns = field(default_factory=ProblemColumns)
     batch_rows: int = 64  # rows per parquet row group; bounds how many images are held in memory
 
     def __post_init__(self) -> None:
         if self.max_prompt_length <= 0:
-            raise ValueError(f"max_prompt_length must be > 0, got {self.max_prompt_length}")
+            raise UsageError(f"max_prompt_length must be > 0, got {self.max_prompt_length}")
         if not 0.0 <= self.test_size < 1.0:
-            raise ValueError(f"test_size must be a fraction in [0, 1), got {self.test_size}")
+            raise UsageError(f"test_size must be a fraction in [0, 1), got {self.test_size}")
         if self.batch_rows <= 0:
-            raise ValueError(f"batch_rows must be > 0, got {self.batch_rows}")
+            raise UsageError(f"batch_rows must be > 0, got {self.batch_rows}")
         for name in ("system_prompt", "instruction"):
             text = getattr(self, name)
             if text is not None and any(marker in text for marker in _MEDIA_MARKERS):
                 # verl would consume the row's images at these markers and misalign every prompt
-                raise ValueError(f"{name} must not contain {'/'.join(_MEDIA_MARKERS)} markers")
+                raise UsageError(f"{name} must not contain {'/'.join(_MEDIA_MARKERS)} markers")
 
 
 @dataclass
@@ -140,12 +141,12 @@ def rl_schema() -> Any:
     )
 
 
-def user_content(raw_question: str, sample: Sample, instruction: str | None = None) -> str | RejectedInput:
+def user_content(raw_question: str, sample: Problem, instruction: str | None = None) -> str | Rejection:
     """The user turn: one ``<image>`` per image (where the problem put them, else at the start), the problem,
     the choices as the reward reads them (``Choices:\\n(A) ..``, A = ``choices[0]``), then the instruction."""
     for marker in _MEDIA_MARKERS[1:]:
         if marker in raw_question:
-            return RejectedInput(sample.index, sample.id, "placeholder_mismatch", f"problem contains {marker}")
+            return Rejection(sample.index, sample.id, "placeholder_mismatch", f"problem contains {marker}")
     markers, images = raw_question.count(IMAGE_PLACEHOLDER), len(sample.images)
     if markers == 0:
         body = IMAGE_PLACEHOLDER * images + sample.question_with_choices()
@@ -153,7 +154,7 @@ def user_content(raw_question: str, sample: Sample, instruction: str | None = No
         body = dataclasses.replace(sample, question=raw_question.strip()).question_with_choices()
     else:
         detail = f"problem has {markers} {IMAGE_PLACEHOLDER} markers for {images} images"
-        return RejectedInput(sample.index, sample.id, "placeholder_mismatch", detail)
+        return Rejection(sample.index, sample.id, "placeholder_mismatch", detail)
     return f"{body}\n{instruction}" if instruction else body
 
 
@@ -174,7 +175,7 @@ class PromptMeter:
         self.processor = AutoProcessor.from_pretrained(str(model))
         image_processor = getattr(self.processor, "image_processor", None)
         if image_processor is None:
-            raise ValueError(f"{model} has no image processor; RL data with images needs a vision-language model")
+            raise UsageError(f"{model} has no image processor; RL data with images needs a vision-language model")
         # RLHFDataset's default (config image_patch_size unset): the processor's own patch size, else 14.
         self.image_patch_size = getattr(image_processor, "patch_size", None) or 14
 
@@ -201,16 +202,16 @@ class PromptMeter:
         return len(encoded["input_ids"][0])
 
 
-def _read(path: Path, columns: InputColumns) -> Iterator[tuple[str | None, Sample | RejectedInput]]:
-    """``read_samples``, plus each row's raw problem text: the marker check needs the ``<image>`` markers the
+def _read(path: Path, columns: ProblemColumns) -> Iterator[tuple[str | None, Problem | Rejection]]:
+    """``read_problems``, plus each row's raw problem text: the marker check needs the ``<image>`` markers the
     reader strips."""
-    for row, sample in read_rows(path, columns):
+    for row, sample in read_problems_with_rows(path, columns):
         raw = row.get(columns.question) if isinstance(row, dict) else None
         yield (raw if isinstance(raw, str) else None), sample
 
 
 def _row(
-    sample: Sample, question: str, messages: list[dict[str, str]], images: list[bytes], config: RLDataConfig
+    sample: Problem, question: str, messages: list[dict[str, str]], images: list[bytes], config: RLDataConfig
 ) -> dict[str, Any]:
     return {
         "data_source": config.data_source,
@@ -275,8 +276,8 @@ def convert_rl_data(config: RLDataConfig, on_progress: Callable[[int], None] | N
             for raw_question, result in _read(source, config.columns):
                 report.input += 1
                 outcome = _convert_one(raw_question, result, meter, config)
-                if isinstance(outcome, RejectedInput):
-                    report.rejected[outcome.reason] += 1
+                if isinstance(outcome, Rejection):
+                    report.rejected[str(outcome.reason)] += 1
                     record = {"index": outcome.index, "id": outcome.id, "reason": outcome.reason}
                     rejects.write(json.dumps({**record, "detail": outcome.detail}, ensure_ascii=False) + "\n")
                 else:
@@ -308,23 +309,23 @@ def convert_rl_data(config: RLDataConfig, on_progress: Callable[[int], None] | N
 
 
 def _convert_one(
-    raw_question: str | None, result: Sample | RejectedInput, meter: PromptMeter, config: RLDataConfig
-) -> RejectedInput | tuple[dict[str, Any], int]:
-    if isinstance(result, RejectedInput):
+    raw_question: str | None, result: Problem | Rejection, meter: PromptMeter, config: RLDataConfig
+) -> Rejection | tuple[dict[str, Any], int]:
+    if isinstance(result, Rejection):
         return result
     sample = result
     content = user_content(raw_question or sample.question, sample, config.instruction)
-    if isinstance(content, RejectedInput):
+    if isinstance(content, Rejection):
         return content
     messages = build_messages(content, config.system_prompt)
     try:
         images = [image.read() for image in sample.images]
         tokens = meter.count(messages, images)
     except Exception as error:  # verl's own filter also drops a row its processor cannot handle
-        return RejectedInput(sample.index, sample.id, "processor_error", f"{type(error).__name__}: {error}")
+        return Rejection(sample.index, sample.id, "processor_error", f"{type(error).__name__}: {error}")
     if tokens > config.max_prompt_length:
         detail = f"{tokens} prompt tokens > max_prompt_length {config.max_prompt_length}"
-        return RejectedInput(sample.index, sample.id, "prompt_too_long", detail)
+        return Rejection(sample.index, sample.id, "prompt_too_long", detail)
     # The problem as given, markers included, like geo3k.py's extra_info (the reader's copy has them stripped).
     question = (raw_question or sample.question).strip()
     return _row(sample, question, messages, images, config), tokens

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Vision-R1 cold-start SFT on 4 nodes x 8 GPUs. Run on every node with NODE_RANK (0..3) and MASTER_ADDR (node 0).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${NODE_RANK:?set NODE_RANK to this node's index, 0..3}"
+: "${MASTER_ADDR:?set MASTER_ADDR to node 0's address}"
+CONFIG=${CONFIG:-llamafactory/vision_r1_cold_start_32gpu.yaml}
+export FORCE_TORCHRUN=1 NNODES=4 NPROC_PER_NODE=${NPROC_PER_NODE:-8} MASTER_PORT=${MASTER_PORT:-29500}
+exec vision-r1 sft "$CONFIG" "$@"

@@ -1,0 +1,3 @@
+from vision_r1_plugins.cli.app import main
+
+main()

@@ -1,0 +1,48 @@
+"""Generation: one backend registry (OpenAI-compatible servers, local transformers, vLLM), one sampling type,
+chat messages, streaming, and the ``<think>`` split and join.
+
+Importing this package imports no client library; each backend imports its own when it is built.
+"""
+
+from vision_r1_plugins.generation.messages import chat_messages, image_parts, user_message
+from vision_r1_plugins.generation.registry import (
+    BACKENDS,
+    BackendConfig,
+    get_backend_factory,
+    make_backend,
+    register_backend,
+)
+from vision_r1_plugins.generation.retry import RetryPolicy
+from vision_r1_plugins.generation.thinking import (
+    MARKER_NAMES,
+    THINK_CLOSE,
+    THINK_OPEN,
+    join_thinking,
+    reflection_markers,
+    split_thinking,
+)
+from vision_r1_plugins.generation.types import Backend, ChatDelta, ChatResult, Message, RequestFailed, Sampling
+
+__all__ = [
+    "BACKENDS",
+    "MARKER_NAMES",
+    "THINK_CLOSE",
+    "THINK_OPEN",
+    "Backend",
+    "BackendConfig",
+    "ChatDelta",
+    "ChatResult",
+    "Message",
+    "RequestFailed",
+    "RetryPolicy",
+    "Sampling",
+    "chat_messages",
+    "get_backend_factory",
+    "image_parts",
+    "join_thinking",
+    "make_backend",
+    "reflection_markers",
+    "register_backend",
+    "split_thinking",
+    "user_message",
+]
