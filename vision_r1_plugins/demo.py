@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vision_r1_plugins.core.errors import RunError
+from vision_r1_plugins.core.errors import RunError, UsageError
 from vision_r1_plugins.core.resources import recipe, sample_problems, sample_responses
 
 SFT_ROWS = 8
@@ -208,8 +208,6 @@ def run_demo(
 ) -> list[DemoStep]:
     """Run the demo's steps (``steps`` names a subset of :data:`STEP_NAMES`; the steps they read from are added,
     and all run in pipeline order)."""
-    from vision_r1_plugins.core.errors import UsageError
-
     unknown = sorted(set(steps or ()) - set(STEP_NAMES))
     if unknown:
         raise UsageError(f"unknown demo steps {unknown}; choose from {', '.join(STEP_NAMES)}")

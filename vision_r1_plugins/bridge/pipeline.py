@@ -125,6 +125,8 @@ class _Run:
     ) -> None:
         self.config = config
         self.backends = {stage.name: mllm if stage.role == "mllm" else reasoner for stage in STAGES.values()}
+        # Later stages first: samples under way finish before new ones start.
+        self.priorities = {name: len(STAGES) - index for index, name in enumerate(STAGES)}
         # One bound per endpoint: when every stage goes to the same server, they share its concurrency.
         limiters: dict[str, PriorityLimiter] = {}
         for backend in (mllm, reasoner):
@@ -165,9 +167,7 @@ class _Run:
         self.on_update(self.progress)
         try:
             messages = [user_message(text, images)]
-            # Later stages first: samples under way finish before new ones start.
-            priority = len(STAGES) - list(STAGES).index(stage)
-            result = await backend.complete(messages, on_retry=retried, priority=priority, tag=stage)
+            result = await backend.complete(messages, on_retry=retried, priority=self.priorities[stage], tag=stage)
         except RequestFailed as error:
             counter.failed += 1
             raise _StageFailed(stage, error) from error

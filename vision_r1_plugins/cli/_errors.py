@@ -11,7 +11,7 @@ import os
 from rich.console import Console
 from rich.markup import escape
 
-from vision_r1_plugins.core.errors import UsageError, VisionR1Error
+from vision_r1_plugins.core.errors import VisionR1Error
 
 DEBUG_ENV = "VISION_R1_DEBUG"
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -27,7 +27,7 @@ def describe(error: BaseException) -> tuple[str, int]:
         return "interrupted", 130
     if isinstance(error, VisionR1Error):
         return str(error), error.exit_code
-    if isinstance(error, ValueError | UsageError):
+    if isinstance(error, ValueError):
         return str(error), 2
     if isinstance(error, OSError):
         return str(error), 1

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vision_r1_plugins.core.errors import UsageError
+
 IMAGE_PLACEHOLDER = "<image>"
 _JPEG_FORMATS = ("JPEG", "JPG", "MPO")
 
@@ -75,8 +77,6 @@ def image_ref(value: Any, base: Path) -> ImageRef | ImageProblem:
 
 def load_image_files(paths: list[str], base: Path | None = None) -> tuple[ImageRef, ...]:
     """Image files named on a command line; a bad one raises ``UsageError`` naming it."""
-    from vision_r1_plugins.core.errors import UsageError
-
     refs = []
     for path in paths:
         ref = image_ref(path, base or Path.cwd())

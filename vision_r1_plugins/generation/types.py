@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -97,6 +98,4 @@ class InProcessBackend:
         priority: int = 0,
         tag: str | None = None,
     ) -> ChatResult:
-        import asyncio
-
         return await asyncio.to_thread(self._generate, messages)
