@@ -23,8 +23,11 @@ def test_demo_runs_every_stage_and_reuses_work(tmp_path: Path) -> None:
     logs = (tmp_path / "sft-output" / "trainer_log.jsonl").read_text().splitlines()
     assert sum("loss" in json.loads(line) for line in logs) == 3
     assert "8 rows, 8 kept, 0 rejected" in result.output
-    assert "stage2_8k_x8: verl config composed and validated" in " ".join(result.output.split())
+    flat = " ".join(result.output.split())
+    assert "4 GRPO steps in one verl run: stage 1: steps 1-2, n=4, responses up to 16 tokens" in flat
+    assert "stage 2: steps 3-4, n=2" in flat
     assert (tmp_path / "rl" / "train.parquet").is_file()
+    assert (tmp_path / "rl" / "checkpoints" / "vision_r1_ptst-smoke" / "global_step_4" / "actor").is_dir()
     problems = len(sample_problems().read_text().splitlines())
     bridged = json.loads((tmp_path / "bridge-output" / "summary.json").read_text())
     assert bridged["input"] == problems and bridged["kept"] + sum(bridged["filtered"].values()) == problems

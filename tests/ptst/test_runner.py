@@ -45,10 +45,16 @@ with open(os.environ["VERL_FILE_LOGGER_PATH"], "w") as log:
 
 @pytest.fixture
 def schedule_file(tmp_path: Path) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = tmp_path / "train.parquet"
+    pq.write_table(pa.table({"prompt": ["p"] * 8}), data)
     path = tmp_path / "schedule.yaml"
     path.write_text(yaml.safe_dump({
         "name": "t", "checkpoint_dir": str(tmp_path / "ckpt"),
-        "verl": {"data.max_prompt_length": 256, "data.train_batch_size": 8, "trainer.n_gpus_per_node": 8,
+        "verl": {"data.train_files": str(data), "data.val_files": str(data), "data.max_prompt_length": 256,
+                 "data.train_batch_size": 8, "trainer.n_gpus_per_node": 8,
                  "actor_rollout_ref.actor.ppo_mini_batch_size": 8, "trainer.save_freq": 2},
         "stages": [{"name": "short", "max_response_length": 512, "rollout_n": 16, "steps": 4},
                    {"name": "long", "max_response_length": 1024, "rollout_n": 8, "steps": 4}],
@@ -116,11 +122,18 @@ def test_crashed_stage_stops_with_its_output_then_resumes(
 def test_cli_plan_and_run(schedule_file: Path, fake_verl: tuple, tmp_path: Path) -> None:
     entry, record = fake_verl
     runner = CliRunner()
-    planned = runner.invoke(app, ["ptst", "plan", str(schedule_file), "--set", "trainer.project_name=demo"])
+    planned = runner.invoke(app, ["ptst", "plan", str(schedule_file), "--mode", "stages",
+                                  "--set", "trainer.project_name=demo"])  # fmt: skip
     assert planned.exit_code == 0, planned.output
     assert "stage 2/2 long: 1024 tokens x 8 rollouts, global steps 5-8" in planned.output
-    assert "trainer.project_name=demo" in planned.output and "-m verl.trainer.main_ppo" in planned.output
-    ran = runner.invoke(app, ["ptst", "run", str(schedule_file), "--entry", " ".join(entry)])
+    assert "trainer.project_name=demo" in planned.output and "-m vision_r1_plugins.ptst.main" in planned.output
+    assert "+ptst.stage=1" in planned.output
+    hook = runner.invoke(app, ["ptst", "plan", str(schedule_file)])
+    assert hook.exit_code == 0, hook.output
+    flat = " ".join(hook.output.split())
+    assert "one verl run: short 512 tokens x 16 for 4 steps, then long 1024 tokens x 8 for 4 steps" in flat
+    assert "data.max_response_length=1024" in flat and "trainer.resume_mode=auto" in flat
+    ran = runner.invoke(app, ["ptst", "run", str(schedule_file), "--mode", "stages", "--entry", " ".join(entry)])
     assert ran.exit_code == 0, ran.output
     assert "PTST stages" in ran.output and len(_calls(record)) == 2
     metrics = runner.invoke(app, ["ptst", "metrics", str(schedule_file), "--plot", str(tmp_path / "p.png")])

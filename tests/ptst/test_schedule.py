@@ -101,3 +101,49 @@ def test_recipes_load() -> None:
     assert zero.reward["mode"] == "sum" and zero.stages[0].steps == 300
     long = load_schedule(recipe("verl") / "vision_r1_long_8gpu.yaml")
     assert (long.stages[0].max_response_length, long.stages[0].rollout_n) == (16384, 4)
+
+
+def test_hook_overrides_size_everything_for_the_longest_stage() -> None:
+    from vision_r1_plugins.ptst.schedule import hydra_value, stage_index_for_step
+
+    schedule = load_schedule(recipe("verl") / "vision_r1_ptst_8gpu.yaml")
+    overrides = schedule.hook_overrides()
+    assert overrides["data.max_response_length"] == 8192 and overrides["actor_rollout_ref.rollout.n"] == 16
+    assert all(overrides[key] >= 1024 + 8192 for key in TOKEN_LIMIT_KEYS)
+    assert overrides["actor_rollout_ref.rollout.max_num_batched_tokens"] == 9216  # verl's default 8192 is too small
+    assert overrides["trainer.total_training_steps"] == 200 and overrides["trainer.resume_mode"] == "auto"
+    assert hydra_value(overrides["+ptst.stages"]) == (
+        "[{name:stage1_4k_x16,max_response_length:4096,rollout_n:16,steps:100},"
+        "{name:stage2_8k_x8,max_response_length:8192,rollout_n:8,steps:100}]"
+    )
+    assert [stage_index_for_step(schedule.stages, step) for step in (1, 100, 101, 200, 201)] == [0, 0, 1, 1, 1]
+    # The stage runner's processes carry the same list, pinned to their stage.
+    assert schedule.stage_overrides(1)["+ptst.stage"] == 1
+
+
+def test_hydra_quotes_only_nested_strings_it_would_misread() -> None:
+    from vision_r1_plugins.ptst.schedule import hydra_value
+
+    assert hydra_value("[console,file]") == "[console,file]"  # a --set value is Hydra syntax on purpose
+    assert hydra_value([{"name": "4k, x16"}, "it's"]) == "[{name:'4k, x16'},'it\\'s']"
+
+
+def test_hook_mode_refuses_per_stage_overrides(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    stage = {"max_response_length": 8, "rollout_n": 8, "steps": 1, "overrides": {"actor_rollout_ref.actor.lr": 1}}
+    verl = {"data.max_prompt_length": 8, "data.train_batch_size": 8}
+    path.write_text(yaml.safe_dump({"name": "s", "verl": verl, "stages": [stage]}))
+    with pytest.raises(ScheduleError, match="need --mode stages"):
+        load_schedule(path).hook_overrides()
+
+
+def test_smoke_keeps_the_shape_and_shrinks_the_rest() -> None:
+    from vision_r1_plugins.ptst.smoke import smoke_schedule
+
+    paper = load_schedule(recipe("verl") / "vision_r1_ptst_8gpu.yaml")
+    smoke = smoke_schedule(paper, "/m")
+    assert [(s.name, s.max_response_length, s.rollout_n, s.steps) for s in smoke.stages] == [
+        ("stage1_4k_x16", 16, 4, 2), ("stage2_8k_x8", 32, 2, 2)]  # fmt: skip
+    assert smoke.verl["data.train_batch_size"] == 2 and smoke.verl["actor_rollout_ref.model.path"] == "/m"
+    assert smoke.checkpoint_dir == "checkpoints/vision_r1_ptst-smoke" and smoke.reward == paper.reward
+    assert smoke.verl["actor_rollout_ref.actor.kl_loss_coef"] == paper.verl["actor_rollout_ref.actor.kl_loss_coef"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,7 +33,7 @@ SCHEDULE_ARG = typer.Argument(help="PTST schedule YAML (vision-r1 recipes copy D
 SET_OPTION = typer.Option("--set", help="Extra verl override for every stage, key=value (repeatable).")
 
 
-def _load_ptst(schedule_path: Path, overrides: list[str] | None) -> tuple[Any, dict[str, str]]:
+def _load_ptst(schedule_path: Path, overrides: list[str] | None, validate: bool = True) -> tuple[Any, dict[str, str]]:
     from vision_r1_plugins.core.errors import UsageError
     from vision_r1_plugins.ptst.schedule import load_schedule
 
@@ -40,18 +43,114 @@ def _load_ptst(schedule_path: Path, overrides: list[str] | None) -> tuple[Any, d
         if not separator:
             raise UsageError(f"--set takes key=value, got {item!r}")
         extra[key] = value
-    return load_schedule(schedule_path), extra
+    return load_schedule(schedule_path, validate=validate), extra
+
+
+ModeOption = Annotated[
+    str,
+    typer.Option(
+        "--mode",
+        help="hook: one verl run, the trainer switches n and length per stage; stages: one verl run per stage.",
+    ),
+]
+CpuOption = Annotated[
+    bool, typer.Option("--cpu", help="Run verl on CPU: transformers rollout (hf), gloo, fsdp2, sdpa, Ray on 127.0.0.1.")
+]
+SmokeOption = Annotated[
+    bool,
+    typer.Option(
+        "--smoke",
+        help="With --cpu: the recipe for 2 steps per stage, 16-64 token responses, small n and batch, "
+        "the tiny model, checkpoints in CHECKPOINT_DIR-smoke.",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class PreparedRun:
+    schedule: Any
+    extra: dict[str, Any]
+    env: dict[str, str]
+    notes: list[str]
+
+
+def _prepare(
+    schedule_path: Path, overrides: list[str] | None, mode: str, cpu: bool, smoke: bool, for_run: bool = True
+) -> PreparedRun:
+    """The schedule as it will run: with --smoke shrunk to the tiny model, with --cpu given CPU's settings.
+    ``for_run`` builds what the run needs (the smoke model, a fresh Ray temp folder); ``plan`` only names them."""
+    from dataclasses import replace
+
+    from vision_r1_plugins.core.errors import UsageError
+    from vision_r1_plugins.ptst.runner import MODES
+
+    if mode not in MODES:
+        raise UsageError(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
+    schedule, extra = _load_ptst(schedule_path, overrides, validate=False)
+    notes: list[str] = []
+    if cpu:  # a --set that CPU cannot honour is refused before anything is built
+        from vision_r1_plugins.verl.cpu.overrides import cpu_overrides
+
+        cpu_overrides({}, extra, drop_gpu_settings=True)
+    if smoke:
+        if not cpu:
+            raise UsageError("--smoke runs the recipe on CPU with the tiny model: add --cpu")
+        from vision_r1_plugins.ptst.smoke import smoke_schedule
+        from vision_r1_plugins.testing.tiny import build_tiny_qwen2_5_vl
+
+        checkpoint_dir = f"{schedule.checkpoint_dir.rstrip('/')}-smoke"
+        model = Path(checkpoint_dir) / "tiny-qwen2_5_vl"
+        if for_run and "actor_rollout_ref.model.path" not in extra and not (model / "config.json").is_file():
+            build_tiny_qwen2_5_vl(model, seed=0)
+        schedule = smoke_schedule(schedule, str(model), checkpoint_dir)
+        shapes = ", ".join(f"{s.name} {s.max_response_length} x {s.rollout_n} for {s.steps}" for s in schedule.stages)
+        notes.append(f"smoke: {shapes} steps, batch 2, tiny model; checkpoints in {schedule.checkpoint_dir}. "
+                     "Not checked: GPU memory, vLLM, multi-GPU sharding, real lengths.")  # fmt: skip
+    env: dict[str, str] = {}
+    if cpu:
+        from vision_r1_plugins.verl.cpu.overrides import CPU_ENV, cpu_overrides, gpu_only_settings
+
+        dropped = gpu_only_settings(schedule.verl) if smoke else []
+        schedule = replace(schedule, verl=cpu_overrides(schedule.verl, extra, drop_gpu_settings=smoke))
+        if dropped:
+            notes.append("smoke: GPU-only settings left out: " + "; ".join(dropped))
+        env = dict(CPU_ENV)
+        if for_run:  # a fresh Ray session folder: a killed run's leftovers cannot be picked up
+            env["RAY_TMPDIR"] = os.environ.get("RAY_TMPDIR") or tempfile.mkdtemp(prefix="vision-r1-ray-")
+    schedule.validate()
+    return PreparedRun(schedule, extra, env, notes)
+
+
+def _preflight(prepared: PreparedRun) -> None:
+    """Every stage checked against the composed verl config before Ray starts (both modes)."""
+    from vision_r1_plugins.ptst.dry_run import compose_config
+    from vision_r1_plugins.ptst.preflight import require_runnable
+
+    require_runnable(compose_config({**prepared.schedule.hook_overrides(), **prepared.extra}),
+                     prepared.schedule.stages)  # fmt: skip
 
 
 @ptst_app.command("plan")
 def ptst_plan(
-    schedule_path: Annotated[Path, SCHEDULE_ARG], overrides: Annotated[list[str] | None, SET_OPTION] = None
-) -> None:
-    """Print each stage's verl command line."""
-    from vision_r1_plugins.ptst.runner import plan
+    schedule_path: Annotated[Path, SCHEDULE_ARG], overrides: Annotated[list[str] | None, SET_OPTION] = None,
+    mode: ModeOption = "hook", cpu: CpuOption = False, smoke: SmokeOption = False,
+) -> None:  # fmt: skip
+    """Print the verl command line(s) a run would start."""
+    from vision_r1_plugins.ptst.runner import plan, plan_hook
 
-    schedule, extra = _load_ptst(schedule_path, overrides)
-    for stage_plan in plan(schedule, extra=extra):
+    prepared = _prepare(schedule_path, overrides, mode, cpu, smoke, for_run=False)
+    schedule = prepared.schedule
+    for note in prepared.notes:
+        console.print(f"# {note}", markup=False)
+    if prepared.env:
+        console.print("# environment: " + " ".join(f"{k}={v}" for k, v in prepared.env.items()), markup=False)
+    if mode == "hook":
+        shapes = ", then ".join(f"{s.name} {s.max_response_length} tokens x {s.rollout_n} for {s.steps} steps"
+                                for s in schedule.stages)  # fmt: skip
+        console.print(f"# one verl run: {shapes}", markup=False)
+        console.print(plan_hook(schedule, extra=prepared.extra).command + "\n", markup=False, soft_wrap=True)
+        return
+    for stage_plan in plan(schedule, extra=prepared.extra):
         stage = stage_plan.stage
         console.print(f"# stage {stage_plan.index + 1}/{len(schedule.stages)} {stage.name}: "
                       f"{stage.max_response_length} tokens x {stage.rollout_n} rollouts, global steps "
@@ -62,41 +161,60 @@ def ptst_plan(
 @ptst_app.command("run")
 def ptst_run(
     schedule_path: Annotated[Path, SCHEDULE_ARG],
-    dry_run: Annotated[bool, typer.Option(help="Compose and validate every stage's verl config, then exit.")] = False,
+    dry_run: Annotated[bool, typer.Option(help="Compose and validate the verl config(s), then exit.")] = False,
     overrides: Annotated[list[str] | None, SET_OPTION] = None,
+    mode: ModeOption = "hook",
+    cpu: CpuOption = False,
+    smoke: SmokeOption = False,
     entry: Annotated[
-        str | None, typer.Option(help="Command to run instead of python -m verl.trainer.main_ppo.")
+        str | None, typer.Option(help="Command to run instead of python -m vision_r1_plugins.ptst.main.")
     ] = None,
 ) -> None:
-    """Run the stages one after another (skips finished stages, resumes a crashed one)."""
+    """Run the schedule (resumable: a rerun continues from the newest checkpoint)."""
     import shlex
 
-    from vision_r1_plugins.ptst.runner import DEFAULT_ENTRY, metrics_dir, run
+    from vision_r1_plugins.ptst.runner import DEFAULT_ENTRY, metrics_dir, run, run_hook
     from vision_r1_plugins.ptst.runner import dry_run as compose_all
 
-    schedule, extra = _load_ptst(schedule_path, overrides)
+    prepared = _prepare(schedule_path, overrides, mode, cpu, smoke)
+    schedule, extra = prepared.schedule, prepared.extra
+    for note in prepared.notes:
+        console.print(note, markup=False)
+    if mode == "stages" or dry_run:  # the hook mode's own entry checks every stage before Ray starts
+        _preflight(prepared)
     if dry_run:
-        for stage_plan, result in compose_all(schedule, extra):
+        for label, result in compose_all(schedule, extra, mode):
             resume = f"{result.resume_mode} {result.resume_from_path or ''}".strip()
-            console.print(f"{stage_plan.stage.name}: OK (verl config composed and validated) response "
+            console.print(f"{label}: OK (verl config composed and validated) response "
                           f"{result.response_length} x n {result.rollout_n}, steps to "
                           f"{result.total_training_steps}, resume {resume}, token limits {result.token_limits}",
                           markup=False)  # fmt: skip
         return
+    command = shlex.split(entry) if entry else DEFAULT_ENTRY
+    echo = lambda line: console.print(line, markup=False, highlight=False)  # noqa: E731
+    if mode == "hook":
 
-    def on_stage(stage_plan: Any, status: str) -> None:
-        console.print(f"[bold]stage {stage_plan.stage.name}: {status}[/bold] "
-                      f"(global steps {stage_plan.start_step + 1}-{stage_plan.end_step})")  # fmt: skip
+        def on_start(hook_plan: Any, status: str) -> None:
+            console.print(f"[bold]PTST {status}[/bold] at global step {hook_plan.start_step + 1} of "
+                          f"{schedule.total_steps} (one verl run, {len(schedule.stages)} stages)")  # fmt: skip
 
-    run(schedule, shlex.split(entry) if entry else DEFAULT_ENTRY, on_stage=on_stage,
-        on_line=lambda line: console.print(line, markup=False, highlight=False), extra=extra)  # fmt: skip
-    _print_metrics(metrics_dir(schedule))
+        if run_hook(schedule, command, on_start=on_start, on_line=echo, extra=extra, env=prepared.env) is None:
+            console.print(f"all {schedule.total_steps} steps are already checkpointed in {schedule.checkpoint_dir}",
+                          markup=False)  # fmt: skip
+    else:
+
+        def on_stage(stage_plan: Any, status: str) -> None:
+            console.print(f"[bold]stage {stage_plan.stage.name}: {status}[/bold] "
+                          f"(global steps {stage_plan.start_step + 1}-{stage_plan.end_step})")  # fmt: skip
+
+        run(schedule, command, on_stage=on_stage, on_line=echo, extra=extra, env=prepared.env)
+    _print_metrics(metrics_dir(schedule), schedule)
 
 
-def _print_metrics(folder: Path) -> None:
+def _print_metrics(folder: Path, schedule: Any) -> None:
     from vision_r1_plugins.ptst.metrics import METRICS, read_metrics
 
-    stages = read_metrics(folder) if folder.is_dir() else []
+    stages = read_metrics(folder, [stage.name for stage in schedule.stages]) if folder.is_dir() else []
     if not stages:
         console.print(f"no metrics in {folder} (add 'file' to trainer.logger)", markup=False)
         return
@@ -115,15 +233,34 @@ def _print_metrics(folder: Path) -> None:
 def ptst_metrics(
     schedule_path: Annotated[Path, SCHEDULE_ARG],
     plot: Annotated[Path | None, typer.Option(help="Write reward / response-length curves to this PNG.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per training step instead of a table.")] = (
+        False
+    ),
+    smoke: Annotated[bool, typer.Option("--smoke", help="The metrics of the schedule's --smoke run.")] = False,
 ) -> None:
-    """Summarise verl's logs per stage: reward, response length, truncation and clip rates."""
-    from vision_r1_plugins.ptst.metrics import plot_metrics, read_metrics
+    """Summarise verl's logs per stage (reward, response length, truncation, clip rate), or list every step."""
+    import json
+
+    from vision_r1_plugins.core.errors import UsageError
+    from vision_r1_plugins.ptst.metrics import plot_metrics, read_metrics, read_steps, step_rows
     from vision_r1_plugins.ptst.runner import metrics_dir
 
-    schedule, _ = _load_ptst(schedule_path, None)
-    _print_metrics(metrics_dir(schedule))
+    schedule, _ = _load_ptst(schedule_path, None, validate=False)  # reading logs needs no runnable schedule
+    if smoke:
+        from dataclasses import replace
+
+        schedule = replace(schedule, checkpoint_dir=f"{schedule.checkpoint_dir.rstrip('/')}-smoke")
+    folder = metrics_dir(schedule)
+    names = [stage.name for stage in schedule.stages]
+    if as_json:
+        if not folder.is_dir():
+            raise UsageError(f"{folder}: no metrics yet (run vision-r1 ptst run {schedule_path} first)")
+        for row in step_rows(read_steps(folder), names, [stage.rollout_n for stage in schedule.stages]):
+            typer.echo(json.dumps(row))
+        return
+    _print_metrics(folder, schedule)
     if plot is not None:
-        console.print(f"plot: {plot_metrics(read_metrics(metrics_dir(schedule)), plot)}", markup=False)
+        console.print(f"plot: {plot_metrics(read_metrics(folder, names), plot)}", markup=False)
 
 
 @app.command("rl-data")

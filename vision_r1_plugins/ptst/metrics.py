@@ -1,7 +1,9 @@
 """Per-stage training curves from verl's file logger: ``vision-r1 ptst metrics``.
 
-The runner points verl's ``file`` logger (``trainer.logger`` must include ``file``) at
-``CHECKPOINT_DIR/metrics/NN-STAGE-fromSTEP.jsonl``, one ``{"step": N, "data": {metric: value}}`` line per step.
+The runner points verl's ``file`` logger (``trainer.logger`` must include ``file``) at one file per attempt in
+``CHECKPOINT_DIR/metrics/``: ``NN-STAGE-fromSTEP.jsonl`` (stage runner) or ``hook-fromSTEP.jsonl`` (hook mode),
+one ``{"step": N, "data": {metric: value}}`` line per step. The PTST trainer adds the stage index, ``n`` and the
+response-length limit to each step (``ptst/*``); logs without them take the stage from the file name.
 """
 
 from __future__ import annotations
@@ -22,6 +24,20 @@ METRICS = {
     "pg_clipfrac": "actor/pg_clipfrac",
 }
 _FILE = re.compile(r"(\d+)-(.+)-from(\d+)\.jsonl$")
+_HOOK_FILE = re.compile(r"hook-from(\d+)\.jsonl$")
+STAGE_INDEX = "ptst/stage_index"
+ROLLOUT_N = "ptst/rollout_n"
+# ptst metrics --json: output field -> verl metric
+STEP_FIELDS = {
+    "response_length_max": "response_length/max",
+    "response_length_mean": "response_length/mean",
+    "score_mean": "critic/score/mean",
+    "clip_ratio": "response_length/clip_ratio",
+    "advantages_max": "critic/advantages/max",
+    "advantages_min": "critic/advantages/min",
+    "grad_norm": "actor/grad_norm",
+    "step_seconds": "timing_s/step",
+}
 
 
 @dataclass
@@ -36,30 +52,80 @@ class StageMetrics:
         return statistics.fmean(values) if values else None
 
 
-def read_metrics(metrics_dir: str | Path) -> list[StageMetrics]:
-    """Stages in order; within a stage, later attempts (after a crash) override the steps they repeat."""
-    stages: dict[int, StageMetrics] = {}
-    by_step: dict[int, dict[int, dict[str, float]]] = {}
-    files = sorted(Path(metrics_dir).glob("*.jsonl"), key=lambda path: (_key(path)[0], _key(path)[2]))
+@dataclass(frozen=True)
+class StepRecord:
+    step: int
+    stage_index: int
+    data: dict[str, float]
+
+
+def read_steps(metrics_dir: str | Path) -> list[StepRecord]:
+    """One record per training step, in step order; a step logged by several attempts (a crash, then a resume)
+    keeps the latest attempt's record."""
+    by_step: dict[int, StepRecord] = {}
+    files = sorted(Path(metrics_dir).glob("*.jsonl"), key=_attempt_order)
     for path in files:
-        index, name, _ = _key(path)
-        stages.setdefault(index, StageMetrics(index, name))
+        file_stage = _key(path)[0]
         for line in path.read_text(encoding="utf-8").splitlines():
             try:
                 record = json.loads(line)
                 step, data = int(record["step"]), record["data"]
             except (ValueError, KeyError, TypeError):
                 continue  # a line cut off by a crash
-            if METRICS["reward"] in data:  # validation-only lines carry no training metrics
-                by_step.setdefault(index, {})[step] = data
-    for index, steps in by_step.items():
-        stage = stages[index]
-        for step in sorted(steps):
-            stage.steps.append(step)
-            for name, key in METRICS.items():
-                if key in steps[step]:
-                    stage.series[name].append(float(steps[step][key]))
+            if METRICS["reward"] not in data:  # validation-only lines carry no training metrics
+                continue
+            stage = int(data[STAGE_INDEX]) if STAGE_INDEX in data else file_stage
+            by_step[step] = StepRecord(step, stage, data)
+    return [by_step[step] for step in sorted(by_step)]
+
+
+def read_metrics(metrics_dir: str | Path, stage_names: list[str] | None = None) -> list[StageMetrics]:
+    """Stages in order, with their steps' series. ``stage_names`` names stages by index (a hook-mode log
+    carries only the index)."""
+    names = dict(enumerate(stage_names or []))
+    for path in Path(metrics_dir).glob("*.jsonl"):
+        index, name, _ = _key(path)
+        if _FILE.search(path.name):
+            names.setdefault(index, name)
+    stages: dict[int, StageMetrics] = {}
+    for record in read_steps(metrics_dir):
+        index = record.stage_index
+        stage = stages.setdefault(index, StageMetrics(index, names.get(index, f"stage{index + 1}")))
+        stage.steps.append(record.step)
+        for name, key in METRICS.items():
+            if key in record.data:
+                stage.series[name].append(float(record.data[key]))
     return [stages[index] for index in sorted(stages)]
+
+
+def step_rows(records: list[StepRecord], stage_names: list[str], stage_n: list[int]) -> list[dict[str, object]]:
+    """``ptst metrics --json``: one object per step. ``rollout_n`` is what the trainer logged; a log from
+    verl's stock trainer has none, and then the schedule's value is given with ``rollout_n_source: schedule``."""
+    rows = []
+    for record in records:
+        index = record.stage_index
+        row: dict[str, object] = {
+            "step": record.step,
+            "stage": stage_names[index] if index < len(stage_names) else f"stage{index + 1}",
+            "stage_index": index,
+        }
+        if ROLLOUT_N in record.data:
+            row["rollout_n"], row["rollout_n_source"] = int(record.data[ROLLOUT_N]), "trainer"
+        else:
+            row["rollout_n"] = stage_n[index] if index < len(stage_n) else None
+            row["rollout_n_source"] = "schedule"
+        for field_name, key in STEP_FIELDS.items():
+            row[field_name] = record.data.get(key)
+        rows.append(row)
+    return rows
+
+
+def _attempt_order(path: Path) -> tuple[int, int, float]:
+    hook = _HOOK_FILE.search(path.name)
+    if hook:
+        return (0, int(hook.group(1)), path.stat().st_mtime)
+    index, _, start = _key(path)
+    return (index, start, path.stat().st_mtime)
 
 
 def _key(path: Path) -> tuple[int, str, int]:

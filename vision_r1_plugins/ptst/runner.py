@@ -1,9 +1,13 @@
-"""Run a PTST schedule as one verl run per stage: ``vision-r1 ptst plan|run``.
+"""Run a PTST schedule with verl: ``vision-r1 ptst plan|run``, in one of two modes.
 
-Why one process per stage: verl 0.9.1 fixes the rollout engine's maximum length when it starts and offers no
-public hook to change ``n`` or the response length mid-run, so each stage is ``python -m verl.trainer.main_ppo``
-with its own overrides, resuming from the previous stage's last checkpoint (verl restores the weights, the
-optimizer, the LR schedule and the dataloader, and ``global_steps`` continues, hence the cumulative step counts).
+- ``hook`` (default): one verl run for every stage; :class:`vision_r1_plugins.ptst.hook.PTSTTrainer` switches
+  ``n`` and the response length at the stage boundaries. One LR schedule, one engine sized for the longest stage.
+- ``stages``: one verl run per stage, each resuming from the previous stage's last checkpoint (verl restores the
+  weights, the optimizer, the LR schedule and the dataloader; ``global_steps`` continues, hence the cumulative
+  step counts). Each stage gets its own engine size and per-stage overrides, at the cost of a restart.
+
+Both run ``python -m vision_r1_plugins.ptst.main`` (verl's ``main_ppo`` with the PTST trainer), so both log the
+stage, ``n`` and the response length with every step.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import re
 import subprocess
 import sys
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +26,8 @@ from typing import Any
 from vision_r1_plugins.core.errors import RunError
 from vision_r1_plugins.ptst.schedule import Schedule, Stage, checkpoint_path, format_override
 
-DEFAULT_ENTRY: tuple[str, ...] = (sys.executable, "-m", "verl.trainer.main_ppo")
+DEFAULT_ENTRY: tuple[str, ...] = (sys.executable, "-m", "vision_r1_plugins.ptst.main")
+MODES = ("hook", "stages")
 _STEP_DIR = re.compile(r"global_step_(\d+)$")
 
 
@@ -31,9 +36,10 @@ class MissingCheckpoint(RunError, FileNotFoundError):
 
 
 class StageFailed(RunError):
-    def __init__(self, stage: Stage, returncode: int, tail: list[str]) -> None:
+    def __init__(self, stage: Stage | None, returncode: int, tail: list[str]) -> None:
         lines = "\n".join(tail)
-        super().__init__(f"stage {stage.name} failed with exit code {returncode}; last output:\n{lines}")
+        what = f"stage {stage.name}" if stage is not None else "the PTST run"
+        super().__init__(f"{what} failed with exit code {returncode}; last output:\n{lines}")
         self.stage = stage
         self.returncode = returncode
 
@@ -97,17 +103,94 @@ def plan(
     return [plan_stage(schedule, index, entry, extra=extra) for index in range(len(schedule.stages))]
 
 
-def dry_run(schedule: Schedule, extra: dict[str, Any] | None = None) -> list[tuple[StagePlan, Any]]:
-    """Compose and validate every stage's full verl config (see :mod:`vision_r1_plugins.ptst.dry_run`)."""
+def dry_run(schedule: Schedule, extra: dict[str, Any] | None = None, mode: str = "stages") -> list[tuple[str, Any]]:
+    """Compose and validate the full verl config of every process the run would start (see
+    :mod:`vision_r1_plugins.ptst.dry_run`): one per stage, or the hook mode's one. Pairs (label, result)."""
     from vision_r1_plugins.ptst.dry_run import DryRunError, dry_run_stage
 
+    if mode == "hook":
+        try:
+            return [("hook (all stages)", dry_run_stage(plan_hook(schedule, extra=extra).overrides))]
+        except DryRunError as error:
+            raise DryRunError(f"hook mode: {error}") from error
     results = []
     for stage_plan in plan(schedule, extra=extra):
         try:
-            results.append((stage_plan, dry_run_stage(stage_plan.overrides)))
+            results.append((stage_plan.stage.name, dry_run_stage(stage_plan.overrides)))
         except DryRunError as error:
             raise DryRunError(f"stage {stage_plan.stage.name}: {error}") from error
     return results
+
+
+@dataclass(frozen=True)
+class HookPlan:
+    """The one verl command of the hook mode."""
+
+    start_step: int
+    overrides: dict[str, Any]
+    entry: tuple[str, ...]
+
+    @property
+    def argv(self) -> list[str]:
+        return [*self.entry, *(format_override(key, value) for key, value in self.overrides.items())]
+
+    @property
+    def command(self) -> str:
+        import shlex
+
+        lines = [" ".join(shlex.quote(part) for part in self.entry)]
+        lines += [shlex.quote(format_override(key, value)) for key, value in self.overrides.items()]
+        return " \\\n    ".join(lines)
+
+
+def plan_hook(schedule: Schedule, entry: Sequence[str] = DEFAULT_ENTRY, extra: dict[str, Any] | None = None,
+              done: int = 0) -> HookPlan:  # fmt: skip
+    return HookPlan(done, {**schedule.hook_overrides(), **(extra or {})}, tuple(entry))
+
+
+def _stream(argv: list[str], env: dict[str, str], on_line: Callable[[str], None] | None) -> tuple[int, list[str]]:
+    tail: deque[str] = deque(maxlen=40)
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+                          env=env) as process:  # fmt: skip
+        assert process.stdout is not None
+        for line in process.stdout:
+            tail.append(line.rstrip("\n"))
+            if on_line:
+                on_line(line.rstrip("\n"))
+        return process.wait(), list(tail)
+
+
+def _log_env(schedule: Schedule, file_name: str, env: Mapping[str, str] | None) -> dict[str, str]:
+    # verl's file logger truncates its file on start: one file per attempt keeps every step.
+    log_dir = metrics_dir(schedule)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    return {**os.environ, **(env or {}), "VERL_FILE_LOGGER_PATH": str((log_dir / file_name).resolve())}
+
+
+def run_hook(
+    schedule: Schedule,
+    entry: Sequence[str] = DEFAULT_ENTRY,
+    on_start: Callable[[HookPlan, str], None] | None = None,
+    on_line: Callable[[str], None] | None = None,
+    extra: dict[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> HookPlan | None:
+    """Run every stage in one verl process; verl resumes from the newest checkpoint (``resume_mode=auto``).
+    Returns None when the schedule's last checkpoint already exists."""
+    done = completed_steps(schedule.checkpoint_dir)
+    total = schedule.total_steps
+    if done >= total and checkpoint_path(schedule.checkpoint_dir, total).exists():
+        return None
+    hook_plan = plan_hook(schedule, entry, extra, done)
+    if on_start:
+        on_start(hook_plan, "resuming" if done else "starting")
+    returncode, tail = _stream(hook_plan.argv, _log_env(schedule, f"hook-from{done}.jsonl", env), on_line)
+    if returncode != 0:
+        raise StageFailed(None, returncode, tail)
+    final = checkpoint_path(schedule.checkpoint_dir, total)
+    if not final.exists():
+        raise StageFailed(None, 0, [*tail, f"(finished, but {final} was not written)"])
+    return hook_plan
 
 
 @dataclass
@@ -122,6 +205,7 @@ def run(
     on_stage: Callable[[StagePlan, str], None] | None = None,
     on_line: Callable[[str], None] | None = None,
     extra: dict[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> list[StageOutcome]:
     """Run the stages in order. A stage whose final checkpoint exists is skipped; a stage that crashed resumes
     from its newest checkpoint; a failing stage stops the run with its exit code and last output lines."""
@@ -139,23 +223,11 @@ def run(
                                     "which does not exist; did the previous stage save its last step?")  # fmt: skip
         if on_stage:
             on_stage(stage_plan, "resuming" if stage_plan.resume_from and done > stage_plan.start_step else "starting")
-        tail: deque[str] = deque(maxlen=40)
-        # verl's file logger truncates its file on start: one file per stage attempt keeps every step.
-        log_dir = metrics_dir(schedule)
-        log_dir.mkdir(parents=True, exist_ok=True)
         attempt_start = max(done, stage_plan.start_step)
-        env = {**os.environ, "VERL_FILE_LOGGER_PATH": str((log_dir / f"{index:02d}-{stage_plan.stage.name}-from"
-                                                               f"{attempt_start}.jsonl").resolve())}  # fmt: skip
-        with subprocess.Popen(stage_plan.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              bufsize=1, env=env) as process:  # fmt: skip
-            assert process.stdout is not None
-            for line in process.stdout:
-                tail.append(line.rstrip("\n"))
-                if on_line:
-                    on_line(line.rstrip("\n"))
-            returncode = process.wait()
+        log_env = _log_env(schedule, f"{index:02d}-{stage_plan.stage.name}-from{attempt_start}.jsonl", env)
+        returncode, tail = _stream(stage_plan.argv, log_env, on_line)
         if returncode != 0:
-            raise StageFailed(stage_plan.stage, returncode, list(tail))
+            raise StageFailed(stage_plan.stage, returncode, tail)
         final = checkpoint_path(schedule.checkpoint_dir, stage_plan.end_step)
         if not final.exists():
             raise StageFailed(stage_plan.stage, 0, [*tail, f"(finished, but {final} was not written)"])

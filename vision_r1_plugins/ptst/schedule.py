@@ -9,6 +9,7 @@ verl's defaults).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ TOKEN_LIMIT_KEYS = (
     "actor_rollout_ref.rollout.log_prob_max_token_len_per_gpu",
     "actor_rollout_ref.ref.log_prob_max_token_len_per_gpu",
 )
-# vLLM limits, raised only when the user set them (unset, vLLM derives them from the model).
+# vLLM limits, raised to cover prompt + response when the rollout is vLLM.
 VLLM_LENGTH_KEYS = ("actor_rollout_ref.rollout.max_model_len", "actor_rollout_ref.rollout.max_num_batched_tokens")
 MANAGED_KEYS = (
     "data.max_response_length",
@@ -35,7 +36,19 @@ MANAGED_KEYS = (
     "trainer.resume_from_path",
     "trainer.default_local_dir",
     "trainer.experiment_name",
+    "ptst.stages",
+    "+ptst.stages",
+    "ptst.stage",
+    "+ptst.stage",
 )
+# The PTST trainer's stage list in the verl config (``+ptst.stages=[...]`` on a Hydra command line), and in the
+# stage runner's processes the one stage each runs (``+ptst.stage=INDEX``).
+STAGES_KEY = "ptst.stages"
+PINNED_STAGE_KEY = "ptst.stage"
+
+
+# Characters Hydra's override grammar would read as structure (lists, dicts, separators) unless quoted.
+_NEEDS_QUOTES = re.compile(r"[\s,'\"\[\](){}:=]")
 
 
 class ScheduleError(UsageError):
@@ -132,6 +145,50 @@ class Schedule:
         if problems:
             raise ScheduleError("invalid PTST schedule:\n  - " + "\n  - ".join(problems))
 
+    @property
+    def total_steps(self) -> int:
+        return self.end_step(len(self.stages) - 1)
+
+    @property
+    def longest_response(self) -> int:
+        return max(stage.max_response_length for stage in self.stages)
+
+    def _engine_lengths(self, sequence: int) -> dict[str, int]:
+        """vLLM's length limits, at least prompt + response: verl's default ``max_num_batched_tokens`` (8192)
+        is below an 8K-response stage's 9216 tokens, and vLLM refuses that without chunked prefill."""
+        if self.verl.get("actor_rollout_ref.rollout.name", "vllm") != "vllm":
+            return {}
+        return {key: max(int(self.verl.get(key) or 0), sequence) for key in VLLM_LENGTH_KEYS}
+
+    # -- the hook mode: one verl run for every stage
+    def hook_overrides(self) -> dict[str, Any]:
+        """Every verl override of the one-run (hook) mode. What verl fixes at start is sized for the longest
+        stage; ``rollout.n`` and the response length start at the first stage's and are switched by the hook.
+        verl resumes from the newest checkpoint in ``checkpoint_dir`` by itself (``resume_mode=auto``)."""
+        first = self.stages[0]
+        sequence = self.max_prompt_length + self.longest_response
+        overrides: dict[str, Any] = dict(self.verl)
+        overrides["data.max_response_length"] = self.longest_response
+        overrides["actor_rollout_ref.rollout.n"] = first.rollout_n
+        for key in TOKEN_LIMIT_KEYS:
+            overrides[key] = max(int(self.verl.get(key, 0) or 0), sequence)
+        overrides.update(self._engine_lengths(sequence))
+        overrides["trainer.total_training_steps"] = self.total_steps
+        overrides["trainer.default_local_dir"] = self.checkpoint_dir
+        overrides["trainer.experiment_name"] = self.name
+        overrides["trainer.resume_mode"] = "auto"
+        overrides.setdefault("trainer.save_freq", min(stage.steps for stage in self.stages))
+        overrides.setdefault("reward.custom_reward_function.path", REWARD_PATH)
+        overrides.setdefault("reward.custom_reward_function.name", "compute_score")
+        for key, value in self.reward.items():
+            overrides[f"+reward.custom_reward_function.reward_kwargs.{key}"] = value
+        for stage in self.stages:
+            if stage.overrides:
+                raise ScheduleError(f"stage {stage.name}: per-stage verl overrides need --mode stages (one verl "
+                                    "process per stage); the hook mode shares one config")  # fmt: skip
+        overrides[f"+{STAGES_KEY}"] = [stage_record(stage) for stage in self.stages]
+        return overrides
+
     # -- per-stage overrides
     def stage_overrides(self, index: int, resume_from: str | None = None) -> dict[str, Any]:
         """Every verl override of stage ``index``: shared ones, derived ones, then the stage's own."""
@@ -142,9 +199,7 @@ class Schedule:
         overrides["actor_rollout_ref.rollout.n"] = stage.rollout_n
         for key in TOKEN_LIMIT_KEYS:
             overrides[key] = max(int(self.verl.get(key, 0) or 0), sequence)
-        for key in VLLM_LENGTH_KEYS:
-            if self.verl.get(key) is not None:
-                overrides[key] = max(int(self.verl[key]), sequence)
+        overrides.update(self._engine_lengths(sequence))
         overrides["trainer.total_training_steps"] = self.end_step(index)
         overrides["trainer.default_local_dir"] = self.checkpoint_dir
         overrides["trainer.experiment_name"] = f"{self.name}-{stage.name}"
@@ -159,15 +214,69 @@ class Schedule:
         overrides.setdefault("reward.custom_reward_function.name", "compute_score")
         for key, value in self.reward.items():
             overrides[f"+reward.custom_reward_function.reward_kwargs.{key}"] = value
+        overrides[f"+{STAGES_KEY}"] = [stage_record(item) for item in self.stages]
+        overrides[f"+{PINNED_STAGE_KEY}"] = index
         overrides.update(stage.overrides)
         return overrides
+
+
+def stage_record(stage: Stage) -> dict[str, Any]:
+    return {"name": stage.name, "max_response_length": stage.max_response_length, "rollout_n": stage.rollout_n,
+            "steps": stage.steps}  # fmt: skip
+
+
+def stages_from_config(config: Any) -> tuple[Stage, ...]:
+    """The hook's stages from a verl config's ``ptst.stages`` (a list of mappings), checked."""
+    ptst = config.get("ptst") if hasattr(config, "get") else None
+    items = ptst.get("stages") if ptst is not None else None
+    if not items:
+        raise ScheduleError("the PTST trainer needs ptst.stages in the verl config, e.g. "
+                            "+ptst.stages='[{name:s1,max_response_length:4096,rollout_n:16,steps:100},"
+                            "{name:s2,max_response_length:8192,rollout_n:8,steps:100}]'")  # fmt: skip
+    try:
+        stages = tuple(
+            Stage(
+                name=str(item.get("name") or f"stage{number + 1}"),
+                max_response_length=int(item["max_response_length"]),
+                rollout_n=int(item["rollout_n"]),
+                steps=int(item["steps"]),
+            )
+            for number, item in enumerate(items)
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise ScheduleError(
+            f"ptst.stages: each stage needs max_response_length, rollout_n and steps ({error})"
+        ) from error
+    for stage in stages:
+        for attribute in ("max_response_length", "rollout_n", "steps"):
+            if getattr(stage, attribute) <= 0:
+                raise ScheduleError(f"ptst.stages: stage {stage.name}: {attribute} must be > 0")
+    return stages
+
+
+def pinned_stage(config: Any) -> int | None:
+    """The one stage a stage-runner process runs (``ptst.stage``), or None in the hook mode."""
+    ptst = config.get("ptst") if hasattr(config, "get") else None
+    value = ptst.get("stage") if ptst is not None else None
+    return None if value is None else int(value)
+
+
+def stage_index_for_step(stages: tuple[Stage, ...] | list[Stage], step: int) -> int:
+    """The stage a (1-based, cumulative) global step belongs to; steps past the schedule stay in the last."""
+    end = 0
+    for index, stage in enumerate(stages):
+        end += stage.steps
+        if step <= end:
+            return index
+    return len(stages) - 1
 
 
 def checkpoint_path(checkpoint_dir: str | Path, step: int) -> Path:
     return Path(checkpoint_dir) / f"global_step_{step}"
 
 
-def load_schedule(path: str | Path) -> Schedule:
+def load_schedule(path: str | Path, validate: bool = True) -> Schedule:
+    """A schedule file, checked unless ``validate`` is False (a caller that adjusts it first, then validates)."""
     source = Path(path)
     try:
         data = yaml.safe_load(source.read_text(encoding="utf-8"))
@@ -198,18 +307,25 @@ def load_schedule(path: str | Path) -> Schedule:
         )  # fmt: skip
     except (KeyError, TypeError, ValueError) as error:
         raise ScheduleError(f"{source}: each stage needs max_response_length, rollout_n and steps ({error})") from error
-    schedule.validate()
+    if validate:
+        schedule.validate()
     return schedule
 
 
-def hydra_value(value: Any) -> str:
-    """A value as Hydra's command line reads it: lists as ``[a,b]``, booleans lowercase, None as null."""
+def hydra_value(value: Any, nested: bool = False) -> str:
+    """A value as Hydra's command line reads it: lists as ``[a,b]``, mappings as ``{k:v}``, booleans lowercase,
+    None as null. A top-level string passes through as written (``--set trainer.logger=[console,file]`` is Hydra
+    syntax on purpose); a string inside a list or mapping is quoted when Hydra would read it as structure."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
         return "null"
     if isinstance(value, list | tuple):
-        return "[" + ",".join(hydra_value(item) for item in value) + "]"
+        return "[" + ",".join(hydra_value(item, nested=True) for item in value) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ",".join(f"{key}:{hydra_value(item, nested=True)}" for key, item in value.items()) + "}"
+    if nested and isinstance(value, str) and _NEEDS_QUOTES.search(value):
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
     return str(value)
 
 

@@ -35,4 +35,20 @@ def register_reward_manager() -> bool:
     return False
 
 
+def enable_cpu_if_requested() -> bool:
+    """Load the CPU platform and hf rollout (:mod:`vision_r1_plugins.verl.cpu`) only when
+    ``VISION_R1_VERL_CPU=1``: a GPU user's run never sees them."""
+    from vision_r1_plugins.verl import cpu
+
+    if not cpu.requested():
+        return False
+    try:
+        cpu.enable()
+    except Exception:
+        logger.warning("vision_r1_plugins: could not enable verl on CPU (%s=1)", cpu.ENV_SWITCH, exc_info=True)
+        raise
+    return True
+
+
 register_reward_manager()
+enable_cpu_if_requested()

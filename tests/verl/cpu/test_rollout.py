@@ -1,0 +1,68 @@
+"""The hf rollout server answered directly (no Ray): token ids in, token ids out, as verl's agent loop asks."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("verl")
+
+import torch
+from PIL import Image
+
+from vision_r1_plugins.ptst.dry_run import compose_config
+from vision_r1_plugins.ptst.hook import set_response_length
+from vision_r1_plugins.verl.cpu.rollout import HFRolloutServer
+
+
+@pytest.fixture(scope="module")
+def server(tiny_model_dir: Path) -> HFRolloutServer:
+    config = compose_config({"actor_rollout_ref.model.path": str(tiny_model_dir), "data.max_response_length": 12,
+                             "actor_rollout_ref.rollout.name": "hf"})  # fmt: skip
+    return HFRolloutServer(config.actor_rollout_ref.rollout, config.actor_rollout_ref.model)
+
+
+def image_prompt(server: HFRolloutServer) -> tuple[list[int], list[Image.Image]]:
+    image = Image.new("RGB", (56, 56), (200, 30, 30))
+    messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "What is x?"}]}]
+    text = server.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+    ids = server.processor(text=[text], images=[image], return_tensors="pt")["input_ids"][0].tolist()
+    return ids, [image]
+
+
+def test_generates_with_images_within_the_length_and_never_a_placeholder(server: HFRolloutServer) -> None:
+    ids, images = image_prompt(server)
+    assert server.model.config.image_token_id in ids  # the prompt carries the expanded image
+    torch.manual_seed(0)
+    outputs = [asyncio.run(server.generate(ids, {"temperature": 1.0, "top_p": 1.0, "top_k": -1, "logprobs": True},
+                                           f"r{i}", image_data=images)) for i in range(8)]  # fmt: skip
+    for output in outputs:
+        assert 1 <= len(output.token_ids) <= 12 and len(output.log_probs) == len(output.token_ids)
+        assert all(lp <= 0 for lp in output.log_probs)
+        assert not set(output.token_ids) & set(server.suppressed)
+    assert len({tuple(output.token_ids) for output in outputs}) > 1  # sampled, not greedy
+    short = asyncio.run(server.generate(ids, {"temperature": 0, "max_tokens": 3}, "r", image_data=images))
+    assert len(short.token_ids) <= 3 and short.log_probs is None
+
+
+def test_response_length_pushed_by_the_hook_applies(server: HFRolloutServer) -> None:
+    ids, images = image_prompt(server)
+    assert set_response_length(server, 5) == 1
+    output = asyncio.run(server.generate(ids, {"temperature": 1.0, "top_k": -1}, "r", image_data=images))
+    assert len(output.token_ids) <= 5
+    set_response_length(server, 12)
+
+
+def test_update_weights_needs_every_parameter(server: HFRolloutServer) -> None:
+    state = {name: torch.zeros_like(value) for name, value in server.model.state_dict().items()}
+    before = server.weight_version
+    assert asyncio.run(server.update_weights(state)) == len(state)
+    assert server.weight_version == before + 1
+    assert all(not value.any() for value in server.model.parameters())
+    missing = dict(list(state.items())[1:])
+    with pytest.raises(KeyError, match="did not send"):
+        asyncio.run(server.update_weights(missing))
+    with pytest.raises(KeyError, match="does not have"):
+        asyncio.run(server.update_weights({**state, "model.not_a_layer.weight": torch.zeros(1)}))

@@ -1,0 +1,156 @@
+"""PTST inside one verl run: a trainer that switches ``rollout.n`` and the response length at stage boundaries.
+
+verl's classic trainer reads ``rollout.n`` from its config at every step (batch repeat, mini-batch size, GRPO
+grouping) right after ``fit()`` calls ``_get_gen_batch``, so setting it there switches every use at once. The
+response length is read in other processes from their own config copies, the agent-loop workers (request
+budget and output padding) and the rollout servers (default ``max_tokens``), so the new value is pushed to each
+of them by Ray RPC. What verl fixes at start (dynamic-batch token caps, vLLM's ``max_model_len``) is sized for the
+longest stage by the schedule. The stage is derived from ``global_steps`` at every step, so a resumed run lands
+in the right stage without any state of its own.
+
+The stages come from the verl config (``ptst.stages``, a list of ``{name, max_response_length, rollout_n, steps}``),
+which is what ``vision-r1 ptst run`` writes and what a user's own Hydra command can pass (``+ptst.stages=[...]``).
+The stage runner (``--mode stages``) uses the same trainer, pinned to one stage per process (``ptst.stage``), so
+both modes log the same per-step metrics.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import ray
+from omegaconf import DictConfig, OmegaConf, open_dict
+from verl.trainer.main_ppo_v0 import BaseTaskRunner
+from verl.trainer.ppo.ray_trainer import RayPPOTrainer
+
+from vision_r1_plugins.ptst.schedule import Stage, pinned_stage, stage_index_for_step, stages_from_config
+
+logger = logging.getLogger(__name__)
+
+# Metric names each step's record carries (numbers only: verl's loggers reduce and print them).
+STAGE_INDEX_METRIC = "ptst/stage_index"
+ROLLOUT_N_METRIC = "ptst/rollout_n"
+RESPONSE_LIMIT_METRIC = "ptst/response_length_limit"
+
+
+def set_response_length(actor: Any, response_length: int) -> int:
+    """Run inside an agent-loop worker or a rollout server (``__ray_call__``): set every config copy it reads the
+    response length from. Returns how many copies were set, so the caller can tell that the RPC reached one."""
+    changed = 0
+    rollout_config = getattr(actor, "rollout_config", None)
+    if rollout_config is not None and hasattr(rollout_config, "response_length"):
+        rollout_config.response_length = response_length  # the agent-loop worker's padding
+        changed += 1
+    config = getattr(actor, "config", None)
+    if isinstance(config, DictConfig) and "actor_rollout_ref" in config:
+        with open_dict(config):  # what each agent loop reads when it builds a request
+            config.actor_rollout_ref.rollout.response_length = response_length
+        changed += 1
+    elif config is not None and hasattr(config, "response_length"):
+        config.response_length = response_length  # a rollout server's RolloutConfig
+        changed += 1
+    return changed
+
+
+class PTSTTrainer(RayPPOTrainer):
+    """``RayPPOTrainer`` (verl's classic trainer) running every PTST stage in one process."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ptst_stages: tuple[Stage, ...] = stages_from_config(self.config)
+        self.ptst_stage_index: int | None = None
+        # The stage runner (--mode stages) starts one process per stage, each pinned to its stage.
+        self.ptst_pinned = pinned_stage(self.config)
+        save_freq = int(self.config.trainer.save_freq)
+        self._user_save_freq = save_freq if save_freq > 0 else None
+        ends = [sum(stage.steps for stage in self.ptst_stages[: i + 1]) for i in range(len(self.ptst_stages))]
+        self._stage_ends = set(ends)
+
+    # -- called by fit() once per step, before the rollout
+    def _get_gen_batch(self, batch: Any) -> Any:
+        index = (
+            self.ptst_pinned
+            if self.ptst_pinned is not None
+            else stage_index_for_step(self.ptst_stages, self.global_steps)
+        )
+        self._enter_stage(index)
+        self._set_save_freq(self.global_steps)
+        return super()._get_gen_batch(batch)
+
+    def _enter_stage(self, index: int) -> None:
+        if index == self.ptst_stage_index:
+            return
+        stage = self.ptst_stages[index]
+        with open_dict(self.config):
+            self.config.actor_rollout_ref.rollout.n = stage.rollout_n
+            self.config.actor_rollout_ref.rollout.response_length = stage.max_response_length
+        reached = self._push_response_length(stage.max_response_length)
+        logger.warning("PTST: step %d enters stage %d/%d %s (n=%d, response length %d; %d remote configs set)",
+                       self.global_steps, index + 1, len(self.ptst_stages), stage.name, stage.rollout_n,
+                       stage.max_response_length, reached)  # fmt: skip
+        self.ptst_stage_index = index
+
+    def _push_response_length(self, response_length: int) -> int:
+        workers = list(getattr(self.async_rollout_manager, "agent_loop_workers", []))
+        servers = [server for replica in self.llm_server_manager.get_replicas() for server in replica.servers]
+        if not workers or not servers:
+            raise RuntimeError("PTST cannot reach the agent-loop workers or rollout servers to set the response "
+                               "length; this verl version's rollout layout is not supported")  # fmt: skip
+        results = ray.get([actor.__ray_call__.remote(set_response_length, response_length)
+                           for actor in [*workers, *servers]])  # fmt: skip
+        if not all(results):
+            raise RuntimeError("PTST: a rollout worker or server has no response_length setting to switch")
+        return sum(results)
+
+    def _set_save_freq(self, step: int) -> None:
+        # A checkpoint at every stage boundary (the stage runner's resume points), plus the user's save_freq.
+        save_freq = 1 if step in self._stage_ends else self._user_save_freq or self.total_training_steps + 1
+        with open_dict(self.config):
+            self.config.trainer.save_freq = save_freq
+
+    # -- every step's metrics carry the stage: the actor update's metrics are merged into the step's record
+    def _update_actor(self, batch: Any) -> Any:
+        output = super()._update_actor(batch)
+        stage = self.ptst_stages[self.ptst_stage_index or 0]
+        metrics = output.meta_info.setdefault("metrics", {})
+        metrics[STAGE_INDEX_METRIC] = float(self.ptst_stage_index or 0)
+        metrics[ROLLOUT_N_METRIC] = float(stage.rollout_n)
+        metrics[RESPONSE_LIMIT_METRIC] = float(stage.max_response_length)
+        return output
+
+
+@ray.remote(num_cpus=1)
+class PTSTTaskRunner(BaseTaskRunner):
+    """verl's classic ``TaskRunner``, building :class:`PTSTTrainer`. Started through verl's own
+    ``run_ppo(config, task_runner_class=PTSTTaskRunner)``: Ray ships this class to the runner actor, so the trainer
+    it builds is ours (replacing ``RayPPOTrainer`` in verl's module globals would not reach that actor)."""
+
+    def run(self, config: DictConfig) -> None:
+        from verl.trainer.ppo.utils import create_rl_dataset, create_rl_sampler, need_critic, need_reference_policy
+        from verl.utils.config import omega_conf_to_dataclass, validate_config
+        from verl.utils.dataset.rl_dataset import collate_fn
+        from verl.workers.config import HFModelConfig
+
+        OmegaConf.resolve(config)
+        actor_rollout_cls, ray_worker_group_cls = self.add_actor_rollout_worker(config)
+        self.add_critic_worker(config)
+        self.add_reward_model_resource_pool(config)
+        self.add_teacher_model_resource_pool(config)
+        self.add_ref_policy_worker(config, actor_rollout_cls)
+        validate_config(config=config, use_reference_policy=need_reference_policy(config),
+                        use_critic=need_critic(config))  # fmt: skip
+        model_config: HFModelConfig = omega_conf_to_dataclass(config.actor_rollout_ref.model)
+        tokenizer, processor = model_config.tokenizer, model_config.processor
+        train_dataset = create_rl_dataset(config.data.train_files, config.data, tokenizer, processor, is_train=True,
+                                          max_samples=config.data.get("train_max_samples", -1))  # fmt: skip
+        val_dataset = create_rl_dataset(config.data.val_files, config.data, tokenizer, processor, is_train=False,
+                                        max_samples=config.data.get("val_max_samples", -1))  # fmt: skip
+        trainer = PTSTTrainer(
+            config=config, tokenizer=tokenizer, processor=processor, role_worker_mapping=self.role_worker_mapping,
+            resource_pool_manager=self.init_resource_pool_mgr(config), ray_worker_group_cls=ray_worker_group_cls,
+            train_dataset=train_dataset, val_dataset=val_dataset, collate_fn=collate_fn,
+            train_sampler=create_rl_sampler(config.data, train_dataset),
+        )  # fmt: skip
+        trainer.init_workers()
+        trainer.fit()

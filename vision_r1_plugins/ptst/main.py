@@ -1,0 +1,62 @@
+"""``python -m vision_r1_plugins.ptst.main``: verl's ``main_ppo`` with the PTST trainer, for your own Hydra command.
+
+    python -m vision_r1_plugins.ptst.main \\
+        +ptst.stages='[{name:s1,max_response_length:4096,rollout_n:16,steps:100},
+                       {name:s2,max_response_length:8192,rollout_n:8,steps:100}]' \\
+        data.max_response_length=8192 trainer.total_training_steps=200 trainer.use_v1=false ...
+
+Takes every ``verl.trainer.main_ppo`` override. It checks every stage before Ray starts, then runs verl's own
+``run_ppo`` with :class:`vision_r1_plugins.ptst.hook.PTSTTaskRunner`. ``vision-r1 ptst run SCHEDULE.yaml`` writes
+this command for you from a schedule file.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import hydra
+
+HYDRA_CONFIG = "pkg://verl.trainer.config"
+
+
+def run(config) -> None:
+    from verl.trainer.main_ppo import run_ppo
+    from verl.trainer.ppo.utils import need_critic, need_reference_policy
+    from verl.utils.config import validate_config
+    from verl.utils.device import auto_set_device
+
+    from vision_r1_plugins.core.errors import UsageError
+    from vision_r1_plugins.ptst.hook import PTSTTaskRunner
+    from vision_r1_plugins.ptst.preflight import require_runnable
+    from vision_r1_plugins.ptst.schedule import pinned_stage, stages_from_config
+
+    stages = stages_from_config(config)
+    pinned = pinned_stage(config)
+    if pinned is not None and not 0 <= pinned < len(stages):
+        raise UsageError(f"ptst.stage={pinned} is not a stage index (0-{len(stages) - 1})")
+    if config.trainer.get("use_v1", True):
+        raise UsageError("the PTST trainer needs verl's classic trainer: add trainer.use_v1=false")
+    last = len(stages) - 1 if pinned is None else pinned
+    total = sum(stage.steps for stage in stages[: last + 1])
+    if int(config.trainer.total_training_steps or 0) != total:
+        raise UsageError(f"trainer.total_training_steps must be {total}, the global step at which "
+                         f"{'the schedule' if pinned is None else 'stage ' + stages[pinned].name} ends")  # fmt: skip
+    auto_set_device(config)
+    require_runnable(config, stages if pinned is None else [stages[pinned]])
+    validate_config(config=config, use_reference_policy=need_reference_policy(config), use_critic=need_critic(config))
+    run_ppo(config, task_runner_class=PTSTTaskRunner)
+
+
+@hydra.main(config_path=HYDRA_CONFIG, config_name="ppo_trainer", version_base=None)
+def main(config) -> None:
+    from vision_r1_plugins.core.errors import UsageError
+
+    try:
+        run(config)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()
