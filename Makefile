@@ -32,7 +32,7 @@ test: setup
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q tests
 
-# Everything but the tests marked slow (real training, Ray, torchrun, the demo, the wheel): under a minute.
+# Everything but the tests marked slow (real training, Ray, torchrun, the demo, the wheel): about a minute.
 test-fast: setup
 	$(BIN)/ruff check vision_r1_plugins tests benchmarks
 	$(BIN)/lint-imports

@@ -103,8 +103,10 @@ def _prepare(
         if for_run and "actor_rollout_ref.model.path" not in extra and not (model / "config.json").is_file():
             build_tiny_qwen2_5_vl(model, seed=0)
         schedule = smoke_schedule(schedule, str(model), checkpoint_dir)
-        shapes = ", ".join(f"{s.name} {s.max_response_length} x {s.rollout_n} for {s.steps}" for s in schedule.stages)
-        notes.append(f"smoke: {shapes} steps, batch 2, tiny model; checkpoints in {schedule.checkpoint_dir}. "
+        shapes = ", ".join(
+            f"{s.name} {s.max_response_length} tokens x {s.rollout_n} for {s.steps} steps" for s in schedule.stages
+        )
+        notes.append(f"smoke: {shapes}, batch 2, tiny model; checkpoints in {schedule.checkpoint_dir}. "
                      "Not checked: GPU memory, vLLM, multi-GPU sharding, real lengths.")  # fmt: skip
     env: dict[str, str] = {}
     if cpu:

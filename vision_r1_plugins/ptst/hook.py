@@ -24,6 +24,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from verl.trainer.main_ppo_v0 import BaseTaskRunner
 from verl.trainer.ppo.ray_trainer import RayPPOTrainer
 
+from vision_r1_plugins.ptst.remote import set_response_length
 from vision_r1_plugins.ptst.schedule import Stage, pinned_stage, stage_index_for_step, stages_from_config
 
 logger = logging.getLogger(__name__)
@@ -32,25 +33,6 @@ logger = logging.getLogger(__name__)
 STAGE_INDEX_METRIC = "ptst/stage_index"
 ROLLOUT_N_METRIC = "ptst/rollout_n"
 RESPONSE_LIMIT_METRIC = "ptst/response_length_limit"
-
-
-def set_response_length(actor: Any, response_length: int) -> int:
-    """Run inside an agent-loop worker or a rollout server (``__ray_call__``): set every config copy it reads the
-    response length from. Returns how many copies were set, so the caller can tell that the RPC reached one."""
-    changed = 0
-    rollout_config = getattr(actor, "rollout_config", None)
-    if rollout_config is not None and hasattr(rollout_config, "response_length"):
-        rollout_config.response_length = response_length  # the agent-loop worker's padding
-        changed += 1
-    config = getattr(actor, "config", None)
-    if isinstance(config, DictConfig) and "actor_rollout_ref" in config:
-        with open_dict(config):  # what each agent loop reads when it builds a request
-            config.actor_rollout_ref.rollout.response_length = response_length
-        changed += 1
-    elif config is not None and hasattr(config, "response_length"):
-        config.response_length = response_length  # a rollout server's RolloutConfig
-        changed += 1
-    return changed
 
 
 class PTSTTrainer(RayPPOTrainer):

@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 
 from vision_r1_plugins.ptst.dry_run import compose_config
-from vision_r1_plugins.ptst.hook import set_response_length
+from vision_r1_plugins.ptst.remote import set_response_length
 from vision_r1_plugins.verl.cpu.rollout import HFRolloutServer
 
 
