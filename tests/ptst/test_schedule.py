@@ -72,7 +72,7 @@ def test_three_stage_schedule_with_stage_overrides(tmp_path: Path) -> None:
           {"max_response_length": 8192, "rollout_n": 16, "steps": 10}], {}, "constant"),
         ([{"max_response_length": 4096, "rollout_n": 2, "steps": 10}],
          {"verl": {**BASE, "data.train_batch_size": 129, "actor_rollout_ref.actor.ppo_mini_batch_size": 43}},
-         "258 is not divisible by 8 GPUs"),
+         "258 does not split over 8 GPUs"),
         ([{"max_response_length": 0, "rollout_n": 16, "steps": 10}], {}, "must be > 0"),
         ([{"max_response_length": 4096, "rollout_n": 16, "steps": 10,
            "overrides": {"actor_rollout_ref.rollout.n": 4}}], {}, "derived from the stage"),

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from vision_r1_plugins.core.errors import UsageError
-from vision_r1_plugins.ptst.schedule import Stage
+from vision_r1_plugins.ptst.schedule import Stage, batch_split_problems
 
 
 class PreflightError(UsageError):
@@ -48,13 +48,7 @@ def check_stages(config: Any, stages: Sequence[Stage]) -> list[str]:
     parallel = int(actor.get("ulysses_sequence_parallel_size", 1) or 1)
     data_parallel = max(gpus // parallel, 1)
     batch, mini = int(data.train_batch_size), int(actor.ppo_mini_batch_size)
-    for stage in stages:
-        if (batch * stage.rollout_n) % gpus:
-            problems.append(f"stage {stage.name}: train_batch_size x n = {batch * stage.rollout_n} does not split "
-                            f"over {gpus} GPUs")  # fmt: skip
-        if (mini * stage.rollout_n) % data_parallel:
-            problems.append(f"stage {stage.name}: ppo_mini_batch_size x n = {mini * stage.rollout_n} does not "
-                            f"split over {data_parallel} data-parallel ranks")  # fmt: skip
+    problems += batch_split_problems(stages, batch, mini, gpus, data_parallel)
     if not actor.use_dynamic_bsz:
         micro = {
             "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu": (actor.get("ppo_micro_batch_size_per_gpu"), mini),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shlex
 import subprocess
 import sys
 from collections import deque
@@ -44,15 +45,11 @@ class StageFailed(RunError):
         self.returncode = returncode
 
 
-@dataclass(frozen=True)
-class StagePlan:
-    index: int
-    stage: Stage
-    start_step: int
-    end_step: int
-    resume_from: str | None
-    overrides: dict[str, Any]
+class VerlCommand:
+    """A verl command line: the program (``entry``) and its Hydra overrides."""
+
     entry: tuple[str, ...]
+    overrides: dict[str, Any]
 
     @property
     def argv(self) -> list[str]:
@@ -61,11 +58,20 @@ class StagePlan:
     @property
     def command(self) -> str:
         """The program on the first line, then one override per line, shell-quoted."""
-        import shlex
-
         lines = [" ".join(shlex.quote(part) for part in self.entry)]
         lines += [shlex.quote(format_override(key, value)) for key, value in self.overrides.items()]
         return " \\\n    ".join(lines)
+
+
+@dataclass(frozen=True)
+class StagePlan(VerlCommand):
+    index: int
+    stage: Stage
+    start_step: int
+    end_step: int
+    resume_from: str | None
+    overrides: dict[str, Any]
+    entry: tuple[str, ...]
 
 
 def completed_steps(checkpoint_dir: str | Path) -> int:
@@ -123,24 +129,12 @@ def dry_run(schedule: Schedule, extra: dict[str, Any] | None = None, mode: str =
 
 
 @dataclass(frozen=True)
-class HookPlan:
+class HookPlan(VerlCommand):
     """The one verl command of the hook mode."""
 
     start_step: int
     overrides: dict[str, Any]
     entry: tuple[str, ...]
-
-    @property
-    def argv(self) -> list[str]:
-        return [*self.entry, *(format_override(key, value) for key, value in self.overrides.items())]
-
-    @property
-    def command(self) -> str:
-        import shlex
-
-        lines = [" ".join(shlex.quote(part) for part in self.entry)]
-        lines += [shlex.quote(format_override(key, value)) for key, value in self.overrides.items()]
-        return " \\\n    ".join(lines)
 
 
 def plan_hook(schedule: Schedule, entry: Sequence[str] = DEFAULT_ENTRY, extra: dict[str, Any] | None = None,

@@ -129,14 +129,7 @@ class Schedule:
         try:
             batch, world = self.train_batch_size, self.world_size
             mini = self._int("actor_rollout_ref.actor.ppo_mini_batch_size", batch)
-            for stage in self.stages:
-                # verl requires the rollout batch and the mini-batches to split evenly over the GPUs.
-                if (batch * stage.rollout_n) % world:
-                    problems.append(f"stage {stage.name}: train_batch_size x n = {batch * stage.rollout_n} is not "
-                                    f"divisible by {world} GPUs")  # fmt: skip
-                if (mini * stage.rollout_n) % world:
-                    problems.append(f"stage {stage.name}: ppo_mini_batch_size x n = {mini * stage.rollout_n} is not "
-                                    f"divisible by {world} GPUs")  # fmt: skip
+            problems += batch_split_problems(self.stages, batch, mini, world, world)
             if batch % mini:
                 problems.append(f"data.train_batch_size {batch} is not a multiple of ppo_mini_batch_size {mini}")
             self.max_prompt_length  # noqa: B018 - raises when missing
@@ -160,28 +153,33 @@ class Schedule:
             return {}
         return {key: max(int(self.verl.get(key) or 0), sequence) for key in VLLM_LENGTH_KEYS}
 
+    def _run_overrides(self, response_length: int, rollout_n: int, total_steps: int, experiment: str) -> dict[str, Any]:
+        """What one verl process needs besides its resume settings: the shared overrides, the lengths derived
+        from ``response_length`` (token caps, vLLM limits), the step count, the checkpoint folder, the reward."""
+        sequence = self.max_prompt_length + response_length
+        overrides: dict[str, Any] = dict(self.verl)
+        overrides["data.max_response_length"] = response_length
+        overrides["actor_rollout_ref.rollout.n"] = rollout_n
+        for key in TOKEN_LIMIT_KEYS:
+            overrides[key] = max(int(self.verl.get(key, 0) or 0), sequence)
+        overrides.update(self._engine_lengths(sequence))
+        overrides["trainer.total_training_steps"] = total_steps
+        overrides["trainer.default_local_dir"] = self.checkpoint_dir
+        overrides["trainer.experiment_name"] = experiment
+        overrides.setdefault("reward.custom_reward_function.path", REWARD_PATH)
+        overrides.setdefault("reward.custom_reward_function.name", "compute_score")
+        for key, value in self.reward.items():
+            overrides[f"+reward.custom_reward_function.reward_kwargs.{key}"] = value
+        return overrides
+
     # -- the hook mode: one verl run for every stage
     def hook_overrides(self) -> dict[str, Any]:
         """Every verl override of the one-run (hook) mode. What verl fixes at start is sized for the longest
         stage; ``rollout.n`` and the response length start at the first stage's and are switched by the hook.
         verl resumes from the newest checkpoint in ``checkpoint_dir`` by itself (``resume_mode=auto``)."""
-        first = self.stages[0]
-        sequence = self.max_prompt_length + self.longest_response
-        overrides: dict[str, Any] = dict(self.verl)
-        overrides["data.max_response_length"] = self.longest_response
-        overrides["actor_rollout_ref.rollout.n"] = first.rollout_n
-        for key in TOKEN_LIMIT_KEYS:
-            overrides[key] = max(int(self.verl.get(key, 0) or 0), sequence)
-        overrides.update(self._engine_lengths(sequence))
-        overrides["trainer.total_training_steps"] = self.total_steps
-        overrides["trainer.default_local_dir"] = self.checkpoint_dir
-        overrides["trainer.experiment_name"] = self.name
+        overrides = self._run_overrides(self.longest_response, self.stages[0].rollout_n, self.total_steps, self.name)
         overrides["trainer.resume_mode"] = "auto"
         overrides.setdefault("trainer.save_freq", min(stage.steps for stage in self.stages))
-        overrides.setdefault("reward.custom_reward_function.path", REWARD_PATH)
-        overrides.setdefault("reward.custom_reward_function.name", "compute_score")
-        for key, value in self.reward.items():
-            overrides[f"+reward.custom_reward_function.reward_kwargs.{key}"] = value
         for stage in self.stages:
             if stage.overrides:
                 raise ScheduleError(f"stage {stage.name}: per-stage verl overrides need --mode stages (one verl "
@@ -193,16 +191,8 @@ class Schedule:
     def stage_overrides(self, index: int, resume_from: str | None = None) -> dict[str, Any]:
         """Every verl override of stage ``index``: shared ones, derived ones, then the stage's own."""
         stage = self.stages[index]
-        sequence = self.max_prompt_length + stage.max_response_length
-        overrides: dict[str, Any] = dict(self.verl)
-        overrides["data.max_response_length"] = stage.max_response_length
-        overrides["actor_rollout_ref.rollout.n"] = stage.rollout_n
-        for key in TOKEN_LIMIT_KEYS:
-            overrides[key] = max(int(self.verl.get(key, 0) or 0), sequence)
-        overrides.update(self._engine_lengths(sequence))
-        overrides["trainer.total_training_steps"] = self.end_step(index)
-        overrides["trainer.default_local_dir"] = self.checkpoint_dir
-        overrides["trainer.experiment_name"] = f"{self.name}-{stage.name}"
+        overrides = self._run_overrides(stage.max_response_length, stage.rollout_n, self.end_step(index),
+                                        f"{self.name}-{stage.name}")  # fmt: skip
         # A checkpoint at every stage boundary: the next stage starts from exactly this step.
         overrides.setdefault("trainer.save_freq", stage.steps)
         if resume_from is None:
@@ -210,14 +200,26 @@ class Schedule:
         else:
             overrides["trainer.resume_mode"] = "resume_path"
             overrides["trainer.resume_from_path"] = resume_from
-        overrides.setdefault("reward.custom_reward_function.path", REWARD_PATH)
-        overrides.setdefault("reward.custom_reward_function.name", "compute_score")
-        for key, value in self.reward.items():
-            overrides[f"+reward.custom_reward_function.reward_kwargs.{key}"] = value
         overrides[f"+{STAGES_KEY}"] = [stage_record(item) for item in self.stages]
         overrides[f"+{PINNED_STAGE_KEY}"] = index
         overrides.update(stage.overrides)
         return overrides
+
+
+def batch_split_problems(
+    stages: tuple[Stage, ...] | list[Stage], batch: int, mini: int, gpus: int, data_parallel: int
+) -> list[str]:
+    """verl splits each stage's rollout batch over the GPUs and its mini-batches over the data-parallel ranks,
+    both ``x n``; it checks this for its start config only."""
+    problems = []
+    for stage in stages:
+        if (batch * stage.rollout_n) % gpus:
+            problems.append(f"stage {stage.name}: train_batch_size x n = {batch * stage.rollout_n} does not split "
+                            f"over {gpus} GPUs")  # fmt: skip
+        if (mini * stage.rollout_n) % data_parallel:
+            problems.append(f"stage {stage.name}: ppo_mini_batch_size x n = {mini * stage.rollout_n} does not "
+                            f"split over {data_parallel} data-parallel ranks")  # fmt: skip
+    return problems
 
 
 def stage_record(stage: Stage) -> dict[str, Any]:
