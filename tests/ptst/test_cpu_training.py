@@ -104,7 +104,7 @@ def test_advantages_are_normalised_over_each_stages_group(killed_and_resumed: di
     for row in killed_and_resumed["rows"]:
         largest = max(row["advantages_max"], -row["advantages_min"])
         if row["stage"] == "long_few":
-            assert math.isclose(row["advantages_max"], -row["advantages_min"], abs_tol=1e-6), row
+            assert math.isclose(row["advantages_max"], -row["advantages_min"], abs_tol=1e-4), row  # float32
             assert 0.69 < largest <= 1 / math.sqrt(2) + 1e-6, row
         else:
             assert math.sqrt(3) / 2 - 0.02 < largest <= 1.5 + 1e-6, row

@@ -31,6 +31,8 @@ CPU_OVERRIDES: dict[str, Any] = {
     # verl's resource pools are GPU bundles: declare logical ones (the Ray resource name stays "GPU").
     "ray_kwargs.ray_init.num_cpus": 12,
     "+ray_kwargs.ray_init.num_gpus": 1,
+    # The dashboard is a few more processes and seconds per run that a CPU run never looks at.
+    "+ray_kwargs.ray_init.include_dashboard": False,
 }
 CPU_ENV: dict[str, str] = {
     "VISION_R1_VERL_CPU": "1",
