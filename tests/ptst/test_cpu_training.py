@@ -100,7 +100,7 @@ def test_stages_switch_inside_one_run(killed_and_resumed: dict) -> None:
 def test_advantages_are_normalised_over_each_stages_group(killed_and_resumed: dict) -> None:
     # GRPO z-scores each group with the unbiased std, so a group of n has sum(z^2) = n - 1: with n = 2 both
     # advantages are +-1/sqrt(2); with n = 4 the largest |z| lies in [sqrt(3)/2, 1.5]. (verl adds 1e-6 to the std,
-    # which shrinks |z| slightly when the dense reward's differences are small.)
+    # which shrinks |z| slightly when two rewards are close.)
     for row in killed_and_resumed["rows"]:
         largest = max(row["advantages_max"], -row["advantages_min"])
         if row["stage"] == "long_few":
