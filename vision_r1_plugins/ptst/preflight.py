@@ -33,9 +33,10 @@ def count_rows(paths: Sequence[str]) -> int | None:
 
     total = 0
     for path in paths:
-        if not path.endswith(".parquet") or not Path(path).is_file():
+        local = Path(path).expanduser()
+        if local.suffix != ".parquet" or not local.is_file():
             return None
-        total += parquet.ParquetFile(path).metadata.num_rows
+        total += parquet.ParquetFile(local).metadata.num_rows
     return total
 
 
@@ -84,7 +85,7 @@ def check_stages(config: Any, stages: Sequence[Stage]) -> list[str]:
             problems.append(f"actor_rollout_ref.rollout.{key}={value} < prompt + longest response = {sequence}")
     for key in ("train_files", "val_files"):
         for path in _files(data.get(key)):
-            if "://" not in path and not Path(path).exists():
+            if "://" not in path and not Path(path).expanduser().exists():  # remote paths are not checked
                 problems.append(f"data.{key}: {path} does not exist")
     if not any("does not exist" in problem for problem in problems):
         rows = count_rows(_files(data.train_files))
