@@ -89,9 +89,9 @@ def _prepare(
     schedule, extra = _load_ptst(schedule_path, overrides, validate=False)
     notes: list[str] = []
     if cpu:  # a --set that CPU cannot honour is refused before anything is built
-        from vision_r1_plugins.verl.cpu.overrides import cpu_overrides
+        from vision_r1_plugins.verl.cpu.overrides import refuse_gpu_only
 
-        cpu_overrides({}, extra, drop_gpu_settings=True)
+        refuse_gpu_only(extra)
     if smoke:
         if not cpu:
             raise UsageError("--smoke runs the recipe on CPU with the tiny model: add --cpu")

@@ -15,6 +15,17 @@ from typing import Any
 _PATCHED = "__vision_r1_cpu__"
 
 
+def _replace(source: Any, name: str, value: Any, importers: tuple[str, ...]) -> None:
+    """Replace ``source.name``, marked as ours. Modules that already imported the name keep the original unless
+    it is replaced there too; the ones not imported yet will import the replacement."""
+    setattr(value, _PATCHED, True)
+    setattr(source, name, value)
+    for module_name in importers:
+        module = sys.modules.get(module_name)
+        if module is not None and hasattr(module, name):
+            setattr(module, name, value)
+
+
 def gloo_only_process_group() -> None:
     import verl.utils.distributed as distributed
 
@@ -26,13 +37,8 @@ def gloo_only_process_group() -> None:
     def initialize(timeout_second: Any = None, backend: Any = None) -> Any:
         return original(timeout_second=timeout_second, backend="gloo")
 
-    setattr(initialize, _PATCHED, True)
-    distributed.initialize_global_process_group_ray = initialize
-    # Modules that already imported the name keep the original unless it is replaced there too.
-    for name in ("verl.workers.engine_workers", "verl.checkpoint_engine.base"):
-        module = sys.modules.get(name)
-        if module is not None and hasattr(module, "initialize_global_process_group_ray"):
-            module.initialize_global_process_group_ray = initialize
+    _replace(distributed, "initialize_global_process_group_ray", initialize,
+             ("verl.workers.engine_workers", "verl.checkpoint_engine.base"))  # fmt: skip
 
 
 def unpinned_cpu_offload() -> None:
@@ -47,9 +53,5 @@ def unpinned_cpu_offload() -> None:
         def __post_init__(self) -> None:
             self.pin_memory = False
 
-    setattr(UnpinnedCPUOffloadPolicy, _PATCHED, True)
-    fsdp.CPUOffloadPolicy = UnpinnedCPUOffloadPolicy
-    for name in ("verl.utils.fsdp_utils", "verl.workers.engine.fsdp.transformer_impl"):
-        module = sys.modules.get(name)
-        if module is not None and hasattr(module, "CPUOffloadPolicy"):
-            module.CPUOffloadPolicy = UnpinnedCPUOffloadPolicy
+    _replace(fsdp, "CPUOffloadPolicy", UnpinnedCPUOffloadPolicy,
+             ("verl.utils.fsdp_utils", "verl.workers.engine.fsdp.transformer_impl"))  # fmt: skip

@@ -82,14 +82,19 @@ def gpu_only_settings(overrides: Mapping[str, Any]) -> list[str]:
     return found
 
 
+def refuse_gpu_only(explicit: Mapping[str, Any]) -> None:
+    """The user's own --set of a GPU-only option is an error naming it."""
+    asked = gpu_only_settings(explicit)
+    if asked:
+        raise UsageError("--cpu cannot honour " + "; ".join(asked) + ": remove the --set")
+
+
 def cpu_overrides(base: Mapping[str, Any], explicit: Mapping[str, Any], drop_gpu_settings: bool) -> dict[str, Any]:
     """``base`` (a schedule's overrides) with CPU's settings applied, then ``explicit`` (the user's --set).
 
     A GPU-only option in ``explicit`` is an error naming it. In ``base`` it is an error too, unless
     ``drop_gpu_settings`` (the smoke test, which runs a GPU recipe on CPU on purpose) removes it."""
-    asked = gpu_only_settings(explicit)
-    if asked:
-        raise UsageError("--cpu cannot honour " + "; ".join(asked) + ": remove the --set")
+    refuse_gpu_only(explicit)
     in_base = gpu_only_settings(base)
     if in_base and not drop_gpu_settings:
         raise UsageError("--cpu cannot honour the schedule's " + "; ".join(in_base)

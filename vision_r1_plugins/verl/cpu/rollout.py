@@ -84,6 +84,9 @@ class HFRolloutServer:
 
         own = self.model.state_dict()
         self._key_map = dict(zip(convert_weight_keys(own, self.model).keys(), own.keys(), strict=True))
+        # The tensors weights are copied into, found once: the model's parameters and buffers never move.
+        self._targets = {**dict(self.model.named_parameters()), **dict(self.model.named_buffers())}
+        self._parameter_names = {name for name, _ in self.model.named_parameters()}
 
     # -- the calls verl makes on a rollout server
     async def generate(
@@ -159,25 +162,19 @@ class HFRolloutServer:
     async def update_weights(self, weights: dict[str, torch.Tensor]) -> int:
         """Copy the trainer's weights in; returns how many tensors were loaded. Every parameter must arrive."""
         async with self._lock:
-            own = dict(self.model.named_parameters())
-            own.update(dict(self.model.named_buffers()))
-            unknown = [name for name in weights if self._key_map.get(name, name) not in own]
+            targets = {name: self._key_map.get(name, name) for name in weights}
+            unknown = [name for name, target in targets.items() if target not in self._targets]
             if unknown:
                 raise KeyError(f"the trainer sent weights this rollout model does not have: {unknown[:5]}")
+            missing = sorted(self._parameter_names - set(targets.values()))
+            if missing:  # checked before copying, so a refused update leaves the model as it was
+                raise KeyError(f"the trainer did not send these rollout weights: {missing[:5]}")
             with torch.no_grad():
                 for name, tensor in weights.items():
-                    target = own[self._key_map.get(name, name)]
+                    target = self._targets[targets[name]]
                     target.copy_(tensor.to(dtype=target.dtype))
-            parameters = {name for name, _ in self.model.named_parameters()}
-            sent = {self._key_map.get(name, name) for name in weights}
-            missing = sorted(parameters - sent)
-            if missing:
-                raise KeyError(f"the trainer did not send these rollout weights: {missing[:5]}")
             self.weight_version += 1
             return len(weights)
-
-    async def set_response_length(self, response_length: int) -> None:
-        self.config.response_length = int(response_length)
 
     async def get_state(self) -> dict[str, Any]:
         return {"response_length": int(self.config.response_length), "weight_version": self.weight_version,
