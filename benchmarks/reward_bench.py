@@ -2,13 +2,16 @@
 
     .venv/bin/python benchmarks/reward_bench.py [--responses 2000] [--threads 8]
 
-1. Agreement with the hand-labelled cases in tests/reward/reward_cases.jsonl (hard-mode cases). A scorer "accepts" a
-   response when it gives full credit: score 1.0 for ours and math_verify; >= 0.9 (its accuracy share) for
-   geometry3k's soft 0.9/0.1 reward. A false positive is an accepted response labelled 0.
+1. Agreement with the labelled cases in tests/reward/reward_cases.jsonl, reward_rule_cases.jsonl and
+   reward_redteam_cases.jsonl (hard-mode cases). A scorer "accepts" a response when it gives full credit:
+   score 1.0 for ours and math_verify; >= 0.9 (its accuracy share) for geometry3k's soft 0.9/0.1 reward.
+   A false positive is an accepted response labelled 0.
 2. Throughput and worst-case latency on generated responses with 2K-8K characters of thinking, scored from 8
    threads as verl's reward workers do. "GRPO groups": 125 prompts x 16 rollouts whose final answers repeat
    within a group, as they do in training. "one per prompt": 2,000 prompts with one response each, so no
    (answer, gold) pair repeats and our verdict cache never helps.
+3. Latency under 16 concurrent slow answers (ours only): one GRPO group whose rollouts all end in the same
+   answer that keeps sympy busy past the timeout, and 16 different such answers.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT / "tests" / "reward" / "reward_cases.jsonl"
+RULE_CASES = ROOT / "tests" / "reward" / "reward_rule_cases.jsonl"
+REDTEAM_CASES = ROOT / "tests" / "reward" / "reward_redteam_cases.jsonl"
+RULE_THINK = "<think>\nWorking through the figure step by step.\n</think>\n"
 
 # (response, gold, extra_info, options) -> score. Only ours has options (boxed style, think_in_prompt); the
 # baselines are called as verl calls them.
@@ -143,9 +149,19 @@ def workload(count: int, group_size: int, seed: int = 0) -> list[tuple[str, str]
     return items[:count]
 
 
-def agreement(scorer: Scorer, threshold: float) -> dict:
+def load_cases() -> list[dict]:
+    """Hard-mode cases of both case files; rule cases give ``answer`` inside a fixed think block."""
     cases = [json.loads(line) for line in CASES.read_text(encoding="utf-8").splitlines() if line.strip()]
-    hard = [case for case in cases if case.get("options", {}).get("mode", "hard") == "hard"]
+    for line in [*RULE_CASES.read_text(encoding="utf-8").split("\n"), *REDTEAM_CASES.read_text().split("\n")]:
+        if line.strip():
+            case = json.loads(line)
+            if "answer" in case:
+                case["response"] = f"{RULE_THINK}<answer>{case['answer']}</answer>"
+            cases.append(case)
+    return [case for case in cases if case.get("options", {}).get("mode", "hard") == "hard"]
+
+
+def agreement(scorer: Scorer, threshold: float, hard: list[dict]) -> dict:
     agree = false_positives = false_negatives = 0
     for case in hard:
         extra = {"choices": case["choices"]} if case.get("choices") else None
@@ -184,10 +200,32 @@ def throughput(scorer: Scorer, items: list[tuple[str, str]], threads: int) -> di
     }
 
 
+def slow_answers(timeout: float) -> dict:
+    """16 concurrent calls whose answer keeps sympy busy past ``timeout``: one GRPO group (identical answers)
+    and 16 different slow answers. Worst latency of a single call, queueing included."""
+    from vision_r1_plugins.reward import compute_score
+    from vision_r1_plugins.reward.pool import default_pool_size
+
+    def run(answers: list[str]) -> tuple[float, list[str]]:
+        def call(answer: str) -> tuple[float, str]:
+            start = time.perf_counter()
+            result = compute_score("bench", f"<think>\nslow\n</think>\n<answer>{answer}</answer>", "6", timeout=timeout)
+            return time.perf_counter() - start, result["reason"]
+
+        with ThreadPoolExecutor(max_workers=len(answers)) as executor:
+            timed = list(executor.map(call, answers))
+        return max(seconds for seconds, _ in timed), sorted({reason for _, reason in timed})
+
+    group = run(["9^{9^{9^{9^{9}}}}"] * 16)
+    distinct = run([f"9^{{9^{{9^{{9^{{{k}}}}}}}}} + {k}" for k in range(16)])
+    return {"workers": default_pool_size(), "group": group, "distinct": distinct}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--responses", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--slow-timeout", type=float, default=5.0, help="timeout for the slow-answer test")
     args = parser.parse_args()
     logging.disable(logging.WARNING)  # math-verify warns per timeout-less call in verl's pool
 
@@ -204,9 +242,10 @@ def main() -> None:
     print(header)
     print("|" + "|".join("-" * (len(cell)) for cell in header.split("|")[1:-1]) + "|")
     results = {}
+    hard = load_cases()
     for name, (factory, threshold) in SCORERS.items():
         scorer = factory()
-        agreed = agreement(scorer, threshold)
+        agreed = agreement(scorer, threshold, hard)
         grouped = throughput(scorer, grpo, args.threads)
         spread = throughput(scorer, distinct, args.threads)
         results[name] = (agreed, grouped, spread)
@@ -221,6 +260,12 @@ def main() -> None:
         f"ours vs verl math_verify: {mine[1]['per_s'] / base[1]['per_s']:.1f}x on GRPO groups, "
         f"{mine[2]['per_s'] / base[2]['per_s']:.1f}x with one response per prompt"
     )
+    slow = slow_answers(args.slow_timeout)
+    print()
+    print(f"16 concurrent slow answers (timeout {args.slow_timeout:.0f} s, {slow['workers']} verifier workers):")
+    for label, key in (("one GRPO group (identical answers)", "group"), ("16 different slow answers", "distinct")):
+        worst, reasons = slow[key]
+        print(f"  {label:<36} worst call {worst:6.2f} s  reasons {reasons}")
 
 
 if __name__ == "__main__":

@@ -36,3 +36,56 @@ def test_case(case: dict) -> None:
     assert result["score"] == case["expected_score"], (result, case.get("note"))
     assert result["reason"] == case["expected_reason"], (result, case.get("note"))
     assert set(result) == {"score", "format_ok", "answer_ok", "pred", "reason"}
+
+
+# Cases written from the rules in README's reward spec (issue 13): exploits a GRPO policy finds and natural
+# correct answers in English, Chinese and LaTeX. ``answer`` goes inside a fixed, normal think block.
+RULE_CASES_PATH = Path(__file__).with_name("reward_rule_cases.jsonl")
+RULE_CASES = [json.loads(line) for line in RULE_CASES_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
+RULES = {"candidates", "relations", "boxes", "caps", "invisible", "units", "formatting", "ground_truth",
+         "multiple_choice", "natural"}  # fmt: skip
+THINK = "<think>\nWorking through the figure step by step.\n</think>\n"
+
+
+def test_rule_case_file_is_well_formed() -> None:
+    assert len(RULE_CASES) >= 300
+    ids = [case["id"] for case in RULE_CASES]
+    assert len(ids) == len(set(ids)), "duplicate case ids"
+    assert {case["rule"] for case in RULE_CASES} == RULES
+    reasons = {str(reason) for reason in Reason}
+    for case in RULE_CASES:
+        assert ("answer" in case) != ("response" in case), case["id"]
+        assert case["expected_reason"] in reasons, case["id"]
+        assert case["expected_score"] == (1.0 if case["expected_reason"] == Reason.OK else 0.0), case["id"]
+
+
+@pytest.mark.parametrize("case", RULE_CASES, ids=[case["id"] for case in RULE_CASES])
+def test_rule_case(case: dict) -> None:
+    response = case["response"] if "response" in case else f"{THINK}<answer>{case['answer']}</answer>"
+    extra = {"choices": case["choices"]} if case.get("choices") else None
+    result = compute_score("rules", response, case["ground_truth"], extra)
+    assert (result["reason"], result["score"]) == (case["expected_reason"], case["expected_score"]), (
+        result,
+        case["note"],
+    )
+
+
+# Red-team cases (issue 13): answers written to exploit the reward or as models normally write them, each
+# labelled 0 or 1 by applying README's rules. The few the reward still gets wrong are marked
+# ``known_limitation`` and listed in README; they are expected to fail (strict), so a fix shows up here.
+REDTEAM_PATH = Path(__file__).with_name("reward_redteam_cases.jsonl")
+REDTEAM = [json.loads(line) for line in REDTEAM_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _redteam_param(case: dict):
+    marks = [pytest.mark.xfail(strict=True, reason="known limitation")] if case.get("known_limitation") else []
+    return pytest.param(case, id=case["id"], marks=marks)
+
+
+@pytest.mark.parametrize("case", [_redteam_param(case) for case in REDTEAM])
+def test_redteam_case(case: dict) -> None:
+    response = case["response"] if "response" in case else f"{THINK}<answer>{case['answer']}</answer>"
+    extra = {"choices": case["choices"]} if case.get("choices") else None
+    result = compute_score("redteam", response, case["ground_truth"], extra)
+    assert result["reason"] != Reason.INTERNAL_ERROR
+    assert result["score"] == case["expected_score"], (result, case["group"])

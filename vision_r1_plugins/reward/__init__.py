@@ -8,18 +8,14 @@ This module is the whole public API; everything else in the package is internal.
 math-verify (and it imports even that lazily, in worker processes).
 """
 
-from vision_r1_plugins.reward.answer import (
-    Verdict,
-    clean_answer,
-    count_candidates,
-    exact_value,
-    gold_choice,
-    predicted_choice,
-)
+from vision_r1_plugins.reward.answer import Verdict, clean_answer
 from vision_r1_plugins.reward.boxes import BOXED, boxed_at, last_boxed, strip_eos
+from vision_r1_plugins.reward.candidates import count_candidates, split_candidates
+from vision_r1_plugins.reward.choice import gold_choice, predicted_choice
 from vision_r1_plugins.reward.decide import judge_answer
 from vision_r1_plugins.reward.extract import METHODS as EXTRACT_METHODS
 from vision_r1_plugins.reward.extract import extract_answer, lenient_answer, stated_answer
+from vision_r1_plugins.reward.numbers import exact_value
 from vision_r1_plugins.reward.options import RewardOptions
 from vision_r1_plugins.reward.pool import VerifierUnavailable, shutdown_pool
 from vision_r1_plugins.reward.reasons import FORMAT_REASONS, Reason
@@ -55,6 +51,7 @@ __all__ = [
     "score",
     "score_many",
     "shutdown_pool",
+    "split_candidates",
     "stated_answer",
     "strip_eos",
 ]

@@ -1,20 +1,20 @@
-"""The answer half of the reward, for everything that needs no computer algebra.
+"""Verdicts, and the cleaning every final answer goes through before it is judged.
 
-Pure functions over short strings: clean the final answer, detect hedged answers that offer several
-candidates, read a multiple-choice letter in its usual spellings, compare word answers. Whatever needs
-symbolic math is left to :mod:`vision_r1_plugins.reward.equivalence`, which runs in worker processes.
+:func:`clean_answer` removes what surrounds a stated answer and changes nothing it states: lead-ins
+("Final Answer:", "Therefore, the answer is", "答案：", "故选"), math delimiters, markdown, text commands
+(``\\text{A}`` -> ``A``), a sentence's final full stop, and a ``\\boxed{}`` whose outside is only such
+wrapping. A box with anything else around it is unwrapped in place, so ``-\\boxed{5}`` stays -5.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-import string
-from collections.abc import Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 
-from vision_r1_plugins.reward.boxes import BOXED, last_boxed, match_brace
+from vision_r1_plugins.reward.boxes import BOXED, boxed_at, match_brace
 from vision_r1_plugins.reward.reasons import Reason
+from vision_r1_plugins.reward.text import normalize_notation
 
 
 @dataclass(frozen=True)
@@ -28,278 +28,169 @@ WRONG = Verdict(False, Reason.WRONG_ANSWER)
 HEDGED = Verdict(False, Reason.MULTIPLE_CANDIDATES)
 BAD_GOLD = Verdict(False, Reason.BAD_GROUND_TRUTH)
 
-_FINAL_ANSWER_PREFIX = re.compile(
-    r"^\s*(?:\*\*|__)?\s*(?:the\s+)?final\s+answer\s*(?:is\b)?\s*(?:\*\*|__)?\s*[:：]?\s*(?:\*\*|__)?\s*",
+_LEAD_IN = re.compile(
+    r"^(?:"
+    # English: "Therefore, the final answer is:", "So the answer is", "Answer:", "Option", "The correct choice is"
+    r"(?:(?:so|thus|therefore|hence|finally|overall|consequently|in\s+conclusion|in\s+summary)\b\s*,?\s*)?"
+    r"(?:(?:the|my|our)\s+)?(?:final\s+|correct\s+|right\s+|best\s+)?(?:answer|option|choice)(?![A-Za-z])"
+    r"(?:\s*(?:is|would\s+be|will\s+be|should\s+be|=)(?![A-Za-z]))?\s*[:：]?"
+    r"|(?:so|thus|therefore|hence|finally|consequently|clearly|obviously)\b\s*,?"
+    # A short phrase and a comma before the answer: "Based on the figure, the answer is", "In triangle ABC, AB ="
+    r"|[A-Za-z][A-Za-z' ]{0,40},\s*(?=(?:the\s+|my\s+)?(?:final\s+|correct\s+)?answer\b|[A-Za-z]{1,3}\s*=)"
+    # Chinese: "所以答案是", "答案：", "答：", "故选", "选项", "最终答案为"
+    r"|(?:所以|因此|故|综上所述|综上|即)?[,，]?\s*(?:最终|正确)?(?:答案|结果)\s*(?:是|为|应为|应该是)?\s*[:：]?"
+    r"|答\s*[:：]"
+    r"|(?:所以|因此|故)?\s*(?:应)?选(?:项|择)?\s*[:：]?"
+    r"|(?:所以|因此|故|即)[,，]?"
+    r")\s*",
     re.IGNORECASE,
 )
-_WRAPPERS = (("$$", "$$"), ("$", "$"), ("\\[", "\\]"), ("\\(", "\\)"), ("**", "**"))
-_TEXT_COMMANDS = ("\\text", "\\textbf", "\\mathrm", "\\mathbf", "\\mbox", "\\textrm")
+_TRAILER = re.compile(
+    r"(?:\s*(?:是正确的|正确|为正确答案|对)"
+    r"|\s+is\s+(?:the\s+)?(?:(?:correct|right|best|final)(?:\s+(?:answer|option|choice|one))?|answer|option|choice)"
+    r"|[.\s]*I\s+hope\s+(?:it|this)\s+is\s+correct)\s*[.!]?$",
+    re.IGNORECASE,
+)
+# Where a stated answer's justification starts: "5, since AB = BC", "C because the angle is 30°".
+_JUSTIFICATION = re.compile(r",?\s+(?:because|since|as\s+shown|given\s+that|due\s+to)\b.*$", re.IGNORECASE | re.DOTALL)
+# Typesetting that states nothing: old-style font switches, colours, phantoms, empty groups, code fences.
+_FONT_SWITCH = re.compile(r"\{\\(?:rm|bf|it|sf|tt|sl|sc|cal|em)\s+([^{}]*)\}")
+_COLOUR = re.compile(r"\\(?:textcolor|colorbox)\s*\{[^{}]*\}|\\color\s*\{[^{}]*\}")
+# White text is invisible text: \color{white} hides everything after it, \textcolor{white}{..} its argument.
+_WHITE = re.compile(r"\\textcolor\s*\{\s*white\s*\}\s*\{[^{}]*\}|\\color\s*\{\s*white\s*\}.*", re.DOTALL)
+_PHANTOM = re.compile(r"\\[hv]?phantom\s*\{[^{}]*\}")
+_EMPTY_GROUP = re.compile(r"[\^_]?\{\s*\}")
+_STRUCK_OUT = re.compile(r"~~.*?~~", re.DOTALL)  # markdown strikethrough: withdrawn, not stated
+_QUOTED_LETTER = re.compile(r"['\"‘’“”`]([A-Za-z])['\"‘’“”`]")
+_CODE_FENCE = re.compile(r"^```[A-Za-z]*\s*(.*?)\s*```$", re.DOTALL)
+_EMPHASIS = re.compile(r"^([*_])([^*_]+)\1$", re.DOTALL)
+# ASCII spellings of relations: "x != 5", "x =/= 5", "x ~= 5".
+_ASCII_RELATIONS = ((" =/= ", "=/=", "\\neq "), (" != ", "!=", "\\neq "), (" /= ", "/=", "\\neq "),
+                    (" ~= ", "~=", "\\approx "), (" <> ", "<>", "\\neq "), (" <= ", "<=", "\\le "),
+                    (" >= ", ">=", "\\ge "), (" == ", "==", "= "))  # fmt: skip
+_WRAPPERS = (("$$", "$$"), ("$", "$"), ("\\[", "\\]"), ("\\(", "\\)"), ("`", "`"))
+_TEXT_COMMAND = re.compile(
+    r"\\(?:text|textbf|textit|textrm|textsf|texttt|textnormal|textsc|textup|textsl|textmd|mathrm|mathbf|mathit"
+    r"|mathsf|mathtt|mathnormal|mathcal|mathscr|mathbb|mbox|hbox|operatorname\*?|boldsymbol|bm|emph|underline"
+    r"|uline|fbox|framebox)\s*(?=\{)"
+)
+_DROPPED_COMMANDS = re.compile(r"\\(?:displaystyle|left|right|big|Big|bigg|Bigg)(?![A-Za-z])|\\!")
+_FRACTION_VARIANTS = re.compile(r"\\[dt]frac(?![A-Za-z])")
+# "The area is 12 square units", "It's 5", "面积是12平方厘米": a statement whose value follows "is".
+_STATEMENT = re.compile(
+    r"(?P<subject>(?:the\s+)?[A-Za-z][A-Za-z' ]{0,60}?)(?:\s+(?:is|are|equals|was|becomes|would\s+be|will\s+be)|'s)\s+"
+    r"(?P<approx>(?:about|approximately|roughly|around)\s+)?(?P<value>[-+$\\(\[\d].*)"
+    r"|(?P<zh_subject>[^\d\s]{1,30}?)(?:的值|的长|的长度|的面积|的度数)?(?:为|是|等于)\s*(?P<zh_value>[-+\\(\d].*)",
+    re.IGNORECASE | re.DOTALL,
+)
+# A statement that denies or doubts its value states nothing: "It is wrong to say the answer is 5".
+DOUBT = re.compile(
+    r"(?<![A-Za-z])(?:not|no|never|nobody|none|wrong|incorrect|false|doubt\w*|unclear|unsure|uncertain|whether|if"
+    r"|maybe|perhaps|possibly|might|may|could|cannot|can't|isn't|impossible|say|claim\w*|suppose|assume|guess"
+    r"|unless|except)(?![A-Za-z])|不|非|否|没",
+    re.IGNORECASE,
+)
+# What may surround a box that is the whole answer.
+_BOX_OUTSIDE = re.compile(r"[\s.,:;!?$()\[\]\\]*")
 
 
-def _unwrap_command(text: str, command: str) -> str | None:
-    """``\\cmd{x}`` spanning the whole text -> ``x``; otherwise None."""
-    if not text.startswith(command):
-        return None
-    brace = len(command)
-    if brace >= len(text) or text[brace] != "{":
-        return None
-    close = match_brace(text, brace)
-    if close != len(text) - 1:
-        return None
-    return text[brace + 1 : close]
+def unwrap_text_commands(text: str) -> str:
+    """``\\text{A}``, ``\\mathrm{cm}``, ``\\operatorname{or}`` -> their content, anywhere in ``text``."""
+    while (match := _TEXT_COMMAND.search(text)) is not None:
+        brace = match.end()
+        close = match_brace(text, brace)
+        if close < 0:
+            return text[: match.start()] + text[brace + 1 :]
+        text = f"{text[: match.start()]}{text[brace + 1 : close]}{text[close + 1 :]}"
+    return text
 
 
+def _strip_lead_in(text: str) -> str:
+    return _LEAD_IN.sub("", text, count=1).strip() if text else text
+
+
+def _box_spans(text: str) -> list[tuple[int, int, str]]:
+    spans = []
+    position = 0
+    while (start := text.find(BOXED, position)) >= 0:
+        content, end = boxed_at(text, start)
+        if content is None:
+            break
+        spans.append((start, end, content.strip()))
+        position = end
+    return spans
+
+
+def _resolve_boxes(text: str) -> str:
+    """One answer box (or identical repeats) with only wrapping outside -> its content. One box inside other
+    text -> unwrapped in place (``-\\boxed{5}`` -> ``-5``; braces kept next to a letter or digit, so
+    ``2\\boxed{5}`` is not read as 25). Several different boxes stay for the candidate split to see."""
+    spans = _box_spans(text)
+    if not spans:
+        return text
+    bounds = [0] + [index for start, end, _ in spans for index in (start, end)] + [len(text)]
+    outside = "".join(text[bounds[index] : bounds[index + 1]] for index in range(0, len(bounds), 2))
+    contents = {content for _, _, content in spans}
+    if len(contents) == 1 and _BOX_OUTSIDE.fullmatch(_strip_lead_in(outside.strip())):
+        return contents.pop()
+    if len(spans) > 1:
+        return text
+    start, end, content = spans[0]
+    before, after = text[:start], text[end:]
+    if before[-1:].isdigit():  # "2\boxed{5}" is 2 times 5
+        before += "\\cdot "
+    if after[:1].isdigit():
+        after = "\\cdot " + after
+    glued = before[-1:].isalpha() or after[:1].isalpha()
+    return f"{before}{{{content}}}{after}" if glued else f"{before}{content}{after}"
+
+
+def statement_value(answer: str) -> str:
+    """``The area is 12 cm`` -> ``12 cm``; anything else unchanged."""
+    if len(answer) > 400:
+        return answer
+    match = _STATEMENT.fullmatch(answer.strip())
+    if match is None:
+        return answer
+    subject = match.group("subject") if match.group("subject") is not None else match.group("zh_subject")
+    if DOUBT.search(subject):
+        return answer
+    if match.group("zh_value") is not None:
+        return match.group("zh_value").strip()
+    value = match.group("value").strip()
+    return f"\\approx {value}" if match.group("approx") else value
+
+
+@functools.lru_cache(maxsize=1 << 13)
 def clean_answer(text: str) -> str:
-    """Strip what surrounds a final answer: ``Final Answer:``, ``$..$``, ``\\[..\\]``, ``\\boxed{..}``.
-
-    A lone ``\\boxed{x}`` inside surrounding prose is taken as the answer; several ``\\boxed`` are kept
-    as they are so that :func:`count_candidates` sees them.
-    """
+    """Strip what surrounds a final answer; see the module docstring. Idempotent; cached, since golds and
+    a GRPO group's answers repeat."""
+    text = normalize_notation(text).replace("**", "").replace("__", "")
+    text = _STRUCK_OUT.sub(" ", text)
+    for spaced, bare, latex in _ASCII_RELATIONS:
+        text = text.replace(spaced, f" {latex}").replace(bare, latex)
+    text = _COLOUR.sub("", _WHITE.sub(" ", _PHANTOM.sub(" ", _FONT_SWITCH.sub(r"\1", text))))
+    text = _DROPPED_COMMANDS.sub("", unwrap_text_commands(text))
+    text = _EMPTY_GROUP.sub("", _FRACTION_VARIANTS.sub("\\\\frac", text))
+    text = _QUOTED_LETTER.sub(r"\1", text.replace("\\$", ""))
     previous = None
     text = text.strip()
     while text != previous:
         previous = text
-        text = _FINAL_ANSWER_PREFIX.sub("", text, count=1).strip()
+        text = _strip_lead_in(text)
+        fence = _CODE_FENCE.fullmatch(text) or _EMPHASIS.fullmatch(text)
+        if fence:
+            text = fence.group(fence.lastindex or 1).strip()
+        text = _JUSTIFICATION.sub("", text)
         for left, right in _WRAPPERS:
-            if len(text) >= len(left) + len(right) and text.startswith(left) and text.endswith(right):
-                text = text[len(left) : len(text) - len(right)].strip()
-        inner = _unwrap_command(text, BOXED)
-        if inner is not None:
-            text = inner.strip()
-        elif text.count(BOXED) == 1:
-            content, _, _ = last_boxed(text)
-            if content is not None:
-                text = content.strip()
-        if text.endswith(".") and not text[:-1].rstrip().endswith(".") and len(text) > 1:
-            # A sentence-final full stop ("C.", "5.") is punctuation, not part of the answer,
-            # unless it ends a decimal-looking token like "5." which parses the same anyway.
+            inner = text[len(left) : len(text) - len(right)]
+            wrapped = len(text) >= len(left) + len(right) and text.startswith(left) and text.endswith(right)
+            if wrapped and left not in inner:  # "$5$ $6$" is two groups, not one wrapped answer
+                text = inner.strip()
+        text = _resolve_boxes(text)
+        text = _TRAILER.sub("", text)
+        if text.endswith((".", "!")) and not text[:-1].rstrip().endswith(".") and len(text) > 1:
+            # A sentence-final full stop ("C.", "5.") is punctuation, not part of the answer.
             text = text[:-1].rstrip()
+        text = statement_value(text)
     return text
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Hedged answers
-
-
-_OR_WORDS = re.compile(r"\\(?:text|mbox|mathrm|textrm)\s*\{\s*(or|and)\s*\}|\\lor\b|\\vee\b")
-_SPACING = re.compile(r"\\q?quad\b")
-_SEPARATOR_WORDS = re.compile(r"\s(?:or|and)\s", re.IGNORECASE)
-
-
-def count_candidates(text: str) -> int:
-    """How many answers ``text`` offers at bracket depth 0.
-
-    ``5 or 6``, ``4, 5`` and ``\\boxed{A}\\boxed{B}`` offer two; ``(1, 2)``, ``[0, 1)`` and ``1,000``
-    offer one. ``\\pm`` counts twice, since ``\\pm 5`` stands for two values.
-    """
-    boxes = text.count(BOXED)
-    if boxes > 1:
-        return boxes
-    text = _SPACING.sub(" ", _OR_WORDS.sub(lambda match: f" {match.group(1) or 'or'} ", text))
-    depth = 0
-    count = 1
-    for index, char in enumerate(text):
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth = max(depth - 1, 0)
-        elif depth == 0 and char in ",;":
-            if char == "," and _is_thousands_separator(text, index):
-                continue
-            count += 1
-    # "or"/"and" separate candidates only outside brackets; a depth-0 scan of words is approximated by
-    # counting them in the bracket-free remainder, which is what hedges look like ("5 or 6").
-    count += len(_SEPARATOR_WORDS.findall(_strip_bracketed(text)))
-    if "\\pm" in text or "±" in text:
-        count *= 2
-    return count
-
-
-def _is_thousands_separator(text: str, index: int) -> bool:
-    before = text[index - 1] if index > 0 else ""
-    group = text[index + 1 : index + 4]
-    after = text[index + 4] if index + 4 < len(text) else ""
-    return before.isdigit() and len(group) == 3 and group.isdigit() and not after.isdigit()
-
-
-def _strip_bracketed(text: str) -> str:
-    out = []
-    depth = 0
-    for char in text:
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth = max(depth - 1, 0)
-        elif depth == 0:
-            out.append(char)
-    return "".join(out)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Multiple choice
-
-_PREFIX = r"(?:(?:the\s+)?(?:correct\s+|final\s+|right\s+|best\s+)?(?:answer|option|choice)(?:\s+is)?\s*[:：]?\s*)?"
-_LETTER = r"(?:\(([A-Za-z])\)|\[([A-Za-z])\]|([A-Za-z]))"
-# One letter, then the end, punctuation, or (for capitals) whitespace and the option's text.
-_CHOICE = re.compile(rf"{_PREFIX}{_LETTER}(?P<rest>(?:[.:)：]|\s|$).*)", re.IGNORECASE | re.DOTALL)
-_MULTI_CHOICE = re.compile(
-    rf"{_PREFIX}{_LETTER}(?:\s*(?:,|/|&|;|\bor\b|\band\b)\s*{_LETTER})+\s*\.?", re.IGNORECASE | re.DOTALL
-)
-_ANOTHER_LETTER = re.compile(r"(?:^|[\s,;/&])(?:or|and)?\s*\(?[A-Z]\)?(?:[.:)]|\s*$|\s*(?:,|or\b|and\b))")
-_GOLD_CHOICE = re.compile(r"\(?([A-Z])\)?(?:[.:)]\s*(?P<text>.*))?", re.DOTALL)
-
-
-def letter_index(letter: str) -> int:
-    return string.ascii_uppercase.index(letter.upper())
-
-
-def _normalise_text(text: str) -> str:
-    text = clean_answer(text)
-    for command in _TEXT_COMMANDS:
-        inner = _unwrap_command(text, command)
-        if inner is not None:
-            text = inner
-    text = text.replace("\\pi", "π").replace("\\%", "%").replace("^\\circ", "°").replace("^{\\circ}", "°")
-    text = text.replace("\\,", "").replace("\\ ", "").replace("\\!", "").replace("\\left", "").replace("\\right", "")
-    text = re.sub(r"\s+", "", text)
-    return text.strip(".").lower()
-
-
-def gold_choice(gold: str, choices: Sequence[str] | None) -> tuple[int, str | None] | None:
-    """The correct option when ``gold`` names one (``C``, ``(C)``, ``C. text`` or an option's text):
-    its index and, when the gold spells it out, its text. None for a gold that is not a choice."""
-    cleaned = clean_answer(gold)
-    match = _GOLD_CHOICE.fullmatch(cleaned)
-    if match and (match.group("text") is not None or len(cleaned) <= 3):
-        return letter_index(match.group(1)), (match.group("text") or "").strip() or None
-    if choices:
-        wanted = _normalise_text(cleaned)
-        hits = [index for index, option in enumerate(choices) if _normalise_text(str(option)) == wanted]
-        if len(hits) == 1:
-            return hits[0], str(choices[hits[0]])
-    return None
-
-
-def predicted_choice(pred: str, choices: Sequence[str] | None) -> int | str | None:
-    """The option a prediction picks: its index, ``"multiple"`` when it hedges, or None when it names none.
-
-    The option's full text wins over a letter reading, so an option that begins with the article "A"
-    ("A right triangle") is read as that option, not as letter A.
-    """
-    if choices:
-        wanted = _normalise_text(pred)
-        hits = [index for index, option in enumerate(choices) if _normalise_text(str(option)) == wanted]
-        if len(hits) == 1:
-            return hits[0]
-    if pred.count(BOXED) > 1 or _MULTI_CHOICE.fullmatch(pred):
-        return "multiple"
-    match = _CHOICE.fullmatch(pred)
-    if not match:
-        return None
-    letter = next(group for group in match.groups()[:3] if group)
-    rest = match.group("rest")
-    if match.group(3):  # written without brackets: make sure it is a letter, not the first word of prose
-        text_after = rest.strip()
-        if rest[:1].isspace() and text_after and (letter.islower() or text_after[:1].islower()):
-            return None  # "a triangle", "I think", "A right angle"
-    if re.search(r"\b(?:or|and)\b|,", rest) and _ANOTHER_LETTER.search(rest.strip()):
-        return "multiple"
-    index = letter_index(letter)
-    if choices and index >= len(choices):
-        return None
-    return index
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Word answers
-
-_WORD = re.compile(r"[A-Za-z][A-Za-z' \-]*[A-Za-z]")
-_MATH_WORDS = frozenset({"pi", "inf", "infinity", "oo", "sqrt", "frac", "e"})
-
-
-def is_word_answer(gold: str) -> bool:
-    cleaned = clean_answer(gold)
-    for command in _TEXT_COMMANDS:
-        inner = _unwrap_command(cleaned, command)
-        if inner is not None:
-            cleaned = inner.strip()
-    return bool(_WORD.fullmatch(cleaned)) and cleaned.lower() not in _MATH_WORDS
-
-
-def judge_words(pred: str, gold: str) -> Verdict:
-    if count_candidates(pred) > count_candidates(gold):
-        return HEDGED
-    return CORRECT if _normalise_text(pred) == _normalise_text(gold) else WRONG
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Plain numbers and simple radicals
-#
-# Most answers in geometry data are integers, decimals, fractions, ``a\\sqrt{b}`` and degrees. Those are decided
-# here exactly, in microseconds; everything else goes to math-verify. A value ``c * sqrt(r)`` (c rational, r a
-# non-negative integer) is represented by its sign and ``c^2 * r``, which identifies it uniquely.
-
-_NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
-_INTEGER = re.compile(r"[-+]?\d+")
-_COEFFICIENT_SQRT = re.compile(rf"(?P<coef>{_NUMBER})?\s*\\sqrt\s*\{{\s*(?P<radicand>\d+)\s*\}}")
-_ONE_LEVEL = r"[^{}]*(?:\{[^{}]*\}[^{}]*)?"  # a brace group may hold one nested group: \frac{\sqrt{3}}{2}
-_FRACTION = re.compile(rf"\\[dt]?frac\s*\{{(?P<top>{_ONE_LEVEL})\}}\s*\{{(?P<bottom>{_ONE_LEVEL})\}}")
-_DEGREES = re.compile(r"\s*(?:\^\s*\{?\s*\\circ\s*\}?|°|\\degree)\s*$")
-# math-verify compares numbers rounded to 6 decimals, so values further apart than this never match there.
-_CLEARLY_DIFFERENT = 1e-5
-
-
-def _unsigned_surd(text: str) -> Fraction | None:
-    """``c^2 * r`` for an unsigned number, ``c\\sqrt{r}``, or a quotient of those; None otherwise."""
-    text = text.strip()
-    if re.fullmatch(_NUMBER, text):
-        return Fraction(text) ** 2
-    match = _COEFFICIENT_SQRT.fullmatch(text)
-    if match:
-        coefficient = Fraction(match.group("coef")) if match.group("coef") else Fraction(1)
-        return coefficient**2 * int(match.group("radicand"))
-    match = _FRACTION.fullmatch(text) or re.fullmatch(r"(?P<top>[^/]+)/(?P<bottom>[^/]+)", text)
-    if match:
-        top, bottom = _unsigned_surd(match.group("top")), _unsigned_surd(match.group("bottom"))
-        if top is not None and bottom:
-            return top / bottom
-    return None
-
-
-def exact_value(text: str) -> tuple[int, Fraction] | None:
-    """(sign, square) of a plain number or simple radical (degree marks dropped), or None."""
-    text = _DEGREES.sub("", text.strip())
-    sign = 1
-    while text[:1] in "+-":
-        sign = -sign if text[0] == "-" else sign
-        text = text[1:].lstrip()
-    fraction = _FRACTION.fullmatch(text)
-    if fraction and fraction.group("top").lstrip()[:1] == "-":  # \frac{-1}{2}
-        sign = -sign
-        text = f"\\frac{{{fraction.group('top').lstrip()[1:]}}}{{{fraction.group('bottom')}}}"
-    square = _unsigned_surd(text)
-    if square is None:
-        return None
-    return (0 if square == 0 else sign), square
-
-
-def judge_numbers(pred: str, gold: str) -> Verdict | None:
-    """Decide plain-number and simple-radical answers exactly; None when that is not certain."""
-    gold_value = exact_value(gold)
-    if gold_value is None:
-        return None
-    pred_value = exact_value(pred)
-    if pred_value is None:
-        return None
-    if pred_value == gold_value:
-        return CORRECT
-    if _INTEGER.fullmatch(pred.strip()) and _INTEGER.fullmatch(gold.strip()):
-        return WRONG
-    try:
-        gold_float = gold_value[0] * float(gold_value[1]) ** 0.5
-        pred_float = pred_value[0] * float(pred_value[1]) ** 0.5
-    except OverflowError:  # hundreds of digits: leave it to math-verify
-        return None
-    if abs(gold_float - pred_float) > _CLEARLY_DIFFERENT and max(abs(gold_float), abs(pred_float)) < 1e12:
-        return WRONG
-    return None

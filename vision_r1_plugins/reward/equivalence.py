@@ -46,3 +46,16 @@ def equivalent(gold: str, pred: str) -> bool | None:
 def matching_options(pred: str, options: Sequence[str]) -> list[int]:
     """Indices of the options that ``pred`` is mathematically equal to."""
     return [index for index, option in enumerate(options) if equivalent(str(option), pred)]
+
+
+def numeric_value(text: str) -> float | None:
+    """The number an expression without variables stands for (``\\frac{\\pi}{2}`` -> 1.5707...), or None."""
+    for item in parse_math(text):
+        if isinstance(item, Basic) and not item.free_symbols:
+            try:
+                value = complex(item.evalf(30))
+            except (TypeError, ValueError, ArithmeticError):
+                continue
+            if value.imag == 0:
+                return value.real
+    return None

@@ -25,8 +25,11 @@ class RewardOptions:
     mode: ``hard`` (1 only when format and answer are right; the paper's reward) or ``sum``
         (format + accuracy, 1:1, the paper's Vision-R1-Zero baseline).
     timeout: seconds one answer may spend in math verification before it scores 0 with reason ``timeout``.
-    max_answer_chars: a final answer longer than this is not an answer; it scores 0 (``answer_too_long``)
-        without spending a verifier on it.
+    max_answer_chars: a final answer longer than this (as written, padding included) is not an answer; it
+        scores 0 (``answer_too_long``) without spending a verifier on it.
+    max_queue_wait: seconds one answer may wait for a free verifier process; past it the sample scores 0 with
+        reason ``verifier_busy`` (only when slow answers saturate the pool). A call therefore returns within
+        ``max_queue_wait + timeout`` plus one worker start.
     """
 
     style: Style = "think_answer"
@@ -34,6 +37,7 @@ class RewardOptions:
     mode: Mode = "hard"
     timeout: float = 5.0
     max_answer_chars: int = 1000
+    max_queue_wait: float = 60.0
 
     def __post_init__(self) -> None:
         if self.style not in STYLES:
@@ -44,6 +48,8 @@ class RewardOptions:
             raise ValueError(f"timeout must be > 0 seconds, got {self.timeout!r}")
         if self.max_answer_chars <= 0:
             raise ValueError(f"max_answer_chars must be > 0, got {self.max_answer_chars!r}")
+        if not self.max_queue_wait >= 0:
+            raise ValueError(f"max_queue_wait must be >= 0 seconds, got {self.max_queue_wait!r}")
 
     @classmethod
     def from_kwargs(cls, kwargs: dict[str, Any]) -> RewardOptions:
@@ -61,7 +67,7 @@ class RewardOptions:
                 continue
             if key == "think_in_prompt":
                 values[key] = _as_bool(value)
-            elif key == "timeout":
+            elif key in ("timeout", "max_queue_wait"):
                 values[key] = float(value)
             elif key == "max_answer_chars":
                 values[key] = int(value)

@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 TIMEOUT = Verdict(False, Reason.TIMEOUT)
 VERIFIER_ERROR = Verdict(False, Reason.VERIFIER_ERROR)
+BUSY = Verdict(False, Reason.VERIFIER_BUSY)
 # Starting a worker imports sympy and the LaTeX grammar: seconds, not part of any sample's deadline.
 STARTUP_TIMEOUT = float(os.environ.get("VISION_R1_VERIFIER_STARTUP_TIMEOUT", "120"))
 WORKERS_ENV = "VISION_R1_REWARD_WORKERS"
@@ -115,8 +116,9 @@ class _Worker:
 
 
 class VerifierPool:
-    """Thread-safe. ``judge`` blocks until a worker is free; only the time a worker spends on the sample
-    counts against the deadline, so a busy pool delays samples but never fails them."""
+    """Thread-safe. ``judge`` waits for a free worker (at most ``max_queue_wait``); only the time a worker
+    spends on the sample counts against its ``timeout``, so a busy pool delays samples, and fails them only
+    when it stays saturated past the queue bound."""
 
     def __init__(self, size: int | None = None) -> None:
         self.size = size or default_pool_size()
@@ -132,7 +134,7 @@ class VerifierPool:
             self._all.add(worker)
         return worker
 
-    def _acquire(self) -> _Worker:
+    def _acquire(self, deadline: float) -> _Worker | None:
         while True:
             try:
                 return self._idle.get_nowait()
@@ -149,8 +151,11 @@ class VerifierPool:
                     with self._lock:
                         self._live -= 1
                     raise VerifierUnavailable(f"cannot start a verifier process: {error}") from error
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
             try:
-                return self._idle.get(timeout=0.25)
+                return self._idle.get(timeout=min(0.25, remaining))
             except queue.Empty:
                 continue
 
@@ -161,8 +166,26 @@ class VerifierPool:
             self._live -= 1
             self.restarts += 1
 
-    def judge(self, pred: str, gold: str, choices: Sequence[str] | None, timeout: float) -> Verdict:
-        worker = self._acquire()
+    def _replace(self, worker: _Worker) -> None:
+        """Retire a killed worker and start its successor now: the successor imports sympy while the pool
+        serves other samples, instead of during the next sample's wait."""
+        self._retire(worker)
+        with self._lock:
+            self._live += 1
+        try:
+            self._idle.put(self._spawn())
+        except OSError:
+            with self._lock:
+                self._live -= 1
+
+    def judge(
+        self, pred: str, gold: str, choices: Sequence[str] | None, timeout: float, max_queue_wait: float = 60.0
+    ) -> Verdict:
+        """The worker's verdict within ``timeout`` seconds of work, after at most ``max_queue_wait`` seconds
+        waiting for a free worker (``verifier_busy`` past that: the pool is saturated by slow answers)."""
+        worker = self._acquire(time.monotonic() + max_queue_wait)
+        if worker is None:
+            return BUSY
         try:
             worker.wait_ready()
         except VerifierUnavailable:
@@ -171,11 +194,11 @@ class VerifierPool:
         try:
             reply = worker.ask({"pred": pred, "gold": gold, "choices": list(choices) if choices else None}, timeout)
         except TimeoutError:
-            self._retire(worker)
+            self._replace(worker)
             return TIMEOUT
         except (OSError, EOFError, ValueError):
             logger.warning("verifier worker died on answer %r (gold %r); replacing it", pred[:80], gold[:80])
-            self._retire(worker)
+            self._replace(worker)
             return VERIFIER_ERROR
         self._idle.put(worker)
         if "error" in reply:

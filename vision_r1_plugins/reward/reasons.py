@@ -32,6 +32,7 @@ class Reason(StrEnum):
     # safety
     TIMEOUT = "timeout"
     VERIFIER_ERROR = "verifier_error"
+    VERIFIER_BUSY = "verifier_busy"
     INTERNAL_ERROR = "internal_error"
 
 

@@ -14,6 +14,7 @@ from vision_r1_plugins.reward.boxes import last_boxed, strip_eos
 from vision_r1_plugins.reward.extract import lenient_answer
 from vision_r1_plugins.reward.reasons import Reason
 from vision_r1_plugins.reward.tags import ANSWER_CLOSE, ANSWER_OPEN, EXACT_TAGS
+from vision_r1_plugins.reward.text import fold_lookalikes, has_content
 
 # Anything that looks like a think/answer tag in any spelling (case, spaces, attributes).
 # Possessive quantifiers keep this linear on long runs of whitespace.
@@ -27,9 +28,26 @@ class ParsedResponse:
     answer: str | None  # the raw final answer text (answer block or boxed content), None when absent
 
 
+# Any "<" (or a full-width or small-form one) that a non-ASCII character follows closely: the only places a
+# tag can hide behind invisible characters or look-alike letters.
+_DISGUISE_START = re.compile(r"[<＜﹤](?=[^<>＜＞﹤﹥]{0,24}[^\x00-\x7f])")
+_FOLDED_TAG = re.compile(r"[<＜﹤]/?(?:think|answer)(?![a-z])")
+_DISGUISE_SPAN = 40
+
+
 def _has_odd_tag(text: str) -> bool:
-    """Whether any think/answer tag-like token is not one of the four exact tags."""
-    return any(match.group(0) not in EXACT_TAGS for match in _TAG_LIKE.finditer(text))
+    """Whether any think/answer tag-like token is not one of the four exact tags: another spelling (``<Think>``,
+    ``</answer >``), or one disguised by invisible characters or look-alike letters (``</th\u200bink>``,
+    Cyrillic ``<thіnk>``, full-width ``<ｔhink>``)."""
+    if any(match.group(0) not in EXACT_TAGS for match in _TAG_LIKE.finditer(text)):
+        return True
+    if text.isascii():
+        return False
+    for match in _DISGUISE_START.finditer(text):
+        span = text[match.start() : match.start() + _DISGUISE_SPAN]
+        if _FOLDED_TAG.match(fold_lookalikes(span)):
+            return True
+    return False
 
 
 def _check_think(text: str, think_in_prompt: bool) -> tuple[str, int]:
@@ -54,7 +72,7 @@ def _check_think(text: str, think_in_prompt: bool) -> tuple[str, int]:
         if text[:open_at].strip():
             return Reason.TEXT_BEFORE_THINK, -1
         body = text[open_at + len(THINK_OPEN) : close_at]
-    if not body.strip():
+    if not has_content(body):  # whitespace and zero-width characters are not thinking
         return Reason.EMPTY_THINK, -1
     return Reason.OK, close_at + len(THINK_CLOSE)
 
@@ -65,7 +83,7 @@ def _open_think_block(text: str, think_in_prompt: bool, style: str) -> tuple[str
     Returns (text without trailing EOS markers, the failure or None, index just past ``</think>``).
     """
     text = strip_eos(text)
-    if not text.strip():
+    if not has_content(text):
         return text, ParsedResponse(False, Reason.EMPTY, None), -1
     if _has_odd_tag(text):
         return text, ParsedResponse(False, Reason.BAD_TAG, lenient_answer(text)), -1
@@ -92,7 +110,7 @@ def parse_think_answer(text: str, think_in_prompt: bool = False) -> ParsedRespon
     answer = text[open_at + len(ANSWER_OPEN) : close_at]
     if text[think_end:open_at].strip():
         return ParsedResponse(False, Reason.TEXT_BETWEEN, answer)
-    if not answer.strip():
+    if not has_content(answer):
         return ParsedResponse(False, Reason.EMPTY_ANSWER, None)
     if text[close_at + len(ANSWER_CLOSE) :].strip():
         return ParsedResponse(False, Reason.TEXT_AFTER_ANSWER, answer)
@@ -115,7 +133,7 @@ def parse_boxed(text: str, think_in_prompt: bool = False) -> ParsedResponse:
         return ParsedResponse(False, Reason.NO_BOXED, None)
     if boxes > 1:
         return ParsedResponse(False, Reason.MULTIPLE_BOXED, content)
-    if not content.strip():
+    if not has_content(content):
         return ParsedResponse(False, Reason.EMPTY_ANSWER, None)
     if not _BOXED_TRAILER.fullmatch(tail, end):
         return ParsedResponse(False, Reason.TEXT_AFTER_ANSWER, content)

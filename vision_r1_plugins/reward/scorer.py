@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
+import numbers
 import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from vision_r1_plugins.reward.answer import BAD_GOLD, Verdict, clean_answer
-from vision_r1_plugins.reward.decide import judge_answer
+from vision_r1_plugins.reward.decide import is_missing_gold, judge_answer
 from vision_r1_plugins.reward.options import RewardOptions
-from vision_r1_plugins.reward.pool import get_pool
+from vision_r1_plugins.reward.pool import VERIFIER_ERROR, get_pool
 from vision_r1_plugins.reward.reasons import Reason
 from vision_r1_plugins.reward.response_format import parse_response
+from vision_r1_plugins.reward.text import has_content
 
 logger = logging.getLogger(__name__)
 
@@ -50,29 +54,91 @@ class _VerdictCache:
 _cache = _VerdictCache()
 
 
-def judge(answer: str, gold: str, choices: Sequence[str] | None, timeout: float) -> Verdict:
-    """Judge one final answer: text rules in-process, algebra in a worker with a deadline."""
-    verdict = judge_answer(answer, gold, choices)
-    if verdict is not None:
-        return verdict
+class _InFlight:
+    """One verifier call per (answer, gold) at a time: a GRPO group of 16 identical slow answers waits on
+    the first one's verdict instead of queueing 16 timeouts behind a few workers."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._calls: dict[tuple, tuple[threading.Event, list[Verdict]]] = {}
+
+    def claim(self, key: tuple) -> tuple[bool, threading.Event, list[Verdict]]:
+        with self._lock:
+            call = self._calls.get(key)
+            if call is not None:
+                return False, *call
+            call = self._calls[key] = (threading.Event(), [])
+            return True, *call
+
+    def finish(self, key: tuple, verdict: Verdict) -> None:
+        with self._lock:
+            event, slot = self._calls.pop(key)
+        slot.append(verdict)
+        event.set()
+
+
+_in_flight = _InFlight()
+
+
+def judge(
+    answer: str, gold: str, choices: Sequence[str] | None, timeout: float, max_queue_wait: float = 60.0
+) -> Verdict:
+    """Judge one final answer: text rules in-process, algebra in a worker with a deadline.
+
+    Verdicts and timeouts are cached per (answer, gold, choices): an answer that timed out once times out
+    again, and costs nothing the second time. Concurrent calls for the same key share one verifier call. A
+    verifier crash or a saturated pool is not cached: neither says anything about the answer."""
     key = (answer, gold, tuple(choices) if choices else None)
     cached = _cache.get(key)
     if cached is not None:
         return cached
-    verdict = get_pool().judge(answer, gold, choices, timeout)
-    if verdict.reason not in (Reason.TIMEOUT, Reason.VERIFIER_ERROR):
+    verdict = judge_answer(answer, gold, choices)
+    if verdict is not None:
         _cache.put(key, verdict)
+        return verdict
+    owner, done, slot = _in_flight.claim(key)
+    if not owner:
+        done.wait()
+        return slot[0]
+    verdict = VERIFIER_ERROR
+    try:
+        verdict = get_pool().judge(answer, gold, choices, timeout, max_queue_wait)
+        if verdict.reason not in (Reason.VERIFIER_ERROR, Reason.VERIFIER_BUSY):
+            _cache.put(key, verdict)
+    finally:
+        _in_flight.finish(key, verdict)
     return verdict
 
 
-def _as_gold(ground_truth: Any) -> str | None:
-    if isinstance(ground_truth, bool):
+def as_gold(ground_truth: Any) -> str | None:
+    """The ground truth as text, or None when it is missing: None, NaN, inf, "", "N/A" (pandas and failed
+    exports write these), a bool. Numbers of any kind (numpy's too) are written out in full, never in
+    scientific notation: ``1e-07`` is ``0.0000001``."""
+    if isinstance(ground_truth, bool) or ground_truth is None:
         return None
-    if isinstance(ground_truth, int | float):
-        return str(ground_truth)
+    if hasattr(ground_truth, "dtype") and hasattr(ground_truth, "ndim"):  # numpy, without importing it
+        if ground_truth.ndim > 0:
+            return as_gold(ground_truth.reshape(-1)[0]) if ground_truth.size == 1 else None
+        if ground_truth.dtype.kind == "f" and not float(ground_truth).is_integer():
+            # str() is the shortest spelling at the scalar's own precision: float32 0.1 is "0.1"
+            return format(Decimal(str(ground_truth)), "f") if math.isfinite(float(ground_truth)) else None
+        ground_truth = ground_truth.item()
+        if isinstance(ground_truth, bool):
+            return None
+    if isinstance(ground_truth, numbers.Integral):
+        return str(int(ground_truth))
+    if isinstance(ground_truth, Decimal):
+        return format(ground_truth, "f") if ground_truth.is_finite() else None
+    if isinstance(ground_truth, numbers.Real):
+        value = float(ground_truth)
+        if not math.isfinite(value):
+            return None
+        if value.is_integer() and abs(value) < 1e15:  # 5.0 from a float column is the integer 5, not a rounding
+            return str(int(value))
+        return format(Decimal(repr(value)), "f")
     if isinstance(ground_truth, list | tuple) and len(ground_truth) == 1:
-        return _as_gold(ground_truth[0])
-    if isinstance(ground_truth, str) and ground_truth.strip():
+        return as_gold(ground_truth[0])
+    if isinstance(ground_truth, str) and has_content(ground_truth) and not is_missing_gold(ground_truth):
         return ground_truth
     return None
 
@@ -158,9 +224,10 @@ def compute_score(
 def _score(text: str, ground_truth: Any, extra_info: Any, options: RewardOptions) -> dict[str, Any]:
     parsed = parse_response(text, options.style, options.think_in_prompt)
     raw_answer = parsed.answer
-    # Bounded before cleaning so a runaway answer costs nothing; stripped first so padding cannot hide one.
-    pred = clean_answer(raw_answer.strip()[: options.max_answer_chars * 2]) if raw_answer is not None else ""
-    gold = _as_gold(ground_truth)
+    # The cap applies to the answer as written: padding is length too, and cleaning must not hide it.
+    too_long = raw_answer is not None and len(raw_answer) > options.max_answer_chars
+    pred = clean_answer(raw_answer[: options.max_answer_chars * 2]) if raw_answer is not None else ""
+    gold = as_gold(ground_truth)
     hard = options.mode == "hard"
 
     if gold is None:
@@ -169,10 +236,10 @@ def _score(text: str, ground_truth: Any, extra_info: Any, options: RewardOptions
         return _result(0.0, False, False, pred[: options.max_answer_chars], parsed.reason)
     elif raw_answer is None:
         verdict = NO_ANSWER
-    elif len(pred) > options.max_answer_chars:
+    elif too_long:
         verdict = TOO_LONG
     else:
-        verdict = judge(pred, gold, _as_choices(extra_info), options.timeout)
+        verdict = judge(pred, gold, _as_choices(extra_info), options.timeout, options.max_queue_wait)
 
     pred = pred[: options.max_answer_chars]
     if hard:
