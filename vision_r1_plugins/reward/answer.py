@@ -36,7 +36,7 @@ _LEAD_IN = re.compile(
     r"(?:\s*(?:is|would\s+be|will\s+be|should\s+be|=)(?![A-Za-z]))?\s*[:：]?"
     r"|(?:so|thus|therefore|hence|finally|consequently|clearly|obviously)\b\s*,?"
     # A short phrase and a comma before the answer: "Based on the figure, the answer is", "In triangle ABC, AB ="
-    r"|[A-Za-z][A-Za-z' ]{0,40},\s*(?=(?:the\s+|my\s+)?(?:final\s+|correct\s+)?answer\b|[A-Za-z]{1,3}\s*=)"
+    r"|[A-Za-z]{2,}[A-Za-z' ]{0,40},\s*(?=(?:the\s+|my\s+)?(?:final\s+|correct\s+)?answer\b|[A-Za-z]{1,3}\s*=)"
     # Chinese: "所以答案是", "答案：", "答：", "故选", "选项", "最终答案为"
     r"|(?:所以|因此|故|综上所述|综上|即)?[,，]?\s*(?:最终|正确)?(?:答案|结果)\s*(?:是|为|应为|应该是)?\s*[:：]?"
     r"|答\s*[:：]"
@@ -52,7 +52,9 @@ _TRAILER = re.compile(
     re.IGNORECASE,
 )
 # Where a stated answer's justification starts: "5, since AB = BC", "C because the angle is 30°".
-_JUSTIFICATION = re.compile(r",?\s+(?:because|since|as\s+shown|given\s+that|due\s+to)\b.*$", re.IGNORECASE | re.DOTALL)
+# A justification that names a number stays, so that no second value hides in it ("5, since 6 also works").
+_JUSTIFICATION = re.compile(r",?\s+(?:because|since|as\s+shown|given\s+that|due\s+to)\b[^\d]*$", re.IGNORECASE)
+_REASON_WORD = re.compile(r"(?<![A-Za-z])(?:because|since|as|given|so|then|and|or)(?![A-Za-z])", re.IGNORECASE)
 # Typesetting that states nothing: old-style font switches, colours, phantoms, empty groups, code fences.
 _FONT_SWITCH = re.compile(r"\{\\(?:rm|bf|it|sf|tt|sl|sc|cal|em)\s+([^{}]*)\}")
 _COLOUR = re.compile(r"\\(?:textcolor|colorbox)\s*\{[^{}]*\}|\\color\s*\{[^{}]*\}")
@@ -153,7 +155,7 @@ def statement_value(answer: str) -> str:
     if match is None:
         return answer
     subject = match.group("subject") if match.group("subject") is not None else match.group("zh_subject")
-    if DOUBT.search(subject):
+    if DOUBT.search(subject) or _REASON_WORD.search(subject):  # "C because the angle is 30°" names C, not 30°
         return answer
     if match.group("zh_value") is not None:
         return match.group("zh_value").strip()

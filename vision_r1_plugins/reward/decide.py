@@ -91,6 +91,39 @@ def _judge_values(pred: str, gold: str, algebra: bool) -> Verdict | None:
             return HEDGED
         return _equivalent(gold, pred) if algebra else None
     gold_value = parse_quantity(gold_candidates[0])
+    stated = _stated_values(pred, gold, gold_value, algebra)
+    if not isinstance(stated, tuple):
+        return stated
+    quantities, approximations = stated
+    distinct = _distinct(quantities)
+    if distinct is None:
+        return HEDGED
+    if len(distinct) > 1:
+        if not algebra:
+            return None
+        from vision_r1_plugins.reward.equivalence import equivalent
+
+        first = distinct[0].text
+        if not all(equivalent(first, other.text) for other in distinct[1:]):
+            return HEDGED
+    value = distinct[0]
+    if units_conflict(value.unit, gold_value.unit):
+        return WRONG
+    for found in approximations:  # "\sqrt{3} \approx 1.73": the approximation must be right too
+        if found is not None:
+            consistent = _approximation_holds(found.group("exact"), found.group("approx"), algebra)
+            if consistent is None:
+                return None
+            if not consistent:
+                return WRONG
+    return _compare(value, gold_value, algebra)
+
+
+def _stated_values(
+    pred: str, gold: str, gold_value: Quantity, algebra: bool
+) -> Verdict | tuple[list[Quantity], list[re.Match[str] | None]] | None:
+    """The quantities ``pred`` states for a single-valued gold (with any ``exact \\approx decimal`` pairs), or
+    the verdict when the statement alone decides: a bound, a relation, prose, ``\\pm``, a value and a word."""
     if VALUE_CHANGING.search(pred):
         return WRONG  # "5 or more", "at least 5": a bound, not the value
     candidates = [
@@ -127,28 +160,7 @@ def _judge_values(pred: str, gold: str, algebra: bool) -> Verdict | None:
         return WRONG  # "\approx 5" for an exact gold
     if any(quantity.plus_minus for quantity in quantities):
         return HEDGED  # "\pm 5" states two values
-    distinct = _distinct(quantities)
-    if distinct is None:
-        return HEDGED
-    if len(distinct) > 1:
-        if not algebra:
-            return None
-        from vision_r1_plugins.reward.equivalence import equivalent
-
-        first = distinct[0].text
-        if not all(equivalent(first, other.text) for other in distinct[1:]):
-            return HEDGED
-    value = distinct[0]
-    if units_conflict(value.unit, gold_value.unit):
-        return WRONG
-    for found in approximations:  # "\sqrt{3} \approx 1.73": the approximation must be right too
-        if found is not None:
-            consistent = _approximation_holds(found.group("exact"), found.group("approx"), algebra)
-            if consistent is None:
-                return None
-            if not consistent:
-                return WRONG
-    return _compare(value, gold_value, algebra)
+    return quantities, approximations
 
 
 def _exact_and_approximation(candidate: str) -> re.Match[str] | None:

@@ -43,7 +43,7 @@ _TRAILING_APPROX_WORDS = re.compile(
 VALUE_CHANGING = re.compile(
     r"(?<![A-Za-z])(?:(?:or|and)\s+(?:more|less|fewer|greater|higher|lower|above|below|over|under|up|so)"
     r"|at\s+(?:least|most)|(?:more|less|fewer|greater|higher|lower|bigger|smaller)\s+than|up\s+to"
-    r"|no\s+(?:more|less|fewer)|over|under|nearly|almost|below|above|plus|minus|or\s+so|at\s+minimum"
+    r"|no\s+(?:more|less|fewer)|nearly|almost|below|above|plus|minus|or\s+so|at\s+minimum"
     r"|at\s+maximum)(?![A-Za-z])"
     r"|至少|至多|最多|最少|以上|以下|不超过|不少于|大于|小于|超过",
     re.IGNORECASE,
