@@ -111,3 +111,18 @@ def test_invisible_class_covers_every_format_character() -> None:
     assert not missing
     assert all(not has_content(char) for char in INVISIBLE_CLASS if char != "-")
     assert has_content("\u200bx") and not has_content(" \u200b\n\u3164")
+
+
+# Tokens that join a second value to the right one: math-verify, left alone, reads one of the two numbers.
+JOINERS = ["6", "-6", "\\;6", "\\:6", "\\ 6", "&6", "#6", "@6", "%6", "^6", "_6", "`6", "?6", "!6", "*6", "\\\\ 6",
+           "(6)", "\\quad6", "~6", "\u30006", "\uff0c6", "\u30016", "·6", "•6", "…6", "→6", "⇒6", "\\to 6",
+           "\\Rightarrow 6", "\\implies 6", "\\vdots 6", "\\cdots 6", "\\ldots 6", "\\dots 6", "...6", "..6", ". 6",
+           ": 6", "; 6", "\\colon 6", "\\mid 6", "\\vert 6", "\\parallel 6", "\\perp 6", "\\% 6"]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(JOINERS), st.sampled_from(["{v} {j}", "{v}{j}", "{j} {v}", "{j}{v}"]), st.sampled_from("56"))
+def test_a_second_value_joined_by_any_token_never_scores(joiner: str, shape: str, gold: str) -> None:
+    answer = shape.format(v="5", j=joiner)
+    result = compute_score("prop", f"{THINK}<answer>{answer}</answer>", gold)
+    assert result["score"] == 0.0, (answer, gold, result)

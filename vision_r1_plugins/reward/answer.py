@@ -66,6 +66,8 @@ _STRUCK_OUT = re.compile(r"~~.*?~~", re.DOTALL)  # markdown strikethrough: withd
 _QUOTED_LETTER = re.compile(r"['\"‘’“”`]([A-Za-z])['\"‘’“”`]")
 _CODE_FENCE = re.compile(r"^```[A-Za-z]*\s*(.*?)\s*```$", re.DOTALL)
 _EMPHASIS = re.compile(r"^([*_])([^*_]+)\1$", re.DOTALL)
+# Markdown italics anywhere ("*5* *6*"), but not the stars of a product ("2*3*4").
+_ITALICS = re.compile(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])")
 # ASCII spellings of relations: "x != 5", "x =/= 5", "x ~= 5".
 _ASCII_RELATIONS = ((" =/= ", "=/=", "\\neq "), (" != ", "!=", "\\neq "), (" /= ", "/=", "\\neq "),
                     (" ~= ", "~=", "\\approx "), (" <> ", "<>", "\\neq "), (" <= ", "<=", "\\le "),
@@ -167,7 +169,7 @@ def statement_value(answer: str) -> str:
 def clean_answer(text: str) -> str:
     """Strip what surrounds a final answer; see the module docstring. Idempotent; cached, since golds and
     a GRPO group's answers repeat."""
-    text = normalize_notation(text).replace("**", "").replace("__", "")
+    text = _ITALICS.sub(r"\1", normalize_notation(text).replace("**", "").replace("__", ""))
     text = _STRUCK_OUT.sub(" ", text)
     for spaced, bare, latex in _ASCII_RELATIONS:
         text = text.replace(spaced, f" {latex}").replace(bare, latex)

@@ -42,6 +42,14 @@ _SPACING = re.compile(
 )
 # Math delimiters other than $: "\(5\) \(6\)" is two groups.
 _MATH_DELIMITERS = re.compile(r"\\[()\[\]]")
+# Arrows, ellipses, bars and colons between values, a sentence break ("5. 6"), a percent sign before another
+# number: each leaves two statements, and math-verify would quietly read only the last.
+_JOINERS = re.compile(
+    r"\\(?:to|rightarrow|Rightarrow|longrightarrow|Longrightarrow|implies|iff|mapsto|leftrightarrow|Leftrightarrow"
+    r"|mid|vert|Vert|parallel|perp|colon|dots|ldots|cdots|vdots|ddots|therefore|because|qed)(?![A-Za-z])"
+    r"|[→⇒⟹↦⇔↔•∴∵#@?`]|\.{2,}|(?<=\d)\s*\.\s+(?=[-+]?\.?\d)|(?<=%)\s*(?=[-+]?\d)|(?<=\d)\s*_\s*(?=\d)"
+)
+_LEADING_JUNK = re.compile(r"^(?:[!*?@#&:;,^_`\s]|\.(?!\d)|\\cdot|\\times)+(?=[-+(\\\d.])")
 # Between digits and a 3-digit group: a thousands separator (``1\,000``); anywhere else thin spaces are spaces.
 _THIN_THOUSANDS = re.compile(r"(?<=\d)\\[,;:!](?=\d{3}(?!\d))")
 _THIN_SPACE = re.compile(r"\\[,!]")
@@ -159,12 +167,13 @@ def split_candidates(text: str) -> list[str]:
     if BOXED in text:
         text = _unwrap_boxes(text)
     text = _MATH_DELIMITERS.sub(_SPLIT, text.replace("$", _SPLIT))
+    text = _JOINERS.sub(_SPLIT, text.replace("\\%", "%"))
     text = _outside_matrices(text, lambda part: _LINE_BREAKS.sub(_SPLIT, part))
     text = _OR_WORDS.sub(_SPLIT, text)
     text = _SPACING.sub(" ", text)
     candidates: list[str] = []
     for piece in _split_at_depth_zero(text):
-        piece = _balance(piece.strip().rstrip(".?").strip())
+        piece = _LEADING_JUNK.sub("", _balance(piece.strip().rstrip(".?").strip()))
         if piece:
             candidates.extend(_split_complete_values(piece))
     return candidates
