@@ -12,7 +12,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from vision_r1_plugins.reward.boxes import BOXED, boxed_at, match_brace
+from vision_r1_plugins.reward.boxes import box_spans, match_brace
 from vision_r1_plugins.reward.reasons import Reason
 from vision_r1_plugins.reward.text import normalize_notation
 
@@ -113,23 +113,11 @@ def _strip_lead_in(text: str) -> str:
     return _LEAD_IN.sub("", text, count=1).strip() if text else text
 
 
-def _box_spans(text: str) -> list[tuple[int, int, str]]:
-    spans = []
-    position = 0
-    while (start := text.find(BOXED, position)) >= 0:
-        content, end = boxed_at(text, start)
-        if content is None:
-            break
-        spans.append((start, end, content.strip()))
-        position = end
-    return spans
-
-
 def _resolve_boxes(text: str) -> str:
     """One answer box (or identical repeats) with only wrapping outside -> its content. One box inside other
     text -> unwrapped in place (``-\\boxed{5}`` -> ``-5``; braces kept next to a letter or digit, so
     ``2\\boxed{5}`` is not read as 25). Several different boxes stay for the candidate split to see."""
-    spans = _box_spans(text)
+    spans = [(start, end, content.strip()) for start, end, content in box_spans(text)]
     if not spans:
         return text
     bounds = [0] + [index for start, end, _ in spans for index in (start, end)] + [len(text)]

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 
 from vision_r1_plugins.reward.answer import unwrap_text_commands
-from vision_r1_plugins.reward.boxes import BOXED, boxed_at
+from vision_r1_plugins.reward.boxes import BOXED, box_spans
 
 _SPLIT = "\x1f"  # a separator no answer contains
 
@@ -84,10 +84,7 @@ def _unwrap_boxes(text: str) -> str:
     """Every ``\\boxed{x}`` as a candidate of its own: ``\\boxed{5}\\boxed{6}`` states two values."""
     out: list[str] = []
     position = 0
-    while (start := text.find(BOXED, position)) >= 0:
-        content, end = boxed_at(text, start)
-        if content is None:
-            break
+    for start, end, content in box_spans(text):
         out.append(f"{text[position:start]}{_SPLIT}{content}{_SPLIT}")
         position = end
     out.append(text[position:])
