@@ -57,9 +57,9 @@ def test_one_name_per_concept() -> None:
     }  # fmt: skip
     for options in visible.values():
         assert not options & {"--output", "--workdir", "--mllm-url", "--mllm-model", "--url"}
-    for command in ("bridge", "eval", "analyze", "reward score", "rl-data", "demo"):
+    for command in ("bridge", "eval run", "eval score", "analyze", "reward score", "rl-data", "demo"):
         assert "--out" in visible[command], command
-    for command in ("bridge", "eval", "infer"):
+    for command in ("bridge", "eval run", "infer"):
         assert {"--base-url", "--model"} <= visible[command], command
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from vision_r1_plugins.eval.scoring import EvalItem, extract_answer, score_item
+from vision_r1_plugins.eval.extraction import extract
+from vision_r1_plugins.eval.scoring import EvalItem, score_item
 
 CASES_PATH = Path(__file__).with_name("eval_cases.jsonl")
 CASES = [json.loads(line) for line in CASES_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -57,4 +58,5 @@ def test_case(case: dict) -> None:
     ids=["long-thinking", "open-boxes", "answer-tags", "answer-is"],
 )
 def test_extraction_is_linear_on_200k_characters(response: str, expected: tuple[str | None, str]) -> None:
-    assert extract_answer(response) == expected
+    found = extract(response)
+    assert (found.text, found.method) == expected

@@ -87,12 +87,13 @@ def test_a_failed_request_is_recorded_and_analysis_still_runs(tmp_path: Path) ->
     assert [record.id for record in records if not record.scored] == ["q1"]
     assert "HTTP 400" in (records[1].failed or "")
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
-    assert (summary["rows"], summary["scored"], summary["failed"], summary["accuracy"]) == (4, 3, 1, 1.0)
+    # The failed row stays in the denominator: 3 right of 4 rows.
+    assert (summary["rows"], summary["scored"], summary["failed"], summary["accuracy"]) == (4, 3, 1, 0.75)
     analyzed = runner.invoke(app, ["analyze", str(tmp_path / "run"), "--out", str(tmp_path / "report")])
     assert analyzed.exit_code == 0, analyzed.output
     report = (tmp_path / "report" / "report.md").read_text()
-    assert "Rows whose request failed (left out of every number below): run 1." in report
-    assert "| run | 3 | 100.0% |" in report
+    assert "Rows whose request failed or had no response (wrong in the accuracy below" in report
+    assert "| run | 4 | 75.0% |" in report
 
 
 def test_eval_and_analyze_cli(tmp_path: Path) -> None:
@@ -103,7 +104,7 @@ def test_eval_and_analyze_cli(tmp_path: Path) -> None:
                                      "--base-url", server.url, "--max-tokens", "512"])  # fmt: skip
     assert result.exit_code == 0, result.output
     # Every third distinct question is answered wrong: 6 of 8 right, in the table title and the summary.
-    assert "accuracy 75.0% on 8 rows" in " ".join(result.output.split())
+    assert "official 75.0%, strict 75.0% on all 8 rows" in " ".join(result.output.split())
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["accuracy"] == 0.75
     analyzed = runner.invoke(app, ["analyze", str(tmp_path / "run"), "--out", str(tmp_path / "report")])
     assert analyzed.exit_code == 0, analyzed.output

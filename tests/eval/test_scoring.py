@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from vision_r1_plugins.eval.extraction import extract
 from vision_r1_plugins.eval.scoring import (
     EvalItem,
     ScoreResult,
     choices_from_question,
-    extract_answer,
     normalize_answer,
     score_item,
 )
@@ -21,6 +21,11 @@ from vision_r1_plugins.eval.scoring import (
 CASES_PATH = Path(__file__).with_name("eval_cases.jsonl")
 CASES = [json.loads(line) for line in CASES_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
 METHODS = {"answer_tag", "boxed", "final_answer", "answer_is", "last_line", "none"}
+
+
+def extract_answer(response: str) -> tuple[str | None, str]:
+    found = extract(response)
+    return found.text, found.method
 FIELDS = {"id", "tag", "response", "item", "expected_correct", "expected_extracted", "expected_method", "note"}
 
 
@@ -307,8 +312,9 @@ RUNAWAY = [
     ),
     ("<think>\n" + "x" * LONG, None, "none", (False, False, False)),  # cut off while thinking
     ("\\boxed{" * (LONG // 7), None, "none", (False, False, False)),  # no box is ever closed
-    # Boxes joined on one line are a hedge; the walk back over them is bounded (8 steps), so 9 are kept.
-    ("\\boxed{1}" * (LONG // 9), "\\boxed{1}" * 9, "boxed", (False, False, False)),
+    # Identical boxes are one answer; different boxes joined on one line are a hedge, and the walk back over
+    # them is bounded (8 steps), so 9 are kept.
+    ("\\boxed{1}" * (LONG // 9), "1", "boxed", (False, False, False)),
     (
         "\\boxed{1} or " * (LONG // 13) + "\\boxed{12}",
         "\\boxed{1} or " * 8 + "\\boxed{12}",
@@ -334,11 +340,11 @@ RUNAWAY = [
         "answer_tag",
         (False, False, False),
     ),
-    (" " * LONG + "12", None, "none", (False, False, False)),  # a bare reply must be short before stripping
+    (" " * LONG + "12", "12", "last_line", (True, False, False)),  # padding around a bare reply is stripped
     ("\n" * LONG + "Final Answer: 12", "12", "final_answer", (True, False, False)),
-    # Anchored answers are read from a bounded tail: 400 characters after "final answer" / "answer is".
-    ("Final Answer: " + "(" * LONG, "(" * 398, "final_answer", (False, False, False)),
-    ("the answer is " + "1" * LONG, "1" * 399, "answer_is", (False, False, False)),
+    # Anchored answers are read from a bounded tail: 400 characters after "Final Answer:" / "the answer is".
+    ("Final Answer: " + "(" * LONG, "(" * 399, "final_answer", (False, False, False)),
+    ("the answer is " + "1" * LONG, "1" * 400, "answer_is", (False, False, False)),
     ("$" * LONG, None, "none", (False, False, False)),
     (" </s>" * (LONG // 5), None, "none", (False, False, False)),  # nothing but EOS markers
     ("a" * LONG, None, "none", (False, False, False)),

@@ -1,14 +1,25 @@
-"""``vision-r1 infer``, ``vision-r1 eval`` and ``vision-r1 analyze``."""
+"""``vision-r1 infer``, ``vision-r1 eval`` (``run``, ``score``, ``benchmarks``) and ``vision-r1 analyze``."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import click
 import typer
 from rich.table import Table
+from typer.core import TyperGroup
 
-from vision_r1_plugins.cli._options import BaseUrl, Concurrency, Resume, Temperature, TopP, console, progress_bar
+from vision_r1_plugins.cli._options import (
+    ApiKeyEnv,
+    BaseUrl,
+    Concurrency,
+    Resume,
+    Temperature,
+    TopP,
+    console,
+    progress_bar,
+)
 from vision_r1_plugins.cli.app import app
 
 BackendOption = Annotated[
@@ -44,18 +55,49 @@ def infer(
     console.print(f"({len(result.thinking.split())} words of thinking)", style="dim")
 
 
-@app.command("eval")
+class _RunByDefault(TyperGroup):
+    """``vision-r1 eval FILE ...`` is ``vision-r1 eval run FILE ...``: the command existed before the group."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+eval_app = typer.Typer(
+    cls=_RunByDefault,
+    help="Benchmarks: generate and score (run, the default), score existing responses (score), list (benchmarks).",
+    no_args_is_help=True,
+)
+app.add_typer(eval_app, name="eval")
+
+BenchmarkName = Annotated[
+    str, typer.Option(help="Registered benchmark (layout + official rule); see `vision-r1 eval benchmarks`.")
+]
+Protocol = Annotated[
+    str,
+    typer.Option(help="official: the benchmark's published rule (chance credit included); strict: this project's."),
+]
+
+
+@eval_app.command("run")
 def eval_command(
     benchmark_file: Annotated[
         Path, typer.Argument(help="Benchmark rows: .jsonl, .json, .parquet or a datasets folder.")
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder: responses, rows, CSV, summary.")],
     model: Annotated[str, typer.Option(help="Served model name (openai) or local path (transformers, vllm).")],
-    benchmark: Annotated[str, typer.Option(help="Column mapping: vision_r1 or mathvista_testmini.")] = "vision_r1",
+    benchmark: BenchmarkName = "vision_r1",
+    protocol: Protocol = "official",
     backend: BackendOption = "openai",
     base_url: BaseUrl = None,
+    api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
     concurrency: Concurrency = 16,
-    system_prompt: Annotated[str | None, typer.Option(help="A system turn before each question.")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 600.0,
+    max_attempts: Annotated[int, typer.Option(help="Attempts per request (retries on errors, 429, 5xx).")] = 6,
+    system_prompt: Annotated[
+        str | None, typer.Option(help="A system turn before each question (a Zero model trained with the R1 one).")
+    ] = None,
     temperature: Temperature = 0.6,
     top_p: TopP = 0.95,
     max_tokens: Annotated[int, typer.Option(help="Most tokens per response (the paper evaluates with 16000).")] = (
@@ -64,35 +106,112 @@ def eval_command(
     limit: Annotated[int | None, typer.Option(help="Only the first N rows.")] = None,
     resume: Resume = False,
 ) -> None:
-    """Evaluate a model on a benchmark file without a judge model (MathVista normalisation + math-verify)."""
+    """Generate a response for every benchmark row, then score it under both protocols (no judge model)."""
     from vision_r1_plugins.core.errors import RunError
     from vision_r1_plugins.eval.runner import EvalConfig, evaluate
-    from vision_r1_plugins.generation import BackendConfig, Sampling, make_backend
+    from vision_r1_plugins.generation import BackendConfig, RetryPolicy, Sampling, make_backend
 
     sampling = Sampling(temperature=temperature, top_p=top_p, max_tokens=max_tokens)
-    generator = make_backend(BackendConfig(backend, model, base_url, sampling=sampling, concurrency=concurrency))
+    generator = make_backend(BackendConfig(backend, model, base_url, api_key_env, sampling, concurrency, timeout,
+                                           RetryPolicy(max_attempts=max_attempts)))  # fmt: skip
     config = EvalConfig(benchmark_file, out, benchmark=benchmark, resume=resume, limit=limit,
-                        system_prompt=system_prompt, concurrency=concurrency)  # fmt: skip
+                        system_prompt=system_prompt, concurrency=concurrency, protocol=protocol)  # fmt: skip
     with progress_bar("generating") as progress:
         task = progress.add_task("eval", total=None)
         report = evaluate(config, generator, on_progress=lambda n: progress.advance(task, n))
-    table = Table(title=f"{benchmark_file.name}: accuracy {report.accuracy:.1%} on {report.scored} rows")
-    table.add_column("group")
-    table.add_column("rows", justify="right")
-    table.add_column("accuracy", justify="right")
-    for kind, groups in (("category", report.by_category), ("type", report.by_question_type)):
-        for name, values in groups.items():
-            table.add_row(f"{kind}: {name}", str(int(values["rows"])), f"{values['accuracy']:.1%}")
-    console.print(table)
-    markers = ", ".join(f"{name} {value:.2f}" for name, value in report.markers_per_response.items())
-    console.print(f"no extractable answer {report.no_answer_share:.1%}; "
-                  f"hit max_tokens {report.hit_max_tokens_share:.1%}; "
-                  f"response tokens mean {report.response_tokens['mean']:.0f}, median "
-                  f"{report.response_tokens['median']:.0f}; per response: {markers}", markup=False)  # fmt: skip
+    _print_report(benchmark_file.name, report)
     console.print(f"{report.failed} failed requests, {report.invalid_rows} invalid rows; per-row CSV: "
                   f"{report.paths['csv']}", markup=False)  # fmt: skip
     if report.rows and not report.scored:
         raise RunError(f"every one of the {report.rows} requests failed; see {report.paths['rows']}")
+
+
+@eval_app.command("score")
+def score_command(
+    responses: Annotated[
+        Path,
+        typer.Argument(
+            help="Responses: JSONL/JSON with the benchmark's id and `response`, MathVista "
+            "results/output_*.json, VLMEvalKit .xlsx/.tsv, lmms-eval samples .jsonl."
+        ),
+    ],
+    benchmark: BenchmarkName,
+    data: Annotated[Path, typer.Option(help="The benchmark file or folder the responses answer.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for summary.json, rows.jsonl, results.csv.")],
+    protocol: Protocol = "official",
+    judge_url: Annotated[
+        str | None,
+        typer.Option(
+            help="OpenAI-compatible server of a judge model that extracts answers the "
+            "rules cannot find (only those rows are sent)."
+        ),
+    ] = None,
+    judge_model: Annotated[str | None, typer.Option(help="The judge's served model name.")] = None,
+    judge_api_key_env: Annotated[str, typer.Option(help="Environment variable with the judge's API key.")] = (
+        "OPENAI_API_KEY"
+    ),
+) -> None:
+    """Score responses that already exist against a benchmark file; rows with no response count as wrong."""
+    from vision_r1_plugins.core.errors import RunError, UsageError
+    from vision_r1_plugins.eval.judge import JudgeConfig
+    from vision_r1_plugins.eval.score import ScoreConfig, score_responses
+
+    if (judge_url is None) != (judge_model is None):
+        raise UsageError("give --judge-url and --judge-model together")
+    judge = JudgeConfig(judge_url, judge_model, judge_api_key_env) if judge_url and judge_model else None
+    config = ScoreConfig(responses, benchmark, data, out, protocol, judge)
+    with progress_bar("scoring") as progress:
+        task = progress.add_task("score", total=None)
+        outcome = score_responses(config, on_progress=lambda n: progress.advance(task, n))
+    report = outcome.report
+    _print_report(responses.name, report)
+    notes = [f"{report.missing} rows with no response (counted wrong)", f"{report.invalid_rows} invalid rows"]
+    if outcome.unmatched:
+        notes.append(f"{outcome.unmatched} responses to ids the benchmark does not have (not scored)")
+    if outcome.duplicates:
+        notes.append(f"{outcome.duplicates} repeated responses (the first was scored)")
+    if outcome.unreadable:
+        notes.append(f"{outcome.unreadable} response rows with no id or text")
+    if judge is not None:
+        notes.append(f"the judge extracted {report.judged_rows} answers ({outcome.judge_failures} requests failed)")
+    console.print("; ".join(notes) + f"; per-row CSV: {report.paths['csv']}", markup=False)
+    if not report.scored:
+        raise RunError(f"no benchmark row had a response in {responses}; see {report.paths['rows']}")
+
+
+@eval_app.command("benchmarks")
+def list_benchmarks() -> None:
+    """The registered benchmarks: their id column and official rule."""
+    from vision_r1_plugins.eval.benchmarks import BENCHMARKS
+
+    table = Table(title="benchmarks")
+    for column in ("name", "id column", "official rule"):
+        table.add_column(column)
+    for name, spec in BENCHMARKS.items():
+        table.add_row(name, spec.id, spec.description)
+    console.print(table)
+
+
+def _print_report(name: str, report: Any) -> None:
+    official, strict = report.accuracy_by_protocol["official"], report.accuracy_by_protocol["strict"]
+    table = Table(title=f"{name} ({report.benchmark}): official {official:.1%}, strict {strict:.1%} on all "
+                        f"{report.rows} rows")  # fmt: skip
+    for column, justify in (("group", "left"), ("rows", "right"), ("official", "right"), ("strict", "right")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    groups = [(f"{column}: {value}", numbers) for column, values in report.breakdowns.items()
+              for value, numbers in values.items()]  # fmt: skip
+    groups += [(f"subset: {subset}", numbers) for subset, numbers in report.subsets.items()]
+    if report.worst_case:
+        groups.append((f"worst case ({int(report.worst_case['groups'])} seed questions)", report.worst_case))
+    for label, numbers in groups:
+        rows = int(numbers.get("rows", numbers.get("groups", 0)))
+        table.add_row(label, str(rows), f"{numbers['official']:.1%}", f"{numbers['strict']:.1%}")
+    console.print(table)
+    markers = ", ".join(f"{marker} {value:.2f}" for marker, value in report.markers_per_response.items())
+    console.print(f"no extractable answer {report.no_answer_share:.1%}; "
+                  f"hit max_tokens {report.hit_max_tokens_share:.1%}; "
+                  f"response tokens mean {report.response_tokens['mean']:.0f}, median "
+                  f"{report.response_tokens['median']:.0f}; per response: {markers}", markup=False)  # fmt: skip
 
 
 @app.command("analyze")

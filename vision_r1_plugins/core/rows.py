@@ -61,8 +61,12 @@ def json_array(path: Path) -> list[Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise InputError(f"{path} is not valid JSON: {error}") from error
+    if isinstance(data, dict) and data and all(isinstance(row, dict) for row in data.values()):
+        # An object keyed by row id (MathVista's testmini.json, DynaMath's dataset.json): the key becomes the
+        # row's "id" where the row has none.
+        return [row if "id" in row else {"id": key, **row} for key, row in data.items()]
     if not isinstance(data, list):
-        raise InputError(f"{path} must hold a JSON array of rows")
+        raise InputError(f"{path} must hold a JSON array of rows, or an object mapping ids to rows")
     return data
 
 

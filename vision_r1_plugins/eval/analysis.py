@@ -36,13 +36,14 @@ DPI = 120
 class RunRows:
     name: str
     rows: list[dict[str, Any]]  # scored rows, as EvalRecord dicts
-    failed: int = 0
+    failed: int = 0  # rows whose request failed or that had no response: wrong in accuracy, no length
 
 
 def load_run(run_dir: str | Path, name: str | None = None) -> RunRows:
     """Read ``run_dir/rows.jsonl`` (or a ``.jsonl`` file given directly); ``name`` defaults to the folder's name.
 
-    Rows whose request failed are counted in ``failed`` and left out of every statistic."""
+    Rows whose request failed (or that had no response) are counted in ``failed``: they count as wrong in the
+    run's accuracy, as ``vision-r1 eval`` counts them, and are left out of the length and marker statistics."""
     path = Path(run_dir)
     rows_path = path if path.is_file() else path / ROWS_FILE
     if not rows_path.is_file():
@@ -128,7 +129,8 @@ class RunSummary:
 
 
 def summarize(run: RunRows) -> RunSummary:
-    """Headline numbers for one run; shares are fractions of all rows, markers are means per response."""
+    """Headline numbers for one run. Accuracy is over every row, failed ones included (as wrong); the other
+    shares are fractions of scored rows, markers are means per response."""
     _require_rows(run)
     rows = run.rows
     total = len(rows)
@@ -136,8 +138,8 @@ def summarize(run: RunRows) -> RunSummary:
     names = list(MARKERS) + sorted({key for row in rows for key in (row.get("markers") or {})} - set(MARKERS))
     return RunSummary(
         name=run.name,
-        rows=total,
-        accuracy=sum(1 for row in rows if row["correct"]) / total,
+        rows=total + run.failed,
+        accuracy=sum(1 for row in rows if row["correct"]) / (total + run.failed),
         # An empty or blank extraction is as unusable as none.
         no_answer=sum(1 for row in rows if not (row.get("extracted") or "").strip()) / total,
         hit_max_tokens=sum(1 for row in rows if row.get("hit_max_tokens")) / total,
@@ -289,7 +291,8 @@ def write_report(
     lines = ["# Evaluation report", "", f"Runs: {', '.join(_cell(run.name) for run in runs)}.", ""]
     failed = [f"{_cell(run.name)} {run.failed}" for run in runs if run.failed]
     if failed:
-        lines += [f"Rows whose request failed (left out of every number below): {', '.join(failed)}.", ""]
+        lines += [f"Rows whose request failed or had no response (wrong in the accuracy below, left out of the "
+                  f"length and marker statistics): {', '.join(failed)}.", ""]  # fmt: skip
     lines += _overview(summaries)
     lines += _markers(summaries)
     lines += _categories(runs)

@@ -1,7 +1,9 @@
 """The record of one evaluated benchmark row (a line of a run's ``rows.jsonl``): one writer, one reader.
 
-Every row of the benchmark that reached generation gets a record. A row whose request failed carries
-``failed`` (the error) and is not scored: it counts as failed, never as wrong, in summaries and analysis.
+Every row of the benchmark gets a record. ``correct`` is the verdict of the run's protocol (official by
+default); ``correct_official`` and ``correct_strict`` hold both. A row whose request failed carries ``failed``
+(the error), a row with no response in the scored file carries ``missing``: both count as wrong in every
+accuracy (the denominator is always all rows) and are reported apart.
 """
 
 from __future__ import annotations
@@ -36,10 +38,16 @@ class EvalRecord:
     markers: dict[str, int] = field(default_factory=dict)
     response: str | None = None
     failed: str | None = None  # the request's error; the row was not scored
+    missing: bool = False  # the responses file had no response for this row
+    correct_official: bool | None = None
+    correct_strict: bool | None = None
+    breakdown: dict[str, str] = field(default_factory=dict)
+    group: str | None = None
 
     @property
     def scored(self) -> bool:
-        return self.failed is None
+        """Whether a response was scored (not a failed request, not a missing response)."""
+        return self.failed is None and not self.missing
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -87,6 +95,7 @@ def from_dict(row: dict[str, Any]) -> EvalRecord:
     values.setdefault("correct", False)
     values.setdefault("response_tokens", 0)
     values["markers"] = dict(values.get("markers") or {})
+    values["breakdown"] = dict(values.get("breakdown") or {})
     return EvalRecord(**values)
 
 

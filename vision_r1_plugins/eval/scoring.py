@@ -1,74 +1,32 @@
-"""Score benchmark responses (MathVista, MathVerse, MM-Math, DynaMath) without a GPT judge.
+"""The strict protocol: the project's own rules for benchmark answers, stricter than any official one.
 
-Three steps, each a pure function:
-
-* :func:`~vision_r1_plugins.reward.extract_answer` (the project's one extractor) finds the final answer in a
-  free-text response: the ``<answer>`` block, else the last ``\\boxed{}``, else ``Final Answer: X``, else
-  ``the answer is X``, else a bare one-line reply.
-* :func:`normalize_answer` applies MathVista's official normalisation: an option's text for multiple choice,
-  ``str(int(float(x)))`` for integers, ``str(round(float(x), precision))`` for floats, a list of numbers.
-* :func:`score_item` compares the normalised answer with the gold normalised the same way and, for free-form
-  answers, falls back to the reward's math-verify judge, so ``\\frac{1}{2}``, ``2\\sqrt{3}`` or ``x = 5``
-  count when the gold is written another way. Answers that hedge between candidates are wrong.
+* The answer is the one :func:`~vision_r1_plugins.eval.extraction.extract` finds; a response that states none
+  is wrong (no chance credit).
+* Multiple choice: the answer must name exactly one option, by letter, by its text or by an equal value; a
+  hedge between options, a letter beyond them, or text that is no option is wrong.
+* Free-form: MathVista's typed normalisation (``str(int(float(x)))``, ``round(x, precision)``, lists), else the
+  reward's judge (exact number rules, then math-verify), so ``\\frac{1}{2}``, ``2\\sqrt{3}`` or ``x = 5``
+  count when the gold is written another way. An answer offering more candidates than the gold is wrong.
 """
 
 from __future__ import annotations
 
-import difflib
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from vision_r1_plugins.eval.extraction import Extraction, extract
+from vision_r1_plugins.eval.items import MULTI_CHOICE, EvalItem
+from vision_r1_plugins.eval.numbers import decimals, number_list, number_with_literal, plain_spacing
 from vision_r1_plugins.reward import (
     BOXED,
     clean_answer,
     count_candidates,
-    exact_value,
-    extract_answer,
     gold_choice,
     judge,
     judge_answer,
     predicted_choice,
 )
-
-MULTI_CHOICE, FREE_FORM = "multi_choice", "free_form"
-ANSWER_TYPES = ("integer", "float", "text", "list")
-
-_ANSWER_TYPE_ALIASES = {"int": "integer", "decimal": "float", "number": "float", "exact": "text"}
-
-
-@dataclass(frozen=True)
-class EvalItem:
-    """One benchmark row mapped onto common fields.
-
-    Benchmarks spell the types differently ("multiple-choice", "multiple choice", "int"); those spellings are
-    mapped onto the canonical ones here, and an unknown answer type scores as text rather than failing a run.
-    """
-
-    question: str
-    answer: str
-    choices: tuple[str, ...] | None = None
-    question_type: str = FREE_FORM  # "multi_choice" | "free_form"
-    answer_type: str = "text"  # "integer" | "float" | "text" | "list"
-    precision: int | None = None  # decimals for float answers (MathVista)
-    category: str | None = None
-
-    def __post_init__(self) -> None:
-        # JSON rows carry lists and MathVista stores precision as 2.0; a frozen dataclass must be coerced here.
-        if self.choices is not None:
-            object.__setattr__(self, "choices", tuple(str(option) for option in self.choices) or None)
-        object.__setattr__(self, "answer", str(self.answer))
-        question_type = str(self.question_type).strip().lower()
-        multi_choice = "choice" in question_type or question_type == "mc"
-        object.__setattr__(self, "question_type", MULTI_CHOICE if multi_choice else FREE_FORM)
-        answer_type = str(self.answer_type).strip().lower()
-        answer_type = _ANSWER_TYPE_ALIASES.get(answer_type, answer_type)
-        object.__setattr__(self, "answer_type", answer_type if answer_type in ANSWER_TYPES else "text")
-        precision = self.precision
-        if isinstance(precision, float) and math.isnan(precision):  # pandas' missing value
-            precision = None
-        object.__setattr__(self, "precision", None if precision is None else int(precision))
 
 
 @dataclass(frozen=True)
@@ -84,20 +42,6 @@ class ScoreResult:
 
 # Longer "answers" are paragraphs; parsing them as numbers or options would only find noise (and be slow).
 _MAX_ANSWER_CHARS = 1000
-_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
-_UNIT_WORD = r"(?:\\(?:text|mathrm|mbox|textrm|rm)\s*\{\s*[A-Za-z][A-Za-z .]*\}|[A-Za-z][A-Za-z.]*(?: [A-Za-z.]+){0,2})"
-_POWER = r"(?:\s*\^\s*\{?\s*[23]\s*\}?|[²³])?"
-_DEGREE_OR_PERCENT = r"(?:\^\s*\{?\s*\\circ\s*\}?|°|\\degree|\\%|%)"
-_NUMBER_WITH_UNIT = re.compile(
-    rf"\s*(?P<number>{_NUMBER})\s*(?:{_DEGREE_OR_PERCENT}|{_UNIT_WORD}{_POWER}(?:\s*/\s*{_UNIT_WORD}{_POWER})?)?\s*"
-)
-_DECIMALS = re.compile(r"\d*\.(\d+)")
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
-_RELATION = re.compile(r"=|\\approx|≈|\\simeq|\\equiv")
-_THIN_SPACE = re.compile(r"\\[,!]")
-_SPACING = re.compile(r"\\[;: ]|\\q?quad\b|~")
-_LIST_SEPARATOR = re.compile(r"\s*(?:[,;]|\band\b)\s*")
-_BRACKETS = {"[": "]", "(": ")", "{": "}"}
 _BARE_LETTER = re.compile(r"\(?[A-Za-z]\)?")
 _CHOICE_LINE = re.compile(r"[ \t]*\(?(?P<letter>[A-Z])\s*[).:：][ \t]*(?P<text>\S.*?)[ \t]*")
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -106,6 +50,7 @@ _MAX_ALGEBRA_CHARS = 300
 _MAX_POWERS = 12
 # A number raised to a power that is itself a power, an exponent of 6+ digits, or the factorial of a 4+ digit number.
 _POWER_BOMB = re.compile(r"\^\s*\{?\s*[-+]?\d+(?:\.\d+)?\s*\^|\^\s*\{?\s*[-+]?\d{6,}|\d{4,}\s*!")
+_WORDS = re.compile(r"[A-Za-z][A-Za-z -]{2,}")
 _OR_HEDGE = re.compile(r"\bor\b|\\lor\b|\\vee\b|\\pm|±", re.IGNORECASE)
 
 
@@ -129,7 +74,7 @@ def normalize_answer(extracted: str, item: EvalItem) -> str | None:
         index = _choice_index(cleaned, choices)
         return choices[index] if isinstance(index, int) else None
     if item.answer_type == "integer":
-        value = _number(cleaned)
+        value = number_with_literal(cleaned)
         if value is None:
             return None
         number, literal = value
@@ -137,13 +82,13 @@ def normalize_answer(extracted: str, item: EvalItem) -> str | None:
             return None
         return str(int(number)) if literal else str(round(number))
     if item.answer_type == "float":
-        value = _number(cleaned)
+        value = number_with_literal(cleaned)
         if value is None:
             return None
-        precision = item.precision if item.precision is not None else _decimals(item.answer)
+        precision = item.precision if item.precision is not None else decimals(item.answer)
         return str(round(value[0], precision) + 0.0)  # + 0.0 turns -0.0 into 0.0
     if item.answer_type == "list":
-        numbers = _number_list(cleaned)
+        numbers = number_list(cleaned)
         return str(numbers) if numbers else None
     return cleaned.strip()
 
@@ -168,90 +113,43 @@ def choices_from_question(question: str) -> tuple[str, ...] | None:
 def _choice_index(answer: str, choices: Sequence[str], timeout: float | None = None) -> int | str | None:
     """The option an answer names: its index, ``"multiple"`` for a hedge, or None."""
     picked = predicted_choice(answer, choices)
-    if picked == "multiple" or isinstance(picked, int):
+    if isinstance(picked, int):
+        return picked if picked < len(choices) else None  # "(E)" of four options
+    if picked == "multiple":
         return picked
     if _BARE_LETTER.fullmatch(answer):
         return None  # a letter with no such option ("E" of four) picks nothing, however similar
     if count_candidates(answer) > max(count_candidates(option) for option in choices):
         return "multiple"
     if any(char.isdigit() or char == "\\" for char in answer):
-        matches = [index for index, option in enumerate(choices) if _math_equal(answer, str(option), timeout)]
+        matches = [index for index, option in enumerate(choices) if math_equal(answer, str(option), timeout)]
         if len(matches) == 1:
             return matches[0]
-    return _most_similar(answer, choices)
-
-
-def _most_similar(answer: str, choices: Sequence[str]) -> int:
-    """MathVista's ``get_most_similar`` (Levenshtein there; difflib's ratio here, first option on ties)."""
-    wanted = " ".join(answer.lower().split())
-    ratios = [
-        difflib.SequenceMatcher(None, wanted, " ".join(str(option).lower().split())).ratio() for option in choices
-    ]
-    return ratios.index(max(ratios))
-
-
-def _number(text: str) -> tuple[float, bool] | None:
-    """(value, whether it was a decimal literal) of a number with optional units, ``x =`` or LaTeX value."""
-    text = _plain_spacing(text).replace("−", "-").replace("\\$", "").replace("$", "")
-    relations = list(_RELATION.finditer(text))
-    if relations:
-        text = text[relations[-1].end() :]
-    text = _THOUSANDS.sub("", clean_answer(text))
-    match = _NUMBER_WITH_UNIT.fullmatch(text)
-    if match:
-        value = float(match.group("number"))
-        return (value, True) if math.isfinite(value) else None
-    exact = exact_value(text)
-    if exact is None:
-        return None
-    sign, square = exact
-    try:
-        value = sign * math.sqrt(square)
-    except OverflowError:
-        return None
-    return value, False
-
-
-def _plain_spacing(text: str) -> str:
-    """LaTeX spacing as plain text: ``1\\,200`` and ``1{,}200`` are thousands separators, not lists."""
-    return _SPACING.sub(" ", _THIN_SPACE.sub("", text.replace("{,}", ",")))
-
-
-def _decimals(gold: str) -> int:
-    """Decimals the gold is written with: MathVista's precision is exactly that."""
-    match = _DECIMALS.search(gold)
-    return len(match.group(1)) if match else 0
-
-
-def _number_list(text: str) -> list[int | float] | None:
-    text = text.replace("\\{", "{").replace("\\}", "}").strip()
-    if text[:1] in _BRACKETS and text.endswith(_BRACKETS[text[0]]):
-        text = text[1:-1]
-    numbers: list[int | float] = []
-    for part in _LIST_SEPARATOR.split(text):
-        value = _number(part) if part else None
-        if value is None:
-            return None
-        numbers.append(int(value[0]) if value[0] == int(value[0]) else value[0])
-    return numbers
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Scoring
+    if _WORDS.fullmatch(answer):  # "equilateral" names "An equilateral triangle" when no other option has it
+        pattern = re.compile(rf"(?<!\w){re.escape(answer.lower())}(?!\w)")
+        named = [index for index, option in enumerate(choices) if pattern.search(str(option).lower())]
+        if len(named) == 1:
+            return named[0]
+    return None  # text that is no option picks none (the official MathVista rule would map it to the nearest)
 
 
 def score_item(response: str, item: EvalItem, *, timeout: float | None = None) -> ScoreResult:
-    """Extract, normalise, compare with the gold normalised the same way; math-verify for free-form answers.
+    """Extract the answer from ``response`` and score it; see :func:`score_extraction`."""
+    return score_extraction(extract(response, item_choices(item), item.question), item, timeout=timeout)
+
+
+def score_extraction(extraction: Extraction, item: EvalItem, *, timeout: float | None = None) -> ScoreResult:
+    """Normalise, compare with the gold normalised the same way; math-verify for free-form answers.
 
     math-verify runs in this process by default, with no deadline: answers that are known to make sympy run
     for minutes (numeric power towers, huge exponents, very long expressions) are refused without it. With
     ``timeout`` (seconds) it runs in the reward's verifier processes instead, which are killed at the deadline
     (the answer then scores wrong): use that when scoring responses from an untrusted or unstable policy.
     """
-    extracted, method = extract_answer(response)
+    extracted, method = extraction.text, extraction.method
     if extracted is None:
         return ScoreResult(False, None, None, method)
-    cleaned = _plain_spacing(clean_answer(extracted[: _MAX_ANSWER_CHARS * 2]))
+    cleaned = plain_spacing(clean_answer(extracted[: _MAX_ANSWER_CHARS * 2]))
     if not cleaned or len(cleaned) > _MAX_ANSWER_CHARS:
         return ScoreResult(False, extracted, None, method)
     if item.question_type == MULTI_CHOICE:
@@ -261,7 +159,7 @@ def score_item(response: str, item: EvalItem, *, timeout: float | None = None) -
     normalized = normalize_answer(cleaned, item)
     if normalized is not None and normalized == normalize_answer(item.answer, item):
         return ScoreResult(True, extracted, normalized, method)
-    return ScoreResult(_math_equal(cleaned, item.answer, timeout), extracted, normalized, method)
+    return ScoreResult(math_equal(cleaned, item.answer, timeout), extracted, normalized, method)
 
 
 def _score_choice(answer: str, item: EvalItem, extracted: str, method: str, timeout: float | None) -> ScoreResult:
@@ -273,11 +171,11 @@ def _score_choice(answer: str, item: EvalItem, extracted: str, method: str, time
         normalized = normalize_answer(answer, item)
     gold = _gold_option(item, choices)
     if not choices and gold is None:  # neither options nor a gold letter: the gold is the option's content
-        return ScoreResult(_math_equal(answer, item.answer, timeout), extracted, normalized, method)
+        return ScoreResult(math_equal(answer, item.answer, timeout), extracted, normalized, method)
     return ScoreResult(normalized is not None and normalized == gold, extracted, normalized, method)
 
 
-def _math_equal(answer: str, gold: str, timeout: float | None) -> bool:
+def math_equal(answer: str, gold: str, timeout: float | None = None) -> bool:
     """The reward's judge: exact number rules first, then math-verify."""
     if timeout is not None:
         return judge(answer, gold, None, timeout).correct

@@ -22,6 +22,7 @@ from vision_r1_plugins.reward.reasons import FORMAT_REASONS, Reason
 from vision_r1_plugins.reward.response_format import ParsedResponse, parse_response
 from vision_r1_plugins.reward.scorer import compute_score, judge, options_from_kwargs, score, score_many
 from vision_r1_plugins.reward.tags import ANSWER_CLOSE, ANSWER_OPEN
+from vision_r1_plugins.reward.words import number_word
 
 __all__ = [
     "ANSWER_CLOSE",
@@ -45,6 +46,7 @@ __all__ = [
     "judge_answer",
     "last_boxed",
     "lenient_answer",
+    "number_word",
     "options_from_kwargs",
     "parse_response",
     "predicted_choice",

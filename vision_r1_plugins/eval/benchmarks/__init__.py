@@ -1,0 +1,28 @@
+"""The registered benchmarks, one module each with its layout and official rule. Extend with
+:func:`register_benchmark`."""
+
+from vision_r1_plugins.eval.benchmarks import dynamath, mathverse, mathvision, mathvista, mm_math, vision_r1, wemath
+from vision_r1_plugins.eval.benchmarks.spec import (
+    BENCHMARKS,
+    BenchmarkSpec,
+    OfficialResult,
+    Subset,
+    get_benchmark,
+    register_benchmark,
+)
+
+__all__ = [
+    "BENCHMARKS",
+    "BenchmarkSpec",
+    "OfficialResult",
+    "Subset",
+    "dynamath",
+    "get_benchmark",
+    "mathverse",
+    "mathvision",
+    "mathvista",
+    "mm_math",
+    "register_benchmark",
+    "vision_r1",
+    "wemath",
+]

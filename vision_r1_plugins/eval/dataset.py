@@ -1,0 +1,73 @@
+"""A benchmark file read into rows ready to ask and to score: one reader for ``eval`` and ``eval score``."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vision_r1_plugins.core.errors import UsageError
+from vision_r1_plugins.core.problems import Problem, Rejection, RejectReason, field_value, to_problem
+from vision_r1_plugins.core.rows import InputError
+from vision_r1_plugins.eval.benchmarks.spec import BenchmarkSpec
+from vision_r1_plugins.eval.items import EvalItem
+
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@dataclass(frozen=True)
+class EvalRow:
+    problem: Problem
+    item: EvalItem
+    breakdown: dict[str, str] = field(default_factory=dict)
+    group: str | None = None  # the seed question a variant belongs to (DynaMath)
+    subsets: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return self.problem.id
+
+
+def read_benchmark(
+    path: Path, spec: BenchmarkSpec, limit: int | None = None, *, images: bool = True
+) -> tuple[list[EvalRow], list[Rejection]]:
+    """Rows of ``path`` in the benchmark's layout, and the rows that cannot be scored, with their reason.
+
+    ``images=False`` skips resolving image files (scoring existing responses needs none)."""
+    source = Path(path)
+    if not source.exists():
+        raise InputError(f"input not found: {source}")
+    base = source if source.is_dir() else source.parent
+    columns = spec.columns(images=images)
+    rows: list[EvalRow] = []
+    invalid: list[Rejection] = []
+    for index, raw in enumerate(spec.read(source)):
+        if limit is not None and index >= limit:
+            break
+        problem = to_problem(index, raw, columns, base)
+        if isinstance(problem, Rejection):
+            invalid.append(problem)
+            continue
+        try:
+            item = spec.item(raw, problem)
+        except ValueError as error:  # a row the layout cannot score (MM-Math's solution without a box)
+            invalid.append(Rejection(index, problem.id, RejectReason.MISSING_ANSWER, str(error), raw))
+            continue
+        subsets = tuple(subset.name for subset in spec.subsets if str(field_value(raw, subset.column)) == subset.value)
+        group = field_value(raw, spec.group) if spec.group else None
+        rows.append(EvalRow(problem, item, spec.breakdown(raw), None if group is None else str(group), subsets))
+    ids = [row.id for row in rows]
+    if len(set(ids)) != len(ids):
+        duplicated = [name for name, count in Counter(ids).items() if count > 1][:5]
+        raise UsageError(f"duplicate ids in {source} (column {spec.id!r}): {duplicated}; is --benchmark right?")
+    return rows, invalid
+
+
+def prompt_of(row: EvalRow) -> str:
+    """What the model is asked: the row's prompt, with its options listed when the prompt does not list them
+    (MathVista's GitHub layout keeps the prompt in another file; MathVision lists options apart)."""
+    question, choices = row.problem.question, row.item.choices
+    if not choices or all(str(option) in question for option in choices):
+        return question
+    listed = "\n".join(f"({_LETTERS[index]}) {option}" for index, option in enumerate(choices))
+    return f"{question}\nChoices:\n{listed}"

@@ -1,0 +1,100 @@
+"""An optional judge model that extracts answers the rules could not find (``--judge-url/--judge-model``).
+
+Only rows whose response states no answer by the rules are sent. The judge is asked for the final answer in
+the response, never whether it is right: the benchmark's own rule still decides. Answers are cached in
+``judge.jsonl`` keyed by (row, judge model, response), so a rerun or an interrupted run asks again only for
+what it lacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from vision_r1_plugins.core.store import ResultStore
+from vision_r1_plugins.eval.dataset import EvalRow
+from vision_r1_plugins.generation import Backend, RequestFailed, chat_messages
+
+JUDGE_FILE = "judge.jsonl"
+NO_ANSWER = "NONE"
+# The tail of a long response is where the answer is; the judge reads at most this much.
+_RESPONSE_CHARS = 6000
+
+PROMPT = """You read a model's response to a question and report the final answer it gives.
+
+Question:
+{question}
+{options}
+Response:
+{response}
+
+Reply with the final answer only, exactly as the response states it: an option letter for a multiple-choice
+question, otherwise the value (with no units and no explanation). If the response gives no final answer or
+gives more than one, reply {none}."""
+
+
+@dataclass(frozen=True)
+class JudgeConfig:
+    base_url: str
+    model: str
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout: float = 120.0
+    concurrency: int = 16
+
+
+def judge_prompt(row: EvalRow, response: str) -> str:
+    choices = row.item.choices or ()
+    options = "".join(f"({chr(ord('A') + index)}) {option}\n" for index, option in enumerate(choices))
+    return PROMPT.format(question=row.problem.question, options=f"Options:\n{options}" if options else "",
+                         response=response[-_RESPONSE_CHARS:], none=NO_ANSWER)  # fmt: skip
+
+
+def _key(row: EvalRow, model: str, response: str) -> tuple[str, str, str]:
+    return (row.id, model, hashlib.sha256(response.encode()).hexdigest()[:16])
+
+
+def judge_answers(rows: list[tuple[EvalRow, str]], backend: Backend, model: str, out: Path,
+                  on_progress: Callable[[int], None] | None = None) -> tuple[dict[str, str | None], int]:  # fmt: skip
+    """The judge's answer for each (row, response); None where it found none. Returns (answers, failures)."""
+    store = ResultStore(out / JUDGE_FILE, resume=True)
+    answers: dict[str, str | None] = {}
+    failures = 0
+
+    async def run() -> None:
+        nonlocal failures
+        limiter = asyncio.Semaphore(16)
+
+        async def one(row: EvalRow, response: str) -> None:
+            nonlocal failures
+            key = _key(row, model, response)
+            cached = store.get(key)
+            if cached is None:
+                try:
+                    async with limiter:
+                        result = await backend.complete(chat_messages(judge_prompt(row, response), ()))
+                except RequestFailed:
+                    failures += 1
+                    answers[row.id] = None
+                    if on_progress:
+                        on_progress(1)
+                    return
+                cached = {"answer": result.text.strip()}
+                store.put(key, cached)
+            text = str(cached["answer"]).strip().strip(".")
+            answers[row.id] = None if not text or text.upper() == NO_ANSWER else text
+            if on_progress:
+                on_progress(1)
+
+        try:
+            await asyncio.gather(*(one(row, response) for row, response in rows))
+        finally:
+            await backend.aclose()
+
+    try:
+        asyncio.run(run())
+    finally:
+        store.close()
+    return answers, failures

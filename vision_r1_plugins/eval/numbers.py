@@ -1,0 +1,75 @@
+"""Numbers as benchmark answers write them: units, ``x =``, thousands separators, LaTeX values, lists."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from vision_r1_plugins.reward import clean_answer, exact_value
+
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_UNIT_WORD = r"(?:\\(?:text|mathrm|mbox|textrm|rm)\s*\{\s*[A-Za-z][A-Za-z .]*\}|[A-Za-z][A-Za-z.]*(?: [A-Za-z.]+){0,2})"
+_POWER = r"(?:\s*\^\s*\{?\s*[23]\s*\}?|[²³])?"
+_DEGREE_OR_PERCENT = r"(?:\^\s*\{?\s*\\circ\s*\}?|°|\\degree|\\%|%)"
+_NUMBER_WITH_UNIT = re.compile(
+    rf"\s*(?P<number>{_NUMBER})\s*(?:{_DEGREE_OR_PERCENT}|{_UNIT_WORD}{_POWER}(?:\s*/\s*{_UNIT_WORD}{_POWER})?)?\s*"
+)
+_DECIMALS = re.compile(r"\d*\.(\d+)")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_RELATION = re.compile(r"=|\\approx|≈|\\simeq|\\equiv")
+_THIN_SPACE = re.compile(r"\\[,!]")
+_SPACING = re.compile(r"\\[;: ]|\\q?quad\b|~")
+_LIST_SEPARATOR = re.compile(r"\s*(?:[,;]|\band\b)\s*")
+_BRACKETS = {"[": "]", "(": ")", "{": "}"}
+
+
+def number_with_literal(text: str) -> tuple[float, bool] | None:
+    """(value, whether it was a decimal literal) of a number with optional units, ``x =`` or LaTeX value."""
+    text = plain_spacing(text).replace("−", "-").replace("\\$", "").replace("$", "")
+    relations = list(_RELATION.finditer(text))
+    if relations:
+        text = text[relations[-1].end() :]
+    text = _THOUSANDS.sub("", clean_answer(text))
+    match = _NUMBER_WITH_UNIT.fullmatch(text)
+    if match:
+        value = float(match.group("number"))
+        return (value, True) if math.isfinite(value) else None
+    exact = exact_value(text)
+    if exact is None:
+        return None
+    sign, square = exact
+    try:
+        value = sign * math.sqrt(square)
+    except OverflowError:
+        return None
+    return value, False
+
+
+def plain_spacing(text: str) -> str:
+    """LaTeX spacing as plain text: ``1\\,200`` and ``1{,}200`` are thousands separators, not lists."""
+    return _SPACING.sub(" ", _THIN_SPACE.sub("", text.replace("{,}", ",")))
+
+
+def decimals(gold: str) -> int:
+    """Decimals the gold is written with: MathVista's precision is exactly that."""
+    match = _DECIMALS.search(gold)
+    return len(match.group(1)) if match else 0
+
+
+def number_list(text: str) -> list[int | float] | None:
+    text = text.replace("\\{", "{").replace("\\}", "}").strip()
+    if text[:1] in _BRACKETS and text.endswith(_BRACKETS[text[0]]):
+        text = text[1:-1]
+    numbers: list[int | float] = []
+    for part in _LIST_SEPARATOR.split(text):
+        value = number_with_literal(part) if part else None
+        if value is None:
+            return None
+        numbers.append(int(value[0]) if value[0] == int(value[0]) else value[0])
+    return numbers
+
+
+def numeric_value(text: str) -> float | None:
+    """The number ``text`` states (``12 cm``, ``x = 5``, ``1,200``, ``\\frac{4}{5}``, ``45%`` -> 45), or None."""
+    found = number_with_literal(text)
+    return None if found is None else found[0]

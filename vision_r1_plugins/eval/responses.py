@@ -1,0 +1,148 @@
+"""Read responses that already exist: ours, MathVista's released ``results/output_*.json``, MathVision's
+``outputs/*.jsonl``, VLMEvalKit prediction files and lmms-eval ``--log_samples`` files.
+
+Every layout comes down to (row id, response text):
+
+* JSONL / a JSON array of objects with the benchmark's id column (or ``id``/``index``/``question_id``) and
+  ``response`` (VLMEvalKit: ``prediction``; lmms-eval: ``filtered_resps``/``resps``, a nested list);
+* a JSON object keyed by row id whose values are such objects or plain strings (MathVista's results);
+* VLMEvalKit's ``.tsv``/``.csv``/``.xlsx`` tables (``index``, ``prediction``).
+
+lmms-eval's records name the benchmark row inside a metric dict (``question_id``, ``sample_index``) or only by
+``doc_id``, its position in the split: that position is used when nothing else names the row.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vision_r1_plugins.core.errors import UsageError
+from vision_r1_plugins.core.rows import read_rows
+from vision_r1_plugins.eval.results import Response
+
+RESPONSE_COLUMNS = ("response", "prediction", "filtered_resps", "resps", "output", "model_answer")
+ID_COLUMNS = ("id", "index", "question_id", "sample_index", "pid")
+POSITION = "doc_id"
+
+
+@dataclass
+class ResponseSet:
+    responses: dict[str, Response]
+    by_position: dict[int, Response] = field(default_factory=dict)
+    duplicates: int = 0  # later responses to an id already seen (the first is scored)
+    unreadable: int = 0  # rows with no id or no response text
+
+    def lookup(self, row_id: str, position: int) -> Response | None:
+        found = self.responses.get(row_id)
+        return found if found is not None else self.by_position.get(position)
+
+
+def read_responses(path: Path, id_column: str) -> ResponseSet:
+    """Responses of ``path`` keyed by row id; ``id_column`` is the benchmark's own id column."""
+    source = Path(path)
+    if not source.exists():
+        raise UsageError(f"responses file not found: {source}")
+    result = ResponseSet({})
+    for key, row in _rows(source):
+        text = _response_text(row)
+        tokens = row.get("tokens") if isinstance(row, dict) else None
+        finish = row.get("finish_reason") if isinstance(row, dict) else None
+        if text is None:
+            result.unreadable += 1
+            continue
+        response = Response(
+            text, tokens if isinstance(tokens, int) else None, finish if isinstance(finish, str) else None
+        )
+        row_id = key if key is not None else _row_id(row, id_column)
+        if row_id is None:
+            position = row.get(POSITION) if isinstance(row, dict) else None
+            if isinstance(position, int) and position not in result.by_position:
+                result.by_position[position] = response
+            else:
+                result.unreadable += 1
+            continue
+        if row_id in result.responses:
+            result.duplicates += 1
+            continue
+        result.responses[row_id] = response
+    if not result.responses and not result.by_position:
+        raise UsageError(
+            f"{source}: no responses read; each row needs an id ({id_column!r} or one of {', '.join(ID_COLUMNS)}) "
+            f"and a response ({', '.join(RESPONSE_COLUMNS)})"
+        )
+    return result
+
+
+def _rows(source: Path) -> Iterator[tuple[str | None, Any]]:
+    if source.suffix in (".tsv", ".csv"):
+        with source.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle, delimiter="\t" if source.suffix == ".tsv" else ","):
+                yield None, row
+        return
+    if source.suffix == ".xlsx":
+        try:
+            import pandas
+        except ImportError as error:  # pandas comes with the training extras
+            raise UsageError(f"{source}: reading .xlsx needs pandas and openpyxl; or save it as .tsv") from error
+        for row in pandas.read_excel(source).to_dict(orient="records"):
+            yield None, row
+        return
+    if source.suffix == ".json":
+        data = json.loads(source.read_text(encoding="utf-8"))
+        if isinstance(data, dict):  # keyed by row id: MathVista's results/output_*.json
+            for key, value in data.items():
+                yield str(key), value if isinstance(value, dict) else {"response": value}
+            return
+    for row in read_rows(source):
+        yield None, row
+
+
+def _response_text(row: Any) -> str | None:
+    if isinstance(row, str):
+        return row
+    if not isinstance(row, dict):
+        return None
+    for column in RESPONSE_COLUMNS:
+        value = _first_text(row.get(column))
+        if value is not None:
+            return value
+    return None
+
+
+def _first_text(value: Any) -> str | None:
+    """A string, or the first string in lmms-eval's nested response lists; None otherwise (NaN included)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Sequence) and not isinstance(value, bytes):
+        for part in value:
+            found = _first_text(part)
+            if found is not None:
+                return found
+    return None
+
+
+def _row_id(row: Any, id_column: str) -> str | None:
+    if not isinstance(row, dict):
+        return None
+    for column in (id_column, *ID_COLUMNS):
+        value = row.get(column)
+        if value is not None and value == value and str(value).strip():  # value == value: not NaN
+            return _plain_id(value)
+    for value in row.values():  # lmms-eval: {"llm_as_judge_eval": {"question_id": "17", ...}, ...}
+        if isinstance(value, dict):
+            for column in (id_column, "question_id", "sample_index"):
+                if value.get(column) is not None:
+                    return _plain_id(value[column])
+    return None
+
+
+def _plain_id(value: Any) -> str:
+    """``17.0`` read from a spreadsheet is row 17."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()

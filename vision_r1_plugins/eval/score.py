@@ -1,0 +1,96 @@
+"""``vision-r1 eval score``: score responses that already exist against a benchmark file.
+
+Every row of the benchmark gets a record: rows with no response count as wrong and are reported as
+missing; responses to ids the benchmark does not have are counted and reported, never scored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from vision_r1_plugins.core.errors import UsageError
+from vision_r1_plugins.eval.benchmarks import get_benchmark
+from vision_r1_plugins.eval.dataset import EvalRow, read_benchmark
+from vision_r1_plugins.eval.extraction import extract
+from vision_r1_plugins.eval.judge import JudgeConfig, judge_answers
+from vision_r1_plugins.eval.records import EvalRecord
+from vision_r1_plugins.eval.responses import read_responses
+from vision_r1_plugins.eval.results import PROTOCOLS, EvalReport, score_row, unscored_record, write_run
+from vision_r1_plugins.eval.scoring import item_choices
+
+
+@dataclass(frozen=True)
+class ScoreConfig:
+    responses: Path
+    benchmark: str
+    data: Path
+    out: Path
+    protocol: str = "official"
+    judge: JudgeConfig | None = None
+
+
+@dataclass
+class ScoreOutcome:
+    report: EvalReport
+    unmatched: int  # responses whose id no benchmark row has
+    duplicates: int
+    unreadable: int
+    judge_failures: int = 0
+
+
+def check_protocol(protocol: str) -> str:
+    if protocol not in PROTOCOLS:
+        raise UsageError(f"unknown protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
+    return protocol
+
+
+def score_responses(config: ScoreConfig, on_progress: Callable[[int], None] | None = None) -> ScoreOutcome:
+    protocol = check_protocol(config.protocol)
+    spec = get_benchmark(config.benchmark)
+    rows, invalid = read_benchmark(config.data, spec, images=False)
+    if not rows:
+        raise UsageError(f"{config.data}: no scorable rows for benchmark {spec.name} ({len(invalid)} invalid; "
+                         f"see the layout in `vision-r1 eval benchmarks`)")  # fmt: skip
+    found = read_responses(config.responses, spec.id)
+    matched = {index: found.lookup(row.id, row.problem.index) for index, row in enumerate(rows)}
+    known = {row.id for row in rows}
+    unmatched = sum(1 for row_id in found.responses if row_id not in known)
+    if not any(response is not None for response in matched.values()):
+        sample = ", ".join(list(found.responses)[:3])
+        raise UsageError(f"no response in {config.responses} matches a row of {config.data} by {spec.id!r} "
+                         f"(responses have ids like {sample}); is --benchmark right?")  # fmt: skip
+    judged: dict[str, str | None] = {}
+    judge_failures = 0
+    if config.judge is not None:
+        pending = [(row, response.text) for index, row in enumerate(rows)
+                   if (response := matched[index]) is not None and response.text.strip()
+                   and extract(response.text, item_choices(row.item), row.item.question).text is None]  # fmt: skip
+        if pending:
+            judged, judge_failures = judge_answers(pending, _judge_backend(config.judge), config.judge.model,
+                                                   config.out, on_progress)  # fmt: skip
+    records: list[EvalRecord] = []
+    for index, row in enumerate(rows):
+        response = matched[index]
+        if response is None:
+            records.append(unscored_record(row, missing=True))
+        else:
+            records.append(score_row(row, response, spec, _lookup(judged) if judged else None))
+        if on_progress:
+            on_progress(1)
+    judged_rows = sum(record.method == "judge" for record in records)
+    report = write_run(config.out, spec, rows, records, invalid, protocol, judged_rows=judged_rows)
+    return ScoreOutcome(report, unmatched, found.duplicates, found.unreadable, judge_failures)
+
+
+def _lookup(judged: dict[str, str | None]) -> Callable[[EvalRow, str], str | None]:
+    return lambda row, response: judged.get(row.id)
+
+
+def _judge_backend(config: JudgeConfig):
+    from vision_r1_plugins.generation import BackendConfig, Sampling, make_backend
+
+    sampling = Sampling(temperature=0.0, top_p=1.0, max_tokens=64)
+    return make_backend(BackendConfig("openai", config.model, config.base_url, config.api_key_env, sampling,
+                                      config.concurrency, config.timeout))  # fmt: skip
