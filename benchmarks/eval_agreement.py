@@ -91,8 +91,9 @@ def main() -> int:
         totals["agree"] += agree
         totals["clean_rows"] += len(clean)
         totals["clean_agree"] += clean_agree
+        agreement, clean_agreement = 100 * agree / len(verdicts), 100 * clean_agree / max(len(clean), 1)
         print(f"| {name:<34} | {official:8.1f} | {ours:4.1f} | {ours - official:+4.1f} | {strict:6.1f} | "
-              f"{100 * agree / len(verdicts):4.1f}% | {len(stale):5d} | {100 * clean_agree / max(len(clean), 1):14.1f}% |")  # fmt: skip
+              f"{agreement:4.1f}% | {len(stale):5d} | {clean_agreement:14.1f}% |")  # fmt: skip
     print()
     print(f"{len(models)} models, {totals['rows']} rows: row agreement {100 * totals['agree'] / totals['rows']:.1f}% "
           f"({100 * totals['clean_agree'] / max(totals['clean_rows'], 1):.1f}% without stale rows); "

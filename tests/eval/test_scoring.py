@@ -26,6 +26,8 @@ METHODS = {"answer_tag", "boxed", "final_answer", "answer_is", "last_line", "non
 def extract_answer(response: str) -> tuple[str | None, str]:
     found = extract(response)
     return found.text, found.method
+
+
 FIELDS = {"id", "tag", "response", "item", "expected_correct", "expected_extracted", "expected_method", "note"}
 
 

@@ -50,6 +50,8 @@ _BARE_REPLY_CHARS = 80
 
 _ANCHORS = re.compile(
     r"(?P<box>\\boxed\s*\{)"
+    # DynaMath asks for JSON: {"solution": "...", "short answer": "..."}.
+    r"|(?P<json>[\"']short\s+answer[\"']\s*:\s*[\"'])"
     r"|(?P<final>final\s+answer\b(?:\s*\([^()\n]{0,20}\))?[ \t*_#]*(?:is\b[ \t]*)?[:：]?)"
     r"|(?P<label>(?:^|\n|(?<=[.!?])[ \t]+)[ \t*#>_-]*(?:the\s+|my\s+)?(?:correct\s+)?(?:answer|ans)[ \t*_]*[:：])"
     r"|(?P<is>\b(?:answer|option|choice)(?:\s+letter)?(?:\s+to\s+(?:the|this)\s+(?:question|problem))?"
@@ -69,19 +71,32 @@ _NUMBER_WORD = (
     r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
     r"|seventeen|eighteen|nineteen|twenty)"
 )
-_VALUE = r"[-+−$]?\s*(?:\d[\d,]*(?:\.\d+)?|\.\d+)"
+_VALUE = (
+    r"(?:[-+−]|\$)*\s*(?:\d{1,3}(?:[ ,]\d{3})+(?!\d)(?:\.\d+)?|\d[\d,]*(?:\.\d+)?|\.\d+"
+    r"|\\[dt]?frac\{|\\sqrt|\[\s*\d)"
+)
 # Number words count only where a sentence states a count: "There are two sequences", "The answer is three".
 _WORD_VALUE = rf"{_NUMBER_WORD}\b"
 # A value a sentence states: after its last "=", else after its last verb of being, else its last number.
 _AFTER_EQUALS = re.compile(rf"=\s*(?P<value>{_VALUE}[^=;\n]{{0,40}})$", re.IGNORECASE)
+_ADVERBS = r"(?:(?:approximately|about|around|roughly|nearly|almost|equal\s+to|exactly|only|just|either)\s+)?"
 _AFTER_VERB = re.compile(
     r"\b(?:is|are|was|were|equals?|be|becomes|gives|has|have|gets?|contains?|needs?|costs?|weighs?|takes?|measures?"
-    r"|totals?|of|to|at)\s+"
-    rf"(?:(?:approximately|about|around|roughly|nearly|almost|equal\s+to|exactly|only|just)\s+)?(?={_VALUE})"
-    rf"|\b(?:is|are|was|were|equals?|be|has|have)\s+(?:(?:exactly|only|just)\s+)?(?={_WORD_VALUE})",
+    r"|totals?|of|to|at|between|from|reads?|shows?|remains?|comes\s+to|amounts\s+to)\s+"
+    rf"{_ADVERBS}(?={_VALUE})|[:：]\s*(?={_VALUE})"
+    rf"|\b(?:is|are|was|were|equals?|be|has|have)\s+{_ADVERBS}(?={_WORD_VALUE})",
     re.IGNORECASE,
 )
-_ANY_VALUE = re.compile(rf"(?<![\w.]){_VALUE}", re.IGNORECASE)
+# A later sentence overrides an earlier box only through a verb of being: "The area is approximately 50.27."
+_BEING = re.compile(rf"\b(?:is|are|was|were|equals?|becomes)\s+{_ADVERBS}(?={_VALUE}|{_WORD_VALUE})", re.IGNORECASE)
+# How much of a stated value is kept: the value and up to two words of unit ("5 apples", "30 minutes").
+_VALUE_AND_UNIT = re.compile(
+    r"\s*(?P<kept>\S+(?:\s+(?!(?:in|on|at|of|for|per|past|each|with|from|to|by|and|or|which|that|the|a|an)\b)"
+    r"[^\s,;]+){0,2})",
+    re.IGNORECASE,
+)
+_ANY_VALUE = re.compile(rf"(?<![\w.{{]){_VALUE}", re.IGNORECASE)
+_LISTED = re.compile(rf"{_VALUE}(?:\s*(?:,|,?\s+and)\s+{_VALUE})+", re.IGNORECASE)
 # Pleasantries that close a chat reply and state nothing ("I hope this helps!").
 _PLEASANTRY = re.compile(
     r"^(?:i\s+hope|let\s+me\s+know|please\s+let|do\s+you|is\s+there\s+anything|feel\s+free|would\s+you|if\s+you\s+have"
@@ -99,6 +114,7 @@ REFUSAL = re.compile(
     r"|(?:is|are)\s+not\s+(?:provided|given|specified|shown|available|known)"
     r"|(?:impossible|not\s+possible|unable|difficult|hard)\s+to\s+\w+"
     r"|(?:is|seems|appears)\s+(?:not\s+clear|unclear|incomplete|invalid|ambiguous|subjective)"
+    r"|\b(?:not\s+sure|unsure|uncertain|(?:do\s+not|don't)\s+know|cannot\s+tell)"
     r"|none\s+of\s+the\s+(?:options|choices|answers|given)|no\s+(?:correct\s+)?(?:option|answer)\s+(?:is|matches)"
     r"|not\s+(?:among|in|one\s+of)\s+the\s+(?:options|choices))"
     r"|不在选[项择]中|无法(?:确定|判断|回答|得出)|没有(?:正确)?(?:答案|选项)",
@@ -144,7 +160,7 @@ def extract(response: str, choices: Sequence[str] | None = None, question: str =
     if anchored is not None:
         after = reply[anchored.end :]
         # A later conclusion overrides an earlier anchor; for multiple choice only one that names a letter.
-        later = _concluding_letter(after, choices) if choices else _statement(after, concluding=True)
+        later = _concluding_letter(after, choices) if choices else _later_statement(after)
         return Extraction(anchored.text, anchored.method) if later is None else later
     bare = reply.strip()
     if bare and len(bare) <= _BARE_REPLY_CHARS and "\n" not in bare and "<" not in bare and len(bare.split()) <= 3:
@@ -199,7 +215,12 @@ def _last_anchor(reply: str) -> _Anchored | None:
         if match.group("box"):
             value = _box_group(reply, match.start())
             method = "boxed"
-            end = match.end()
+            end = max(boxed_at(reply, match.start())[1], match.end())
+        elif match.group("json"):
+            close = reply.find(reply[match.end() - 1], match.end(), match.end() + _TAIL)
+            value = reply[match.end() : close].strip() if close >= 0 else None
+            method = "answer_tag"
+            end = close + 1
         else:
             value = _sentence(reply[match.end() : match.end() + _TAIL])
             end = match.end() + len(value)
@@ -253,11 +274,12 @@ def _yes_no(reply: str, choices: Sequence[str], question: str) -> Extraction | N
     lowered = [str(option).strip().lower() for option in choices]
     if sorted(lowered) != ["no", "yes"]:
         return None
-    match = _YES_NO.match(reply)
+    sentences = _sentences(reply[-_CONCLUSION:])
+    match = _YES_NO.match(sentences[-1]) if sentences else None  # "... diverges. No, it is not finite."
+    match = match or _YES_NO.match(reply)
     if match:
         return Extraction(match.group(1).capitalize(), "yes_no")
     first = re.split(r"(?<=[.!?。])\s+", reply.strip(), maxsplit=1)[0]
-    sentences = _sentences(reply[-_CONCLUSION:])
     if not first or "?" in first or REFUSAL.search(first) or (sentences and REFUSAL.search(sentences[-1])):
         return None
     asked, stated = _comparison(question), _comparison(first)
@@ -284,6 +306,18 @@ def _lead_letter(reply: str, choices: Sequence[str]) -> Extraction | None:
     if letter and ord(letter) - ord("A") < len(choices):
         return Extraction(letter, "option")
     return None
+
+
+def _later_statement(after: str) -> Extraction | None:
+    """A value the reply's last sentence states after the anchor, by a verb of being: the last statement wins
+    over an earlier box ("... gave \\boxed{64}, but I used the diameter. The area is approximately 50.27.")."""
+    sentences = [part.replace("**", "").strip() for part in _sentences(after[-_CONCLUSION:])]
+    sentences = [part for part in sentences if not _PLEASANTRY.match(part)]
+    if not sentences or REFUSAL.search(sentences[-1]) or _HYPOTHETICAL.match(sentences[-1]):
+        return None
+    last = sentences[-1].rstrip(".!。 ")
+    verbs = list(_BEING.finditer(last))
+    return Extraction(_stated_value(_sentence(last[verbs[-1].end() :])), "statement") if verbs else None
 
 
 def _concluding_letter(text: str, choices: Sequence[str]) -> Extraction | None:
@@ -352,14 +386,28 @@ def _statement(conclusion: str, concluding: bool = False) -> Extraction | None:
             verbs = list(_AFTER_VERB.finditer(sentence))
             value = sentence[verbs[-1].end() :] if verbs else None
         if value is not None:
-            return Extraction(_sentence(value), "statement")
+            return Extraction(_stated_value(_sentence(value)), "statement")
     for sentence in recent:
         if len(sentence) > _BARE_REPLY_CHARS * 3:
             continue  # a long run with no verb and no "=" is not a statement
+        if sentence.startswith("[") and sentence.endswith("]"):
+            return Extraction(sentence, "statement")  # a list on its own line
         values = list(_ANY_VALUE.finditer(sentence))
         if values:
-            return Extraction(_sentence(sentence[values[-1].start() :]), "statement")
+            return Extraction(_stated_value(_sentence(sentence[values[-1].start() :])), "statement")
     return None
+
+
+def _stated_value(value: str) -> str:
+    """The value a statement gives, without the rest of its sentence: "5 apples in the picture" -> "5 apples".
+    Alternatives stay whole ("5 or 6 coins"), and so does LaTeX, lists and anything with "=" in it."""
+    if re.search(r"\bor\b|\\|[\[(=]", value):
+        return value
+    listed = _LISTED.match(value)
+    if listed:  # "2007 and 2008", "3, 5 and 7": a list answer
+        return listed.group()
+    match = _VALUE_AND_UNIT.match(value)
+    return match.group("kept") if match else value
 
 
 def _sentences(text: str) -> list[str]:

@@ -15,7 +15,7 @@ _NUMBER_WITH_UNIT = re.compile(
     rf"\s*(?P<number>{_NUMBER})\s*(?:{_DEGREE_OR_PERCENT}|{_UNIT_WORD}{_POWER}(?:\s*/\s*{_UNIT_WORD}{_POWER})?)?\s*"
 )
 _DECIMALS = re.compile(r"\d*\.(\d+)")
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_THOUSANDS = re.compile(r"(?<=\d)[, ](?=\d{3}(?!\d))")
 _RELATION = re.compile(r"=|\\approx|≈|\\simeq|\\equiv")
 _THIN_SPACE = re.compile(r"\\[,!]")
 _SPACING = re.compile(r"\\[;: ]|\\q?quad\b|~")
@@ -73,3 +73,24 @@ def numeric_value(text: str) -> float | None:
     """The number ``text`` states (``12 cm``, ``x = 5``, ``1,200``, ``\\frac{4}{5}``, ``45%`` -> 45), or None."""
     found = number_with_literal(text)
     return None if found is None else found[0]
+
+
+_CONSTANT = re.compile(r"[\d\s.+\-*/^(){}\\a-z]+")
+_MAX_CONSTANT_CHARS = 60
+
+
+def constant_value(text: str) -> float | None:
+    """The value of a short constant LaTeX expression (``\\pi``, ``2\\sqrt{3}``, ``\\frac{\\pi}{2}``); None for
+    anything with a free variable, or too long to evaluate safely in-process."""
+    if len(text) > _MAX_CONSTANT_CHARS or text.count("^") > 2 or not _CONSTANT.fullmatch(text):
+        return None
+    from math_verify import parse  # math-verify parses LaTeX into sympy; imported only when needed
+
+    try:
+        parsed = parse(f"${text}$")
+        if not parsed or getattr(parsed[0], "free_symbols", True):
+            return None
+        value = float(parsed[0].evalf())
+    except Exception:  # sympy raises many types on odd input; such a value is no constant
+        return None
+    return value if math.isfinite(value) else None

@@ -154,7 +154,9 @@ def score_extraction(extraction: Extraction, item: EvalItem, *, timeout: float |
         return ScoreResult(False, extracted, None, method)
     if item.question_type == MULTI_CHOICE:
         return _score_choice(cleaned, item, extracted, method, timeout)
-    if _hedges(cleaned, item):
+    # One number with its unit ("50 km/h", "$12{,}000$ dollars") is one candidate, whatever its punctuation.
+    single_number = item.answer_type in ("integer", "float") and number_with_literal(cleaned) is not None
+    if not single_number and _hedges(cleaned, item):
         return ScoreResult(False, extracted, None, method)
     normalized = normalize_answer(cleaned, item)
     if normalized is not None and normalized == normalize_answer(item.answer, item):

@@ -21,7 +21,7 @@ from vision_r1_plugins.eval.benchmarks.common import boxed_contents
 from vision_r1_plugins.eval.benchmarks.spec import BenchmarkSpec, OfficialResult, register_benchmark
 from vision_r1_plugins.eval.extraction import Extraction
 from vision_r1_plugins.eval.items import FREE_FORM, EvalItem
-from vision_r1_plugins.eval.numbers import numeric_value
+from vision_r1_plugins.eval.numbers import constant_value, numeric_value
 from vision_r1_plugins.eval.scoring import math_equal
 from vision_r1_plugins.generation.thinking import THINK_CLOSE
 from vision_r1_plugins.reward import clean_answer
@@ -70,11 +70,17 @@ def _clean(item: str) -> str:
     return _UNITS.sub("", clean_answer(item).replace("\\left", "").replace("\\right", "").replace("$", "")).strip()
 
 
+def _number(text: str) -> float | None:
+    """A plain number, or the value of a constant expression (``\\pi``, ``\\sqrt{3}``, ``\\frac{1}{2}``)."""
+    value = numeric_value(text)
+    return value if value is not None else constant_value(text)
+
+
 def equal_items(prediction: str, gold: str) -> bool:
     left, right = _clean(prediction), _clean(gold)
     if left == right:
         return bool(left)
-    a, b = numeric_value(left), numeric_value(right)
+    a, b = _number(left), _number(right)
     if a is not None and b is not None:
         return any(abs(b * scale - a) <= TOLERANCE for scale in (0.01, 1.0, 100.0))
     return math_equal(left, right)
