@@ -16,6 +16,7 @@ from pathlib import Path
 
 from vision_r1_plugins.core.store import ResultStore
 from vision_r1_plugins.eval.dataset import EvalRow
+from vision_r1_plugins.eval.extraction import extract
 from vision_r1_plugins.generation import Backend, RequestFailed, chat_messages
 
 JUDGE_FILE = "judge.jsonl"
@@ -52,11 +53,18 @@ def judge_prompt(row: EvalRow, response: str) -> str:
                          response=response[-_RESPONSE_CHARS:], none=NO_ANSWER)  # fmt: skip
 
 
+def read_reply(reply: str) -> str | None:
+    """The judge's answer: its reply, or what the rules find in it when it reasons first; None for NONE."""
+    found = extract(reply).text if len(reply) > 40 or "<" in reply else reply
+    text = (found or "").strip().strip(".")
+    return None if not text or text.upper() == NO_ANSWER else text
+
+
 def _key(row: EvalRow, model: str, response: str) -> tuple[str, str, str]:
     return (row.id, model, hashlib.sha256(response.encode()).hexdigest()[:16])
 
 
-def judge_answers(rows: list[tuple[EvalRow, str]], backend: Backend, model: str, out: Path,
+def judge_answers(rows: list[tuple[EvalRow, str]], backend: Backend, config: JudgeConfig, out: Path,
                   on_progress: Callable[[int], None] | None = None) -> tuple[dict[str, str | None], int]:  # fmt: skip
     """The judge's answer for each (row, response); None where it found none. Returns (answers, failures)."""
     store = ResultStore(out / JUDGE_FILE, resume=True)
@@ -65,11 +73,11 @@ def judge_answers(rows: list[tuple[EvalRow, str]], backend: Backend, model: str,
 
     async def run() -> None:
         nonlocal failures
-        limiter = asyncio.Semaphore(16)
+        limiter = asyncio.Semaphore(config.concurrency)
 
         async def one(row: EvalRow, response: str) -> None:
             nonlocal failures
-            key = _key(row, model, response)
+            key = _key(row, config.model, response)
             cached = store.get(key)
             if cached is None:
                 try:
@@ -83,8 +91,7 @@ def judge_answers(rows: list[tuple[EvalRow, str]], backend: Backend, model: str,
                     return
                 cached = {"answer": result.text.strip()}
                 store.put(key, cached)
-            text = str(cached["answer"]).strip().strip(".")
-            answers[row.id] = None if not text or text.upper() == NO_ANSWER else text
+            answers[row.id] = read_reply(str(cached["answer"]))
             if on_progress:
                 on_progress(1)
 

@@ -19,6 +19,7 @@ from vision_r1_plugins.eval.records import EvalRecord
 from vision_r1_plugins.eval.responses import read_responses
 from vision_r1_plugins.eval.results import PROTOCOLS, EvalReport, score_row, unscored_record, write_run
 from vision_r1_plugins.eval.scoring import item_choices
+from vision_r1_plugins.generation import Backend, BackendConfig, Sampling, make_backend
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,8 @@ def score_responses(config: ScoreConfig, on_progress: Callable[[int], None] | No
                    if (response := matched[index]) is not None and response.text.strip()
                    and extract(response.text, item_choices(row.item), row.item.question).text is None]  # fmt: skip
         if pending:
-            judged, judge_failures = judge_answers(pending, _judge_backend(config.judge), config.judge.model,
-                                                   config.out, on_progress)  # fmt: skip
+            backend = _judge_backend(config.judge)
+            judged, judge_failures = judge_answers(pending, backend, config.judge, config.out, on_progress)
     records: list[EvalRecord] = []
     for index, row in enumerate(rows):
         response = matched[index]
@@ -88,9 +89,8 @@ def _lookup(judged: dict[str, str | None]) -> Callable[[EvalRow, str], str | Non
     return lambda row, response: judged.get(row.id)
 
 
-def _judge_backend(config: JudgeConfig):
-    from vision_r1_plugins.generation import BackendConfig, Sampling, make_backend
-
-    sampling = Sampling(temperature=0.0, top_p=1.0, max_tokens=64)
+def _judge_backend(config: JudgeConfig) -> Backend:
+    # Room for a judge that reasons before it answers; the answer is read from the end of its reply.
+    sampling = Sampling(temperature=0.0, top_p=1.0, max_tokens=1024)
     return make_backend(BackendConfig("openai", config.model, config.base_url, config.api_key_env, sampling,
                                       config.concurrency, config.timeout))  # fmt: skip

@@ -1,0 +1,46 @@
+"""benchmarks/eval_agreement.py on a fixture in the layout of MathVista's released results (rows of our own)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURE = Path(__file__).with_name("fixtures") / "mathvista"
+SCRIPT = REPO / "benchmarks" / "eval_agreement.py"
+
+
+def _script_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("eval_agreement", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_official_verdicts_recomputed_from_extractions_match_the_released_ones() -> None:
+    released = json.loads((FIXTURE / "results" / "fixture_model" / "output_fixture_model.json").read_text())
+    verdicts = _script_module().official_verdicts(released)
+    assert verdicts == {pid: row["true_false"] for pid, row in released.items()}
+    assert 0 < sum(verdicts.values()) < len(verdicts)
+
+
+def test_the_agreement_table(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, str(SCRIPT), str(FIXTURE), "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines() if line.startswith("| fixture_model"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[1] == "86.7" and cells[2] == "86.7" and cells[5] == "100.0%"
+    assert "1 models, 30 rows: row agreement 100.0%" in result.stdout
+    assert (tmp_path / "fixture_model" / "rows.jsonl").is_file()
+
+
+def test_a_folder_without_results_is_an_error(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path)], capture_output=True, text=True,
+                            timeout=120, check=False)  # fmt: skip
+    assert result.returncode == 2 and "has no data/testmini.json" in result.stderr
