@@ -66,7 +66,10 @@ _SENTENCE_END = re.compile(
     r"given|where|this|that|it|hence|therefore|thus)\b|[，,]\s*(?:因为|所以|由于|即)|\s+(?:because|since)\b",
     re.IGNORECASE,
 )
-_OPTION_LETTER = re.compile(r"[(\[]\s*([A-Z])\s*[)\]]")
+_OPTION_LETTER = re.compile(r"[(\[]\s*([A-Z])\s*[)\]]|\b(?:letter|option|choice)\s+[\"'“]?([A-Z])\b")
+_WORD = re.compile(r"[a-z]{3,}")
+_STOPWORDS = frozenset({"the", "and", "would", "will", "are", "was", "were", "its", "their", "this", "that", "with",
+                        "for", "from", "has", "have", "not"})  # fmt: skip
 _NUMBER_WORD = (
     r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
     r"|seventeen|eighteen|nineteen|twenty)"
@@ -81,10 +84,10 @@ _WORD_VALUE = rf"{_NUMBER_WORD}\b"
 _AFTER_EQUALS = re.compile(rf"=\s*(?P<value>{_VALUE}[^=;\n]{{0,40}})$", re.IGNORECASE)
 _ADVERBS = r"(?:(?:approximately|about|around|roughly|nearly|almost|equal\s+to|exactly|only|just|either)\s+)?"
 _AFTER_VERB = re.compile(
-    r"\b(?:is|are|was|were|equals?|be|becomes|gives|has|have|gets?|contains?|needs?|costs?|weighs?|takes?|measures?"
+    r"\b(?:is|are|was|were|equals?|be|becomes|gives(?:\s+us)?|has|have|gets?|contains?|needs?|costs?|weighs?|takes?|measures?"
     r"|totals?|of|to|at|between|from|reads?|shows?|remains?|comes\s+to|amounts\s+to)\s+"
     rf"{_ADVERBS}(?={_VALUE})|[:：]\s*(?={_VALUE})"
-    rf"|\b(?:is|are|was|were|equals?|be|has|have)\s+{_ADVERBS}(?={_WORD_VALUE})",
+    rf"|\b(?:is|are|was|were|equals?|be|has|have|total\s+of)\s+{_ADVERBS}(?={_WORD_VALUE})",
     re.IGNORECASE,
 )
 # A later sentence overrides an earlier box only through a verb of being: "The area is approximately 50.27."
@@ -110,16 +113,24 @@ _NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|none)\b|n't\b", re.IGNORE
 REFUSAL = re.compile(
     r"\b(?:(?:not|no|insufficient)\s+(?:enough|sufficient)?\s*(?:information|context|data|details)"
     r"|(?:does|do|did)\s*(?:not|n't)\s+(?:provide|give|specify|mention)"
-    r"|(?:cannot|can't|can\s+not)\s+(?:be\s+)?(?:determined?|answered?|tell|say|conclude|provided?|found|find|calculated?)"
+    r"|(?:cannot|can't|can\s+not)\s+(?:be\s+)?(?:\w+ly\s+)?"
+    r"(?:determined?|answered?|tell|say|conclude|provided?|found|find|calculated?|select|respond|choose)"
+    r"|(?:more|additional|further)\s+(?:context|information|details)\s+(?:is|are)\s+needed"
+    r"|without\s+(?:any\s+)?(?:additional|more|further|specific)\s+(?:context|information|details|data)"
     r"|(?:is|are)\s+not\s+(?:provided|given|specified|shown|available|known)"
     r"|(?:impossible|not\s+possible|unable|difficult|hard)\s+to\s+\w+"
     r"|(?:is|seems|appears)\s+(?:not\s+clear|unclear|incomplete|invalid|ambiguous|subjective)"
     r"|\b(?:not\s+sure|unsure|uncertain|(?:do\s+not|don't)\s+know|cannot\s+tell)"
+    r"|\b(?:can't|cannot|can\s+not|am\s+unable\s+to)\s+(?:help|process|assist|see|view|answer)"
     r"|none\s+of\s+the\s+(?:options|choices|answers|given)|no\s+(?:correct\s+)?(?:option|answer)\s+(?:is|matches)"
     r"|not\s+(?:among|in|one\s+of)\s+the\s+(?:options|choices))"
     r"|不在选[项择]中|无法(?:确定|判断|回答|得出)|没有(?:正确)?(?:答案|选项)",
     re.IGNORECASE,
 )
+_LAST_CLAUSE = re.compile(r",\s+(?=with\b|which\b|so\b|giving\b|that\s+is\b|i\.e\.)", re.IGNORECASE)
+_CLAUSE_VALUE = re.compile(rf"(?:with|giving|so)\s+{_ADVERBS}(?={_VALUE}|{_WORD_VALUE})", re.IGNORECASE)
+_LIST_ITEM = re.compile(r"(?:\d{1,2}[.)]|[-*•])\s+\S")
+_WORD_NUMBER = re.compile(rf"\b{_NUMBER_WORD}\b", re.IGNORECASE)
 # Sentences that state a value only as an example or a condition.
 _HYPOTHETICAL = re.compile(r"^(?:for\s+example|for\s+instance|e\.g\.|if|suppose|assuming|when)\b", re.IGNORECASE)
 # What follows "the final answer" when it states no answer ("should be an integer").
@@ -324,7 +335,7 @@ def _concluding_letter(text: str, choices: Sequence[str]) -> Extraction | None:
     """The option letter a concluding sentence names: "Therefore, the answer is the dodecagon (D)."."""
     sentences = [part for part in re.split(r"(?<=[.!?。])\s+|\n+", text) if _CONCLUDING.match(part.strip(" *"))]
     for sentence in reversed(sentences[-3:]):
-        letters = {match.group(1) for match in _OPTION_LETTER.finditer(sentence)}
+        letters = {match.group(1) or match.group(2) for match in _OPTION_LETTER.finditer(sentence)}
         letters = {letter for letter in letters if ord(letter) - ord("A") < len(choices)}
         if len(letters) == 1:
             return Extraction(f"({letters.pop()})", "option")
@@ -337,7 +348,7 @@ def _named_option(conclusion: str, choices: Sequence[str]) -> Extraction | None:
     for sentence in reversed(sentences[-6:]):
         if REFUSAL.search(sentence):
             return None
-        letters = {match.group(1) for match in _OPTION_LETTER.finditer(sentence)}
+        letters = {match.group(1) or match.group(2) for match in _OPTION_LETTER.finditer(sentence)}
         ending = _IS_LETTER.search(sentence) or _LABELLING_LETTER.search(sentence)
         if ending:
             letters = {ending.group(1)}
@@ -345,17 +356,26 @@ def _named_option(conclusion: str, choices: Sequence[str]) -> Extraction | None:
         if len(letters) == 1:
             return Extraction(f"({letters.pop()})", "option")
         lowered = sentence.lower()
-        named = [
-            index
-            for index, option in enumerate(choices)
-            if len(str(option).strip()) > 1
-            and re.search(rf"(?<!\w){re.escape(str(option).strip().lower())}(?!\w)", lowered)
-        ]
+        named = [index for index, option in enumerate(choices) if _mentions(lowered, str(option).strip().lower())]
+        if not named:
+            named = _covered_options(lowered, choices)
         if len(named) == 1:
             return Extraction(str(choices[named[0]]), "option")
         if len(named) > 1 or len(letters) > 1:
             return None  # the sentence weighs several options
     return None
+
+
+def _covered_options(sentence: str, choices: Sequence[str]) -> list[int]:
+    """Options of several words every content word of which the sentence uses ("the population of adult
+    spiders would decrease" names "Adults spider population would decrease"); a word matches by its stem."""
+    stems = {word[:5] for word in _WORD.findall(sentence)}
+    covered = []
+    for index, option in enumerate(choices):
+        words = [word for word in _WORD.findall(str(option).lower()) if word not in _STOPWORDS]
+        if len(words) >= 2 and all(word[:5] in stems for word in words):
+            covered.append(index)
+    return covered
 
 
 def _mentions(sentence: str, option: str) -> bool:
@@ -368,23 +388,35 @@ def _statement(conclusion: str, concluding: bool = False) -> Extraction | None:
     ``concluding``, only a sentence that opens with "Therefore"/"So"/"所以" counts. A sentence that only lists
     numbers ("1, 2, 3, __, 5") is read only when no sentence states a value."""
     sentences = [part.replace("**", "").strip() for part in _sentences(conclusion)]
-    sentences = [part for part in sentences if not _PLEASANTRY.match(part)]
+    # Pleasantries, code fences and table rules ("```", "--- | ---") are not sentences of the answer.
+    sentences = [part for part in sentences if not _PLEASANTRY.match(part) and re.search(r"\w", part)]
     if concluding:
         sentences = [part for part in sentences if _CONCLUDING.match(part)]
-    # The last sentence states the answer; an earlier one only when the last is a hypothetical aside.
+    # The last sentence states the answer. An earlier one counts when the last is an aside: a hypothetical,
+    # an item of a list ("4. Yellow cylinder"), or a complete sentence with no value ("It is the bar for lime.");
+    # a last sentence cut off mid-way ("Adding") ends the search.
     recent = []
     for sentence in reversed(sentences[-3:]):
         if REFUSAL.search(sentence):
             break
-        if not _HYPOTHETICAL.match(sentence):
-            recent.append(sentence.rstrip(".!。 "))
+        if _HYPOTHETICAL.match(sentence) or _LIST_ITEM.match(sentence):
+            continue
+        recent.append(sentence.rstrip(".!。 "))
+        if _ANY_VALUE.search(sentence) or _WORD_NUMBER.search(sentence) or not sentence.endswith((".", "!", "。")):
             break
     for sentence in recent:
+        # The sentence's last clause concludes it: "4 dots divided into 2 groups, with 2 dots in each group".
+        clause = _LAST_CLAUSE.split(sentence)[-1]
+        if clause != sentence and (_AFTER_EQUALS.search(clause) or _AFTER_VERB.search(clause) or
+                                   _CLAUSE_VALUE.match(clause)):  # fmt: skip
+            sentence = clause
         match = _AFTER_EQUALS.search(sentence)
         value = match.group("value") if match else None
         if value is None:
             verbs = list(_AFTER_VERB.finditer(sentence))
             value = sentence[verbs[-1].end() :] if verbs else None
+        if value is None and (lead := _CLAUSE_VALUE.match(sentence)):
+            value = sentence[lead.end() :]
         if value is not None:
             return Extraction(_stated_value(_sentence(value)), "statement")
     for sentence in recent:
