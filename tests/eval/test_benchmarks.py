@@ -311,3 +311,38 @@ def test_score_mistakes_are_one_line_errors(tmp_path: Path) -> None:
                                      str(tmp_path / "run"), *extra])  # fmt: skip
         assert result.exit_code == 2, result.output
         assert message in " ".join(result.output.split())
+
+
+def test_dynamath_reads_the_hf_split_files(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for variant in (1, 2):
+        rows = [{"id": "17", "question": "What is the slope?", "ground_truth": str(0.5 * variant),
+                 "answer_type": "float", "subject": "algebra", "knowledge_level": "high school"}]  # fmt: skip
+        pq.write_table(pa.Table.from_pylist(rows), tmp_path / f"sample_variant{variant}-00000-of-00001.parquet")
+    rows, invalid = read_benchmark(tmp_path, get_benchmark("dynamath"), images=False)
+    read = [(row.id, row.item.answer, row.group) for row in rows]
+    assert not invalid and read == [("17:1", "0.5", "17"), ("17:2", "1.0", "17")]
+    assert rows[0].breakdown == {"subject": "algebra", "level": "high school"}
+
+
+def test_score_reads_vlmevalkit_and_lmms_eval_prediction_files(tmp_path: Path) -> None:
+    data = FIXTURES / "mathvision" / "testmini.jsonl"
+    table = tmp_path / "model_MathVision_MINI.tsv"
+    table.write_text("index\tquestion\tprediction\n3101\tq\tThe answer is D.\n3102\tq\tThe answer is A.\n")
+    summary = _score_file(table, "mathvision", data, tmp_path / "vlmeval")
+    assert (summary["scored"], summary["correct_by_protocol"]["official"]) == (2, 2)
+    samples = tmp_path / "20260101_samples_mathvision.jsonl"
+    lines = [{"doc_id": 0, "filtered_resps": [["The answer is D."]], "target": "D"},  # by position in the split
+             {"doc_id": 5, "filtered_resps": ["\\boxed{2.5}"], "score": {"question_id": "3106"}}]  # fmt: skip
+    samples.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    summary = _score_file(samples, "mathvision", data, tmp_path / "lmms")
+    assert (summary["scored"], summary["correct_by_protocol"]["official"]) == (2, 2)
+
+
+def _score_file(responses: Path, benchmark: str, data: Path, out: Path) -> dict:
+    result = runner.invoke(app, ["eval", "score", str(responses), "--benchmark", benchmark, "--data", str(data),
+                                 "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return json.loads((out / "summary.json").read_text())

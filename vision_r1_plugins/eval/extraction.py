@@ -6,16 +6,21 @@ rules, in order:
 
 1. An ``<answer>`` block after the thinking is the answer.
 2. Otherwise the LAST anchor in the reply wins: a ``\\boxed{}``, ``Final Answer: X``, a line ``Answer: X``,
-   ``the answer is X`` / ``the correct option is X``, or a Chinese lead-in (``答案是``, ``故选``, ``选项(D)正确``).
-   So a stale box in the reasoning loses to a later "so the answer is 40". Identical repeated boxes are one
-   answer; different boxes joined on one line are kept together so that scoring sees the hedge.
-3. Otherwise, for multiple choice, a reply that opens with Yes/No, or the last sentence naming an option
-   (its letter in parentheses, or its text).
-4. Otherwise the last sentence that states a value ("... is 14.", "... = 8").
-5. Otherwise a bare one-line reply.
+   ``the answer is X`` / ``the correct option is X``, a Chinese lead-in (``答案是``, ``故选``, ``选项(D)正确``) or
+   DynaMath's JSON ``"short answer"``. So a stale box in the reasoning loses to a later "so the answer is 40";
+   a later last sentence that states a value with a verb of being overrides it too (for multiple choice, a
+   later concluding sentence that names an option letter). Identical repeated boxes are one answer; different
+   boxes joined on one line are kept together so that scoring sees the hedge.
+3. Otherwise a bare reply of up to three words ("7", "B", "x = 5").
+4. Otherwise, for multiple choice: a reply that opens (or ends) with an option letter; Yes/No opening the reply
+   or its last sentence, or a restated yes/no question (negated or not; a comparison checked against the
+   question's); the last sentence naming one option by letter, by its text or by every word of it.
+5. Otherwise the value the last sentence states ("The number missing in the sequence is 14.", "... = 8"), cut
+   to the value and its unit; an earlier sentence only when the last is an aside (a list item, an example).
 
-A response whose thinking never closed states no answer. Full-width forms (``Ｃ``, ``（C）``, ``１２``) are read
-as their ASCII equivalents. Every scan is linear in the response length.
+A reply that ends saying it cannot answer states none (rules 4-5), and so does a response whose thinking
+never closed. Full-width forms (``Ｃ``, ``（C）``, ``１２``) are read as their ASCII equivalents. Every scan is
+linear in the response length.
 """
 
 from __future__ import annotations
@@ -180,7 +185,8 @@ def extract(response: str, choices: Sequence[str] | None = None, question: str =
         found = _lead_letter(reply, choices) or _yes_no(reply, choices, question)
         if found is not None:
             return found
-    if REFUSAL.search(_sentences(conclusion)[-1] if _sentences(conclusion) else ""):
+    last_sentences = _sentences(conclusion)
+    if last_sentences and REFUSAL.search(last_sentences[-1]):
         return NONE  # the reply ends saying it cannot answer
     if choices:
         found = _named_option(conclusion, choices)
