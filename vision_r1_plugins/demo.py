@@ -199,7 +199,8 @@ def evaluate_and_analyze(workdir: Path) -> DemoStep:
     analysis = write_report([load_run(run)], workdir / "analysis")
     return DemoStep(
         "Evaluation: the SFT model's sampled answers on the sample benchmark, scored, then analysed",
-        [f"benchmark accuracy {report.accuracy:.1%} on {report.scored} problems; no extractable answer "
+        [f"benchmark accuracy {report.accuracy:.1%} (strict {report.accuracy_by_protocol['strict']:.1%}) on "
+         f"{report.rows} problems; no extractable answer "
          f"{report.no_answer_share:.0%}; hit max_tokens {report.hit_max_tokens_share:.0%}",
          f"reward (hard format-and-answer): mean {rewards.mean_score:.2f}; reasons {dict(rewards.reasons)}"],
         [run / "results.csv", analysis],
