@@ -71,3 +71,22 @@ def test_a_run_where_every_request_fails_exits_non_zero(tmp_path: Path) -> None:
     assert "every one of the 3 requests failed" in " ".join(result.output.split())
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert (summary["rows"], summary["failed"], summary["accuracy"]) == (3, 3, 0.0)
+
+
+def test_a_runs_own_responses_rescore_to_the_same_numbers(tmp_path: Path) -> None:
+    data = _benchmark(tmp_path / "bench.jsonl", 2)
+    rows = [json.loads(line) for line in data.read_text().splitlines()]
+    rows[1]["query"] = "What is 4 + 4?"  # the fake model answers 8: wrong for gold 9
+    rows[0]["query"] = "What is 4 + 5?"
+    data.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    with FakeServer() as server:
+        result = runner.invoke(app, ["eval", str(data), "--out", str(tmp_path / "run"), "--model", "m",
+                                     "--base-url", server.url])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    generated = json.loads((tmp_path / "run" / "summary.json").read_text())
+    for source in ("responses.jsonl", "rows.jsonl"):
+        rescored = runner.invoke(app, ["eval", "score", str(tmp_path / "run" / source), "--benchmark", "vision_r1",
+                                       "--data", str(data), "--out", str(tmp_path / source)])  # fmt: skip
+        assert rescored.exit_code == 0, rescored.output
+        summary = json.loads((tmp_path / source / "summary.json").read_text())
+        assert summary["accuracy_by_protocol"] == generated["accuracy_by_protocol"] == {"official": 0.5, "strict": 0.5}

@@ -6,7 +6,8 @@ Every layout comes down to (row id, response text):
 * JSONL / a JSON array of objects with the benchmark's id column (or ``id``/``index``/``question_id``) and
   ``response`` (VLMEvalKit: ``prediction``; lmms-eval: ``filtered_resps``/``resps``, a nested list);
 * a JSON object keyed by row id whose values are such objects or plain strings (MathVista's results);
-* VLMEvalKit's ``.tsv``/``.csv``/``.xlsx`` tables (``index``, ``prediction``).
+* VLMEvalKit's ``.tsv``/``.csv``/``.xlsx`` tables (``index``, ``prediction``);
+* a ``vision-r1 eval`` run's ``responses.jsonl`` or ``rows.jsonl``.
 
 lmms-eval's records name the benchmark row inside a metric dict (``question_id``, ``sample_index``) or only by
 ``doc_id``, its position in the split: that position is used when nothing else names the row.
@@ -99,7 +100,10 @@ def _rows(source: Path) -> Iterator[tuple[str | None, Any]]:
                 yield str(key), value if isinstance(value, dict) else {"response": value}
             return
     for row in read_rows(source):
-        yield None, row
+        if isinstance(row, dict) and isinstance(row.get("key"), list) and isinstance(row.get("result"), dict):
+            yield str(row["key"][0]), row["result"]  # a `vision-r1 eval` run's responses.jsonl
+        else:
+            yield None, row
 
 
 def _response_text(row: Any) -> str | None:
