@@ -345,7 +345,15 @@ def _concluding_letter(text: str, choices: Sequence[str]) -> Extraction | None:
         letters = {letter for letter in letters if ord(letter) - ord("A") < len(choices)}
         if len(letters) == 1:
             return Extraction(f"({letters.pop()})", "option")
+        stated = _statement(sentence)
+        values = [option for option in choices if stated and stated.text and _same_text(stated.text, str(option))]
+        if len(values) == 1:  # "Therefore, the perimeter is 4 + 8 + 4 = 16." where an option reads 16
+            return Extraction(values[0], "option")
     return None
+
+
+def _same_text(stated: str, option: str) -> bool:
+    return clean_answer(stated).replace(" ", "").lower() == clean_answer(option).replace(" ", "").lower()
 
 
 def _named_option(conclusion: str, choices: Sequence[str]) -> Extraction | None:
@@ -417,10 +425,12 @@ def _statement(conclusion: str, concluding: bool = False) -> Extraction | None:
                                    _CLAUSE_VALUE.match(clause)):  # fmt: skip
             sentence = clause
         match = _AFTER_EQUALS.search(sentence)
-        value = match.group("value") if match else None
-        if value is None:
-            verbs = list(_AFTER_VERB.finditer(sentence))
-            value = sentence[verbs[-1].end() :] if verbs else None
+        verbs = list(_AFTER_VERB.finditer(sentence))
+        # Whichever comes last states the value: "... = 16", or "the field at $r=2R$ is 0.214 N/C".
+        if verbs and (match is None or verbs[-1].start() > match.start()):
+            value = sentence[verbs[-1].end() :]
+        else:
+            value = match.group("value") if match else None
         if value is None and (lead := _CLAUSE_VALUE.match(sentence)):
             value = sentence[lead.end() :]
         if value is not None:

@@ -12,8 +12,10 @@ answer type, then compare strings exactly with the gold.
 The official extractor is GPT-4; here the rules of :mod:`~vision_r1_plugins.eval.extraction` stand in for it
 and :func:`~vision_r1_plugins.eval.answer_forms.bare_answer` reduces their answer to the bare form GPT-4 is
 asked for. Where a reply states no answer, the official pipeline's own behaviour is followed: an empty reply
-extracts as "" (``extract_answer.py`` returns it as is), a one-sentence reply that says the question lacks
-information is its own extraction (GPT-4 copies it), and anything else is "N/A".
+extracts as "" (``extract_answer.py`` returns it as is); a one-sentence reply that says the question lacks
+information (or that it cannot help) is its own extraction (GPT-4 copies it); a reply that ends saying the
+answer cannot be determined (or answered) extracts as "Cannot be determined" ("Cannot be answered"), as
+GPT-4 writes it; anything else is "N/A".
 """
 
 from __future__ import annotations
@@ -31,7 +33,10 @@ from vision_r1_plugins.eval.items import MULTI_CHOICE, EvalItem
 NO_ANSWER = "N/A"
 _PAREN_LETTER = re.compile(r"\(([a-zA-Z])\)")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
-_LACKS = re.compile(r"does not provide|doesn't provide|is not clear|is incomplete|seems to be incomplete")
+_UNDECIDABLE = re.compile(r"(?:cannot|can't|can not)\s+(?:be\s+)?(determined?|answered?)", re.IGNORECASE)
+_LACKS = re.compile(
+    r"does not provide|doesn't provide|is not clear|is incomplete|seems to be incomplete|can't (?:help|process)"
+)
 
 
 def normalize(extraction: str, item: EvalItem) -> str | None:
@@ -74,6 +79,9 @@ def official_extraction(response: str, extraction: Extraction, item: EvalItem) -
     sentences = [part for part in _SENTENCE.split(reply) if part.strip()]
     if len(sentences) == 1 and _LACKS.search(sentences[0]):
         return sentences[0]
+    verdict = _UNDECIDABLE.search(sentences[-1]) if sentences else None
+    if verdict:  # "Thus, the answer cannot be determined from the given information."
+        return "Cannot be determined" if verdict.group(1).startswith("determin") else "Cannot be answered"
     return NO_ANSWER
 
 
