@@ -16,7 +16,6 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 from vision_r1_plugins.core.files import write_json_atomically, write_text_atomically
 from vision_r1_plugins.core.problems import Rejection
@@ -73,8 +72,8 @@ class EvalReport:
 
     @property
     def by_category(self) -> dict[str, dict[str, float]]:
-        first = next(iter(self.breakdowns.values()), {})
-        return first
+        """The first breakdown (the row's category)."""
+        return next(iter(self.breakdowns.values()), {})
 
 
 Judge = Callable[[EvalRow, str], str | None]
@@ -196,7 +195,3 @@ def summarize(spec: BenchmarkSpec, rows: list[EvalRow], records: list[EvalRecord
                               for name in MARKER_NAMES},
         invalid_rows=invalid_rows, judged_rows=judged_rows,
     )  # fmt: skip
-
-
-def report_dict(report: EvalReport) -> dict[str, Any]:
-    return asdict(report)
