@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from string import ascii_uppercase
 
 from vision_r1_plugins.eval.items import MULTI_CHOICE, EvalItem
 from vision_r1_plugins.eval.numbers import number_list, numeric_value
 from vision_r1_plugins.reward import clean_answer, number_word, predicted_choice
 
-_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _LEADING_NUMBER = re.compile(r"[-+−]?\$?\s*(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\d/^])")
 _OPENING_WORD = re.compile(r"(?:(?:definitely|clearly|certainly|probably)\s+)?([A-Za-z]+)\s*[,;.]")
 _PAREN_LETTER_ONLY = re.compile(r"\(([A-Za-z])\)|([A-Z])")
@@ -57,14 +57,14 @@ def _letter(answer: str, choices: Sequence[str] | None) -> str | None:
         return (letter.group(1) or letter.group(2)).upper()
     picked = predicted_choice(answer, choices)
     if isinstance(picked, int) and picked < len(choices):
-        return _LETTERS[picked]
+        return ascii_uppercase[picked]
     if picked is None:
         opening = _OPENING_WORD.match(answer)
         words = [str(option).strip().lower() for option in choices]
         if opening and words.count(opening.group(1).lower()) == 1:  # "no, Slate is not the high median"
-            return _LETTERS[words.index(opening.group(1).lower())]
+            return ascii_uppercase[words.index(opening.group(1).lower())]
     match = _LEADING_LETTER.match(answer)
-    if picked is None and match and _LETTERS.index(match.group(1)) < len(choices):
+    if picked is None and match and ascii_uppercase.index(match.group(1)) < len(choices):
         return match.group(1)  # "D, Dark Seafoam": the letter, whatever the words after it
     return None
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from string import ascii_uppercase
 
 from vision_r1_plugins.core.errors import UsageError
 from vision_r1_plugins.core.problems import Problem, Rejection, RejectReason, field_value, to_problem
 from vision_r1_plugins.core.rows import InputError
 from vision_r1_plugins.eval.benchmarks.spec import BenchmarkSpec
 from vision_r1_plugins.eval.items import EvalItem
-
-_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 @dataclass(frozen=True)
@@ -69,5 +68,5 @@ def prompt_of(row: EvalRow) -> str:
     question, choices = row.problem.question, row.item.choices
     if not choices or all(str(option) in question for option in choices):
         return question
-    listed = "\n".join(f"({_LETTERS[index]}) {option}" for index, option in enumerate(choices))
+    listed = "\n".join(f"({ascii_uppercase[index]}) {option}" for index, option in enumerate(choices))
     return f"{question}\nChoices:\n{listed}"

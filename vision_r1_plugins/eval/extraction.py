@@ -339,7 +339,7 @@ def _later_statement(after: str) -> Extraction | None:
 
 def _concluding_letter(text: str, choices: Sequence[str]) -> Extraction | None:
     """The option letter a concluding sentence names: "Therefore, the answer is the dodecagon (D)."."""
-    sentences = [part for part in re.split(r"(?<=[.!?。])\s+|\n+", text) if _CONCLUDING.match(part.strip(" *"))]
+    sentences = [part for part in _sentences(text) if _CONCLUDING.match(part.strip(" *"))]
     for sentence in reversed(sentences[-3:]):
         letters = {match.group(1) or match.group(2) for match in _OPTION_LETTER.finditer(sentence)}
         letters = {letter for letter in letters if ord(letter) - ord("A") < len(choices)}
@@ -358,7 +358,7 @@ def _same_text(stated: str, option: str) -> bool:
 
 def _named_option(conclusion: str, choices: Sequence[str]) -> Extraction | None:
     """The option the last sentence naming one picks: ``(B)`` or the option's own text."""
-    sentences = [part for part in re.split(r"(?<=[.!?。])\s+|\n+", conclusion) if part.strip()]
+    sentences = _sentences(conclusion)
     for sentence in reversed(sentences[-6:]):
         if REFUSAL.search(sentence):
             return None

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from vision_r1_plugins.core.files import write_json_atomically, write_text_atomically
 from vision_r1_plugins.core.problems import Rejection
@@ -79,11 +80,18 @@ class EvalReport:
 Judge = Callable[[EvalRow, str], str | None]
 
 
+def extraction_of(row: EvalRow, response: Response) -> Extraction:
+    """What the rules find in a response to ``row``."""
+    return extract(response.text, item_choices(row.item), row.item.question)
+
+
 def score_row(row: EvalRow, response: Response, spec: BenchmarkSpec, judge: Judge | None = None,
-              timeout: float | None = SCORING_TIMEOUT) -> EvalRecord:  # fmt: skip
-    """Both protocols' verdicts on one response. ``judge`` is asked only when the rules find no answer."""
+              timeout: float | None = SCORING_TIMEOUT, extraction: Extraction | None = None) -> EvalRecord:  # fmt: skip
+    """Both protocols' verdicts on one response. ``judge`` is asked only when the rules find no answer;
+    ``extraction`` is the rules' result when the caller already has it."""
     item = row.item
-    extraction = extract(response.text, item_choices(item), item.question)
+    if extraction is None:
+        extraction = extraction_of(row, response)
     if extraction.text is None and judge is not None and response.text.strip():
         judged = judge(row, response.text)
         if judged:
@@ -91,21 +99,24 @@ def score_row(row: EvalRow, response: Response, spec: BenchmarkSpec, judge: Judg
     official = spec.official(response.text, extraction, item)
     strict = score_extraction(extraction, item, timeout=timeout)
     return EvalRecord(
-        id=row.id, correct=official.correct, response_tokens=response.tokens or len(response.text.split()),
-        category=item.category, question_type=item.question_type, answer_type=item.answer_type, answer=item.answer,
+        **_row_fields(row), correct=official.correct, response_tokens=response.tokens or len(response.text.split()),
         extracted=extraction.text, normalized=official.normalized, method=extraction.method,
         hit_max_tokens=response.finish_reason == "length", markers=reflection_markers(response.text),
         response=response.text, correct_official=official.correct, correct_strict=strict.correct,
-        breakdown=row.breakdown, group=row.group,
     )  # fmt: skip
 
 
 def unscored_record(row: EvalRow, *, failed: str | None = None, missing: bool = False) -> EvalRecord:
+    return EvalRecord(**_row_fields(row), correct=False, response_tokens=0, failed=failed, missing=missing,
+                      correct_official=False, correct_strict=False)  # fmt: skip
+
+
+def _row_fields(row: EvalRow) -> dict[str, Any]:
+    """The record fields that come from the benchmark row, scored or not."""
     item = row.item
-    return EvalRecord(id=row.id, correct=False, response_tokens=0, category=item.category,
-                      question_type=item.question_type, answer_type=item.answer_type, answer=item.answer,
-                      failed=failed, missing=missing, correct_official=False, correct_strict=False,
-                      breakdown=row.breakdown, group=row.group)  # fmt: skip
+    return {"id": row.id, "category": item.category, "question_type": item.question_type,
+            "answer_type": item.answer_type, "answer": item.answer, "breakdown": row.breakdown,
+            "group": row.group}  # fmt: skip
 
 
 def with_protocol(record: EvalRecord, protocol: str) -> EvalRecord:

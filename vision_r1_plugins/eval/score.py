@@ -13,12 +13,17 @@ from pathlib import Path
 from vision_r1_plugins.core.errors import UsageError
 from vision_r1_plugins.eval.benchmarks import get_benchmark
 from vision_r1_plugins.eval.dataset import EvalRow, read_benchmark
-from vision_r1_plugins.eval.extraction import extract
 from vision_r1_plugins.eval.judge import JudgeConfig, judge_answers
 from vision_r1_plugins.eval.records import EvalRecord
 from vision_r1_plugins.eval.responses import read_responses
-from vision_r1_plugins.eval.results import PROTOCOLS, EvalReport, score_row, unscored_record, write_run
-from vision_r1_plugins.eval.scoring import item_choices
+from vision_r1_plugins.eval.results import (
+    PROTOCOLS,
+    EvalReport,
+    extraction_of,
+    score_row,
+    unscored_record,
+    write_run,
+)
 from vision_r1_plugins.generation import Backend, BackendConfig, Sampling, make_backend
 
 
@@ -58,16 +63,17 @@ def score_responses(config: ScoreConfig, on_progress: Callable[[int], None] | No
     matched = {index: found.lookup(row.id, row.problem.index) for index, row in enumerate(rows)}
     known = {row.id for row in rows}
     unmatched = sum(1 for row_id in found.responses if row_id not in known)
-    if not any(response is not None for response in matched.values()):
+    if all(response is None for response in matched.values()):
         sample = ", ".join(list(found.responses)[:3])
         raise UsageError(f"no response in {config.responses} matches a row of {config.data} by {spec.id!r} "
                          f"(responses have ids like {sample}); is --benchmark right?")  # fmt: skip
+    answered = {index: response for index, response in matched.items() if response is not None}
+    extractions = {index: extraction_of(rows[index], response) for index, response in answered.items()}
     judged: dict[str, str | None] = {}
     judge_failures = 0
     if config.judge is not None:
-        pending = [(row, response.text) for index, row in enumerate(rows)
-                   if (response := matched[index]) is not None and response.text.strip()
-                   and extract(response.text, item_choices(row.item), row.item.question).text is None]  # fmt: skip
+        pending = [(rows[index], answered[index].text) for index, extraction in extractions.items()
+                   if extraction.text is None and answered[index].text.strip()]  # fmt: skip
         if pending:
             backend = _judge_backend(config.judge)
             judged, judge_failures = judge_answers(pending, backend, config.judge, config.out, on_progress)
@@ -77,7 +83,8 @@ def score_responses(config: ScoreConfig, on_progress: Callable[[int], None] | No
         if response is None:
             records.append(unscored_record(row, missing=True))
         else:
-            records.append(score_row(row, response, spec, _lookup(judged) if judged else None))
+            judge = _lookup(judged) if judged else None
+            records.append(score_row(row, response, spec, judge, extraction=extractions[index]))
         if on_progress:
             on_progress(1)
     judged_rows = sum(record.method == "judge" for record in records)

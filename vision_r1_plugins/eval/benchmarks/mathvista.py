@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from rapidfuzz.distance import Levenshtein
 
@@ -106,13 +107,11 @@ MATHVISTA_TESTMINI = register_benchmark(
 # The test split (5,141 rows) has the same layout; its answers are not public (scores come from the
 # leaderboard), so rows without an answer are reported as such and not scored.
 MATHVISTA_TEST = register_benchmark(
-    BenchmarkSpec(
-        "mathvista_test",
-        "MathVista test (5,141 rows, answers withheld by the authors): generation only unless you hold answers",
-        official,
-        id="pid",
-        prompt=("query", "question"),
-        images=("decoded_image", "image"),
+    replace(
+        MATHVISTA_TESTMINI,
+        name="mathvista_test",
+        description="MathVista test (5,141 rows, answers withheld by the authors): generation only unless you "
+        "hold answers",
         breakdowns=("metadata.category", "metadata.task"),
     )
 )
