@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml $(LOCK)
 test: setup
 	$(BIN)/ruff check vision_r1_plugins tests benchmarks
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q --durations=15 tests
 
 # Everything but the tests marked slow (real training, Ray, torchrun, the demo, the wheel): about a minute.
 test-fast: setup

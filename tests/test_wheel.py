@@ -1,5 +1,5 @@
-"""The built wheel carries everything the product needs: it runs the reward part of the demo and lists the recipes
-from a fresh virtual environment outside the repository."""
+"""The built wheel carries everything the product needs: it runs the reward part of the demo, lists the recipes and
+copies one with its DeepSpeed config, from a fresh virtual environment outside the repository."""
 
 from __future__ import annotations
 
@@ -56,7 +56,17 @@ def test_demo_runs_from_an_installed_wheel(tmp_path: Path) -> None:
     scores = [json.loads(line) for line in (work / "demo" / "reward_scores.jsonl").read_text().splitlines()]
     assert len(scores) == 12 and {record["id"]: record["score"] for record in scores}["geo-02"] == 1.0
     recipes = subprocess.run([str(cli), "recipes", "list"], cwd=work, env=env, capture_output=True, text=True)
-    assert recipes.returncode == 0 and "verl/vision_r1_ptst_8gpu.yaml" in recipes.stdout.split()
+    listed = {line.split()[0] for line in recipes.stdout.splitlines()}
+    assert recipes.returncode == 0 and "vision_r1_ptst_8gpu" in listed, recipes.stdout + recipes.stderr
+    copy = subprocess.run([str(cli), "recipes", "copy", "vision_r1_cold_start_8gpu", "sft"], cwd=work, env=env,
+                          capture_output=True, text=True)  # fmt: skip
+    assert copy.returncode == 0, copy.stdout + copy.stderr
+    copied = work / "sft"
+    assert sorted(path.name for path in copied.iterdir()) == [
+        "ds_z3_config.json", "train_8gpu.sh", "vision_r1_cold_start_8gpu.yaml"]  # fmt: skip
+    recipe_text = (copied / "vision_r1_cold_start_8gpu.yaml").read_text()
+    assert f'deepspeed: "{copied.resolve() / "ds_z3_config.json"}"' in recipe_text
+    assert json.loads((copied / "ds_z3_config.json").read_text())["zero_optimization"]["stage"] == 3
     problems = subprocess.run(
         [str(python), "-c", "from vision_r1_plugins.core.resources import sample_problems as p; "
                             "import json; rows = [json.loads(l) for l in p().read_text().splitlines()]; "

@@ -22,7 +22,7 @@ def test_openai_streaming_over_sse(tmp_path: Path) -> None:
     images = load_image_files([str(tmp_path / name)])
     chunks: list[str] = []
     with FakeServer() as server:
-        backend = make_backend(BackendConfig("openai", "fake", server.url))
+        backend = make_backend(BackendConfig("openai", "fake-mllm", server.url))
         result = infer(backend, "What is 12 + 30?", images, on_text=chunks.append)
     assert len(chunks) > 5  # streamed in pieces, not one blob
     assert "".join(chunks) == result.response
@@ -35,8 +35,9 @@ def test_openai_streaming_over_sse(tmp_path: Path) -> None:
 def test_infer_cli_shows_the_answer_apart(tmp_path: Path) -> None:
     (name,) = write_images(tmp_path, 1)
     with FakeServer() as server:
-        result = CliRunner().invoke(app, ["infer", "--backend", "openai", "--base-url", server.url, "--model", "fake",
-                                          "--image", str(tmp_path / name), "--prompt", "What is 2 * 21?"])  # fmt: skip
+        result = CliRunner().invoke(app, ["infer", "--backend", "openai", "--base-url", server.url, "--model",
+                                          "fake-mllm", "--image", str(tmp_path / name), "--prompt",
+                                          "What is 2 * 21?"])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert result.output.rstrip().splitlines()[-2].strip() == "42"
     missing = CliRunner().invoke(app, ["infer", "--model", "x", "--prompt", "q", "--image", str(tmp_path / "no.png")])

@@ -20,7 +20,7 @@ from vision_r1_plugins.testing.synthetic import write_images
 
 
 def _backend(url: str) -> object:
-    return make_backend(BackendConfig("openai", "fake", url, sampling=Sampling(max_tokens=512), concurrency=4))
+    return make_backend(BackendConfig("openai", "fake-mllm", url, sampling=Sampling(max_tokens=512), concurrency=4))
 
 
 def _benchmark(root: Path, count: int = 12) -> Path:
@@ -80,7 +80,7 @@ def test_a_failed_request_is_recorded_and_analysis_still_runs(tmp_path: Path) ->
     source.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
     runner = CliRunner()
     with FakeServer() as server:
-        result = runner.invoke(app, ["eval", str(source), "--out", str(tmp_path / "run"), "--model", "fake",
+        result = runner.invoke(app, ["eval", str(source), "--out", str(tmp_path / "run"), "--model", "fake-mllm",
                                      "--base-url", server.url])  # fmt: skip
     assert result.exit_code == 0, result.output
     records = read_records(tmp_path / "run" / "rows.jsonl")
@@ -100,7 +100,7 @@ def test_eval_and_analyze_cli(tmp_path: Path) -> None:
     source = _benchmark(tmp_path, 8)
     runner = CliRunner()
     with FakeServer(FakeServerConfig(wrong_answer_every=3)) as server:
-        result = runner.invoke(app, ["eval", str(source), "--out", str(tmp_path / "run"), "--model", "fake",
+        result = runner.invoke(app, ["eval", str(source), "--out", str(tmp_path / "run"), "--model", "fake-mllm",
                                      "--base-url", server.url, "--max-tokens", "512"])  # fmt: skip
     assert result.exit_code == 0, result.output
     # Every third distinct question is answered wrong: 6 of 8 right, in the table title and the summary.

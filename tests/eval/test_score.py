@@ -33,7 +33,7 @@ def test_the_judge_reads_only_rows_the_rules_leave_undecided_and_is_cached(tmp_p
     command = ["eval", "score", str(responses), "--benchmark", "vision_r1", "--data", str(data), "--out",
                str(tmp_path / "run")]  # fmt: skip
     with FakeServer() as server:
-        judged = [*command, "--judge-url", server.url, "--judge-model", "judge"]
+        judged = [*command, "--judge-url", server.url, "--judge-model", "fake-reasoner"]
         result = runner.invoke(app, judged)
         assert result.exit_code == 0, result.output
         asked = server.stats()["requests"]
@@ -64,9 +64,9 @@ def test_a_run_where_every_request_fails_exits_non_zero(tmp_path: Path) -> None:
             for i in range(3)]  # fmt: skip
     data.write_text("".join(json.dumps(row) + "\n" for row in rows))
     with FakeServer() as server:
-        result = runner.invoke(app, ["eval", str(data), "--out", str(tmp_path / "run"), "--model", "m", "--base-url",
-                                     server.url, "--timeout", "30", "--max-attempts", "2", "--api-key-env", "NO_KEY",
-                                     "--system-prompt", "Think first."])  # fmt: skip
+        result = runner.invoke(app, ["eval", str(data), "--out", str(tmp_path / "run"), "--model", "fake-mllm",
+                                     "--base-url", server.url, "--timeout", "30", "--max-attempts", "2",
+                                     "--api-key-env", "NO_KEY", "--system-prompt", "Think first."])  # fmt: skip
     assert result.exit_code == 1
     assert "every one of the 3 requests failed" in " ".join(result.output.split())
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
@@ -80,7 +80,7 @@ def test_a_runs_own_responses_rescore_to_the_same_numbers(tmp_path: Path) -> Non
     rows[0]["query"] = "What is 4 + 5?"
     data.write_text("".join(json.dumps(row) + "\n" for row in rows))
     with FakeServer() as server:
-        result = runner.invoke(app, ["eval", str(data), "--out", str(tmp_path / "run"), "--model", "m",
+        result = runner.invoke(app, ["eval", str(data), "--out", str(tmp_path / "run"), "--model", "fake-mllm",
                                      "--base-url", server.url])  # fmt: skip
     assert result.exit_code == 0, result.output
     generated = json.loads((tmp_path / "run" / "summary.json").read_text())

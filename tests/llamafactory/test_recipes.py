@@ -1,9 +1,11 @@
 """Every recipe in vision_r1_plugins/_data/recipes/llamafactory/ through LLaMA-Factory's own argument parser.
 
+Each is parsed as a user runs it: copied out by ``vision-r1 recipes copy NAME DIR`` and read from another folder.
 Only ``model_name_or_path`` (the tiny model) and ``output_dir`` are swapped, so a misspelt key, a bad value or a
-missing DeepSpeed file fails here. Each recipe is parsed in a fresh process set up as one torchrun rank (DeepSpeed
-recipes must be distributed) with transformers' "bf16-capable GPU" probe answering yes: CI has no GPU, and that
-probe is the only thing that differs from a GPU node. DeepSpeed's own gloo initialisation runs for real.
+DeepSpeed file that cannot be found from there fails here. Each recipe is parsed in a fresh process set up as one
+torchrun rank (DeepSpeed recipes must be distributed) with transformers' "bf16-capable GPU" probe answering yes:
+CI has no GPU, and that probe is the only thing that differs from a GPU node. DeepSpeed's own gloo initialisation
+runs for real.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pytest
 import yaml
 
 from vision_r1_plugins.core import resources
+from vision_r1_plugins.core.recipes import copy_recipes
 
 RECIPES = sorted(resources.recipe("llamafactory").glob("*.yaml"))
 GPUS = {
@@ -46,7 +49,7 @@ print("PARSED " + json.dumps({
     "epochs": train.num_train_epochs, "scheduler": str(train.lr_scheduler_type.value),
     "warmup_ratio": train.warmup_ratio, "per_device": train.per_device_train_batch_size,
     "accumulation": train.gradient_accumulation_steps, "bf16": train.bf16, "zero3": is_deepspeed_zero3_enabled(),
-    "lora_rank": finetune.lora_rank, "parallel_mode": str(train.parallel_mode),
+    "lora_rank": finetune.lora_rank, "parallel_mode": str(train.parallel_mode), "deepspeed": train.deepspeed,
 }))
 """
 
@@ -57,14 +60,14 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _parse(recipe: Path, model: Path, out: Path) -> dict:
+def _parse(recipe: Path, model: Path, out: Path, cwd: Path) -> dict:
     env = {
         **os.environ, "LOCAL_RANK": "0", "RANK": "0", "WORLD_SIZE": "1", "LOCAL_WORLD_SIZE": "1",
         "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(_free_port()),
     }  # fmt: skip
     completed = subprocess.run(
         [sys.executable, "-c", PARSE, str(recipe), str(model), str(out)],
-        cwd=resources.data_path("recipes"),  # recipes name their DeepSpeed file relative to this folder
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
@@ -89,7 +92,10 @@ def test_every_recipe_is_listed() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("recipe", RECIPES, ids=[recipe.stem for recipe in RECIPES])
 def test_recipe_parses_with_the_paper_settings(recipe: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
-    parsed = _parse(recipe, tiny_model_dir, tmp_path / "out")
+    copied = copy_recipes(recipe.stem, tmp_path / "copy")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    parsed = _parse(copied.yamls[recipe.stem], tiny_model_dir, tmp_path / "out", cwd=elsewhere)
     gpus = GPUS[recipe.stem]
     assert parsed["stage"] == "sft" and parsed["template"] == "qwen2_vl" and parsed["bf16"] is True
     assert parsed["image_max_pixels"] == 768 * 768
@@ -101,6 +107,7 @@ def test_recipe_parses_with_the_paper_settings(recipe: Path, tiny_model_dir: Pat
         assert parsed["dataset"] == ["vision_r1_llava_cot_full", "vision_r1_mulberry_sft_full"]
         return
     assert parsed["finetuning_type"] == "full" and parsed["zero3"] is True
+    assert parsed["deepspeed"] == str((tmp_path / "copy").resolve() / "ds_z3_config.json")  # found from elsewhere
     assert parsed["learning_rate"] == 5e-6 and parsed["cutoff_len"] == 16384
     expected = ["vision_r1_bridged"] if "bridged" in recipe.stem else [
         "vision_r1_llava_cot_full", "vision_r1_mulberry_sft_full"]  # fmt: skip

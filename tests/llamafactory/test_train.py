@@ -14,8 +14,10 @@ import torch
 from typer.testing import CliRunner
 
 from vision_r1_plugins.cli import app
+from vision_r1_plugins.core import resources
+from vision_r1_plugins.core.errors import UsageError
 from vision_r1_plugins.llamafactory.registry import load_plugins, plugin_modules, register_template_once
-from vision_r1_plugins.llamafactory.train import parse_training_args, torchrun_command
+from vision_r1_plugins.llamafactory.train import check_training_args, parse_training_args, torchrun_command
 from vision_r1_plugins.testing.synthetic import write_sharegpt_dataset
 
 PLUGIN = """
@@ -86,8 +88,31 @@ def test_key_value_overrides_and_missing_config(tmp_path: Path) -> None:
     parsed = parse_training_args([str(config), "learning_rate=2e-5", "output_dir=/x"])
     assert parsed == {"stage": "sft", "learning_rate": 2e-5, "dataset": "a,b", "output_dir": "/x"}
     assert parse_training_args(["--stage", "sft"]) == ["--stage", "sft"]
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(UsageError, match="training config not found"):
         parse_training_args([str(tmp_path / "missing.yaml")])
+
+
+@pytest.mark.parametrize("recipe", sorted(resources.recipe("llamafactory").glob("*.yaml")), ids=lambda p: p.stem)
+def test_bundled_recipes_pass_the_argument_check(recipe: Path, tmp_path: Path) -> None:
+    """No false alarm: every key of the recipes is one LLaMA-Factory knows, and their template exists (the
+    datasets are left out: they live in the user's dataset_dir)."""
+    import yaml
+
+    args = yaml.safe_load(recipe.read_text())
+    assert "model_name_or_path" in args and "template" in args
+    check_training_args({key: value for key, value in args.items() if key not in ("dataset", "eval_dataset")})
+    with pytest.raises(UsageError, match="did you mean 'learning_rate'"):
+        check_training_args({**args, "learning_rat": 1.0})
+
+
+def test_argument_check_respects_allow_extra_args(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    args = {"model_name_or_path": str(tmp_path), "stage": "sft", "my_own_key": 1}
+    with pytest.raises(UsageError, match="no argument 'my_own_key'"):
+        check_training_args(args)
+    monkeypatch.setenv("ALLOW_EXTRA_ARGS", "1")
+    check_training_args(args)  # passed through, as LLaMA-Factory itself does
+    with pytest.raises(UsageError, match="no model_name_or_path"):
+        check_training_args({"stage": "sft"})
 
 
 def test_torchrun_command_reexecutes_our_module(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,7 +21,8 @@ def _trl_grpo_trainer():
 
     Two known incompatibilities of that pair, both outside our code: transformers 5's `_is_package_available`
     returns a (bool, version) tuple, which TRL's flags treat as "installed" (so it imports mergekit), and
-    models no longer carry `warnings_issued`, which GRPOTrainer writes to.
+    models no longer carry `warnings_issued`, which GRPOTrainer writes to. TRL 0.29 fixes both, but LLaMA-Factory
+    0.9.5 requires trl<=0.24.0 (and imports a class 0.29 no longer has), so the tested set keeps 0.24.0.
     """
     import trl.import_utils as trl_imports
 

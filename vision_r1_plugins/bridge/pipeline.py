@@ -36,13 +36,15 @@ from vision_r1_plugins.generation import (
     MARKER_NAMES,
     Backend,
     ChatResult,
+    EndpointPool,
     RequestFailed,
+    ServersGone,
     image_parts,
     reflection_markers,
+    sampling_key,
     split_thinking,
     user_message,
 )
-from vision_r1_plugins.generation.limiter import PriorityLimiter
 from vision_r1_plugins.reward import score, stated_answer
 
 
@@ -94,6 +96,22 @@ class BridgeReport:
     elapsed_seconds: float
     dataset_path: Path
     summary_path: Path
+    examples: list[str] = field(default_factory=list)  # the first rejects' and filtered samples' reasons
+
+    def headline(self) -> str:
+        """The summary's first line: what came out, and where the samples that did not are."""
+        out = self.summary_path.parent
+        line = f"{self.kept} of {self.input} samples kept"
+        if self.filtered:
+            line += f"; {sum(self.filtered.values())} filtered ({out / 'filtered.jsonl'})"
+        if self.rejected:
+            line += f"; {sum(self.rejected.values())} rejected ({out / 'rejects.jsonl'})"
+        return line
+
+    def first_problems(self) -> str:
+        counts = ", ".join(f"{reason} {count}" for reason, count in
+                           Counter({**self.filtered, **self.rejected}).most_common(3))  # fmt: skip
+        return counts + (f" (first: {self.examples[0]})" if self.examples else "")
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
@@ -102,8 +120,8 @@ class BridgeReport:
 
 
 class _StageFailed(Exception):
-    def __init__(self, stage: str, error: RequestFailed) -> None:
-        super().__init__(f"{stage}: {error}")
+    def __init__(self, stage: str, sample_id: str, error: RequestFailed) -> None:
+        super().__init__(f"stage {stage}, sample {sample_id}: {error}")
         self.stage = stage
 
 
@@ -127,12 +145,14 @@ class _Run:
         self.backends = {stage.name: mllm if stage.role == "mllm" else reasoner for stage in STAGES.values()}
         # Later stages first: samples under way finish before new ones start.
         self.priorities = {name: len(STAGES) - index for index, name in enumerate(STAGES)}
-        # One bound per endpoint: when every stage goes to the same server, they share its concurrency.
-        limiters: dict[str, PriorityLimiter] = {}
+        # One pool per set of servers: when every stage goes to the same server(s), they share its concurrency.
+        pools: dict[tuple[str, ...], EndpointPool] = {}
         for backend in (mllm, reasoner):
-            endpoint, limit = getattr(backend, "base_url", None), getattr(backend, "concurrency", None)
-            if endpoint and limit:
-                backend.limiter = limiters.setdefault(endpoint.rstrip("/"), PriorityLimiter(limit))  # type: ignore[attr-defined]
+            pool = getattr(backend, "pool", None)
+            if isinstance(pool, EndpointPool):
+                backend.pool = pools.setdefault(pool.urls, pool)  # type: ignore[attr-defined]
+        self.sampling_keys = {stage: sampling_key(backend.sampling) for stage, backend in self.backends.items()}
+        self.stopped: ServersGone | None = None
         self.prompts = load_prompts(config.prompts_dir)
         self.progress = progress
         self.on_update = on_update or (lambda progress: None)
@@ -148,11 +168,14 @@ class _Run:
         self.reasoning_lengths: list[int] = []
         self.markers: Counter[str] = Counter()
         self.rewrites = 0
+        self.examples: list[str] = []
 
     # ----------------------------------------------------------------------------------------------------
     async def _stage(self, sample: Problem, stage: str, text: str, images: list[dict[str, Any]]) -> ChatResult:
         backend = self.backends[stage]
-        key = (sample.id, stage, self.prompts[stage].version, backend.model)
+        # Other sampling settings or token limits are other results: a resume after raising --max-tokens must
+        # not reuse the truncated ones.
+        key = (sample.id, stage, self.prompts[stage].version, backend.model, self.sampling_keys[stage])
         counter = self.progress.stages[stage]
         cached = self.store.get(key)
         if cached is not None:
@@ -170,7 +193,7 @@ class _Run:
             result = await backend.complete(messages, on_retry=retried, priority=self.priorities[stage], tag=stage)
         except RequestFailed as error:
             counter.failed += 1
-            raise _StageFailed(stage, error) from error
+            raise _StageFailed(stage, sample.id, error) from error
         finally:
             counter.in_flight -= 1
         self.store.put(key, {"content": result.content, "reasoning": result.reasoning,
@@ -182,14 +205,22 @@ class _Run:
     async def _process(self, sample: Problem) -> None:
         images = image_parts(sample.images)  # every stage that sends the images sends the same: encode them once
         replies: dict[str, ChatResult] = {}
+        last = list(STAGES)[-1]
         try:
             for stage in STAGES.values():
                 text = self.prompts[stage.name].render(**stage.values(sample, replies))
-                replies[stage.name] = await self._stage(sample, stage.name, text, images if stage.with_images else [])
+                reply = await self._stage(sample, stage.name, text, images if stage.with_images else [])
+                replies[stage.name] = reply
+                if reply.truncated and stage.name != last:  # a cut-off caption or description misleads the rest
+                    self._filter(sample, "truncated", f"the {stage.name} reply hit its token limit (--max-tokens)")
+                    return
         except _StageFailed as failure:
             self._reject(Rejection(sample.index, sample.id, f"request_failed:{failure.stage}", str(failure)))
             return
-        self._judge(sample, sample.question_with_choices(), replies[list(STAGES)[-1]])
+        except ServersGone as gone:
+            self.stopped = self.stopped or gone
+            return
+        self._judge(sample, sample.question_with_choices(), replies[last])
 
     def _judge(self, sample: Problem, question: str, reasoned: ChatResult) -> None:
         reasoning, answer_text = split_reasoning(reasoned)
@@ -197,8 +228,8 @@ class _Run:
         answer = stated_answer(answer_text)
         response = compose_response(reasoning, answer)
         verdict = None
-        if reasoned.finish_reason == "length":
-            verdict = ("truncated", "the reasoner hit its token limit")
+        if reasoned.truncated:
+            verdict = ("truncated", "the reasoning reply hit its token limit (--reasoner-max-tokens)")
         elif not reasoning:
             verdict = ("no_reasoning", "the reasoner returned no reasoning")
         elif not answer:
@@ -216,16 +247,24 @@ class _Run:
                 if not quality.ok:
                     verdict = (quality.reason, quality.detail)
         if verdict is not None:
-            self.progress.filtered[verdict[0]] += 1
-            record = {"index": sample.index, "id": sample.id, "reason": verdict[0], "detail": verdict[1],
-                      "response": response}  # fmt: skip
-            self.filtered_out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        else:
-            self._keep(sample, response)
-            self.rewrites += rewrites
-            self.reasoning_lengths.append(len(reasoning))
-            self.markers.update(reflection_markers(reasoning))
+            self._filter(sample, *verdict, response=response)
+            return
+        self._keep(sample, response)
+        self.rewrites += rewrites
+        self.reasoning_lengths.append(len(reasoning))
+        self.markers.update(reflection_markers(reasoning))
         self.on_update(self.progress)
+
+    def _filter(self, sample: Problem, reason: str, detail: str, response: str | None = None) -> None:
+        self.progress.filtered[reason] += 1
+        record = {"index": sample.index, "id": sample.id, "reason": reason, "detail": detail, "response": response}
+        self.filtered_out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._example(reason, detail)
+        self.on_update(self.progress)
+
+    def _example(self, reason: str, detail: str) -> None:
+        if len(self.examples) < 3:
+            self.examples.append(f"{reason}: {detail[:200]}")
 
     def _keep(self, sample: Problem, response: str) -> None:
         names = image_names(sample)
@@ -242,6 +281,7 @@ class _Run:
         self.progress.rejected[reason.split(":")[0]] += 1
         record = {"index": rejected.index, "id": rejected.id, "reason": reason, "detail": rejected.detail}
         self.rejects.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        self._example(reason, rejected.detail)
         self.on_update(self.progress)
 
     # ----------------------------------------------------------------------------------------------------
@@ -249,7 +289,7 @@ class _Run:
         active = asyncio.Semaphore(self.config.max_active_samples)
         tasks: set[asyncio.Task[None]] = set()
         rows = read_problems(self.config.input, self.config.columns)
-        while True:
+        while self.stopped is None:
             # Reading verifies images (file I/O, decoding headers): off the event loop, a few rows at a time.
             batch = await asyncio.to_thread(_take, rows, 32)
             if not batch:
@@ -265,6 +305,8 @@ class _Run:
                     continue
                 self.seen_ids.add(item.id)
                 await active.acquire()
+                if self.stopped is not None:
+                    break
                 task = asyncio.create_task(self._process(item))
                 tasks.add(task)
                 task.add_done_callback(lambda done: (tasks.discard(done), active.release()))
@@ -293,12 +335,19 @@ async def bridge_async(
     progress = BridgeProgress(total_hint=total_hint)
     run = _Run(config, mllm, reasoner, progress, on_update)
     try:
+        for backend in {id(b): b for b in (mllm, reasoner)}.values():  # before any input is spent
+            await backend.probe()
         await run.run()
     finally:
         run.close()
         for backend in {id(b): b for b in (mllm, reasoner)}.values():
             with contextlib.suppress(Exception):
                 await backend.aclose()
+    if run.stopped is not None:
+        raise RunError(
+            f"stopped after {progress.finished} of {progress.read} samples read: {run.stopped}. Every finished "
+            f"request is saved in {config.out_dir / 'requests.jsonl'}: rerun with --resume to continue"
+        )
     dataset_path, exported = export(config.out_dir, config.parquet)
     if progress.finished != progress.read or exported != progress.kept:  # the contract, checked
         raise RunError(
@@ -315,7 +364,7 @@ async def bridge_async(
         reflection_per_sample={name: run.markers.get(name, 0) / max(progress.kept, 1)
                                for name in MARKER_NAMES},
         description_rewrites=run.rewrites, elapsed_seconds=time.monotonic() - started,
-        dataset_path=dataset_path, summary_path=config.out_dir / "summary.json",
+        dataset_path=dataset_path, summary_path=config.out_dir / "summary.json", examples=run.examples,
     )  # fmt: skip
     report.summary_path.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
     return report

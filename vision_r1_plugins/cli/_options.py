@@ -17,7 +17,17 @@ console = Console(highlight=False)
 T = TypeVar("T")
 
 # Servers and models
-BaseUrl = Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible server, e.g. http://host:8000/v1.")]
+BaseUrl = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--base-url",
+        help="OpenAI-compatible server, e.g. http://host:8000/v1. Several replicas: repeat the option or separate "
+        "URLs with commas; requests go to the least-loaded one.",
+    ),
+]
+Timeout = Annotated[float, typer.Option(help="Seconds to wait for one response.")]
+MaxAttempts = Annotated[int, typer.Option(help="Attempts per request (retries on connection errors, 429, 5xx).")]
+Strict = Annotated[bool, typer.Option(help="Exit 1 when any row is rejected (for pipelines).")]
 ApiKeyEnv = Annotated[str, typer.Option(help="Environment variable holding the server's API key.")]
 Temperature = Annotated[float, typer.Option(help="Sampling temperature (0: greedy).")]
 TopP = Annotated[float, typer.Option(help="Nucleus sampling top_p.")]

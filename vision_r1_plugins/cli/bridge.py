@@ -7,18 +7,21 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from vision_r1_plugins.cli._options import (
     AnswerColumn,
     ApiKeyEnv,
-    BaseUrl,
     ChoicesColumn,
     Concurrency,
     IdColumn,
     ImageColumn,
+    MaxAttempts,
     QuestionColumn,
     Resume,
+    Strict,
     Temperature,
+    Timeout,
     TopP,
     console,
     hidden_alias,
@@ -33,17 +36,29 @@ def bridge_command(
     input_path: Annotated[Path, typer.Argument(help="Problems: .jsonl, .json, .parquet or a saved datasets folder.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (dataset, images, store, summary).")],
     backend: Annotated[str, typer.Option(help="openai (any OpenAI-compatible server) or transformers.")] = "openai",
-    base_url: BaseUrl = None,
+    base_url: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--base-url",
+            help="MLLM's OpenAI-compatible server, e.g. http://host:8000/v1. Several replicas: repeat the option or "
+            "separate URLs with commas; requests go to the least-loaded one.",
+        ),
+    ] = None,
     model: Annotated[str | None, typer.Option(help="MLLM: served name (openai) or local path.")] = None,
-    reasoner_base_url: Annotated[str | None, typer.Option(help="Reasoner's server (default: --base-url).")] = None,
+    reasoner_base_url: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--reasoner-base-url", help="Reasoner's server(s), several like --base-url (default: --base-url)."
+        ),
+    ] = None,
     reasoner_model: Annotated[str | None, typer.Option(help="Reasoner: name or path (default: --model).")] = None,
     api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
     reasoner_api_key_env: Annotated[str, typer.Option(help="Environment variable with the reasoner's key.")] = (
         "OPENAI_API_KEY"
     ),
     concurrency: Concurrency = 64,
-    timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 600.0,
-    max_attempts: Annotated[int, typer.Option(help="Attempts per request (retries on errors, 429, 5xx).")] = 6,
+    timeout: Timeout = 600.0,
+    max_attempts: MaxAttempts = 6,
     max_tokens: Annotated[int | None, typer.Option(help="Token limit of the MLLM stages (1-2); default 2048.")] = None,
     reasoner_max_tokens: Annotated[int, typer.Option(help="Token limit of the reasoning stage.")] = 16384,
     temperature: Temperature = 0.6,
@@ -60,9 +75,10 @@ def bridge_command(
     max_reasoning_chars: Annotated[int, typer.Option(help="Longer reasoning is filtered out.")] = 60000,
     resume: Resume = False,
     parquet: Annotated[bool, typer.Option(help="Also write the dataset as parquet.")] = False,
-    mllm_url: Annotated[str | None, hidden_alias("--mllm-url", "--base-url")] = None,
+    strict: Strict = False,
+    mllm_url: Annotated[list[str] | None, hidden_alias("--mllm-url", "--base-url")] = None,
     mllm_model: Annotated[str | None, hidden_alias("--mllm-model", "--model")] = None,
-    reasoner_url: Annotated[str | None, hidden_alias("--reasoner-url", "--reasoner-base-url")] = None,
+    reasoner_url: Annotated[list[str] | None, hidden_alias("--reasoner-url", "--reasoner-base-url")] = None,
     mllm_api_key_env: Annotated[str | None, hidden_alias("--mllm-api-key-env", "--api-key-env")] = None,
     mllm_max_tokens: Annotated[int | None, hidden_alias("--mllm-max-tokens", "--max-tokens")] = None,
 ) -> None:
@@ -74,15 +90,16 @@ def bridge_command(
     from vision_r1_plugins.bridge.stages import stage_names
     from vision_r1_plugins.core.errors import RunError
     from vision_r1_plugins.generation import BackendConfig, RetryPolicy, Sampling, make_backend
+    from vision_r1_plugins.generation.endpoints import split_urls
 
     mllm_name = pick(model, mllm_model, "--mllm-model", "--model", required=True)
-    url = pick(base_url, mllm_url, "--mllm-url", "--base-url")
-    reasoner = pick(reasoner_base_url, reasoner_url, "--reasoner-url", "--reasoner-base-url") or url
+    url = split_urls(pick(base_url, mllm_url, "--mllm-url", "--base-url")) or None
+    reasoner = split_urls(pick(reasoner_base_url, reasoner_url, "--reasoner-url", "--reasoner-base-url")) or url
     key_env = pick(None, mllm_api_key_env, "--mllm-api-key-env", "--api-key-env") or api_key_env
     mllm_tokens = pick(max_tokens, mllm_max_tokens, "--mllm-max-tokens", "--max-tokens") or 2048
     retry = RetryPolicy(max_attempts=max_attempts)
 
-    def config(name: str, server: str | None, env: str, tokens: int) -> BackendConfig:
+    def config(name: str, server: tuple[str, ...] | None, env: str, tokens: int) -> BackendConfig:
         sampling = Sampling(temperature=temperature, top_p=top_p, max_tokens=tokens)
         return BackendConfig(backend, name, server, env, sampling, concurrency, timeout, retry)
 
@@ -99,27 +116,33 @@ def bridge_command(
     )  # fmt: skip
     state: dict[str, BridgeProgress] = {}
 
-    def render() -> Table:
+    def render() -> Table | Text:
         progress = state.get("progress")
+        if progress is None:  # nothing until the first sample moves: a failed pre-flight check prints no table
+            return Text("")
         table = Table(title="modality bridging")
         for column in ("stage", "done", "cached", "in flight", "retried", "failed"):
             table.add_column(column, justify="left" if column == "stage" else "right")
-        if progress is not None:
-            for stage in stage_names():
-                counter = progress.stages[stage]
-                table.add_row(stage, str(counter.done), str(counter.cached), str(counter.in_flight),
-                              str(counter.retried), str(counter.failed))  # fmt: skip
-            table.caption = (
-                f"samples read {progress.read}: kept {progress.kept}, "
-                f"filtered {sum(progress.filtered.values())}, rejected {sum(progress.rejected.values())}"
-            )
+        for stage in stage_names():
+            counter = progress.stages[stage]
+            table.add_row(stage, str(counter.done), str(counter.cached), str(counter.in_flight),
+                          str(counter.retried), str(counter.failed))  # fmt: skip
+        table.caption = (
+            f"samples read {progress.read}: kept {progress.kept}, "
+            f"filtered {sum(progress.filtered.values())}, rejected {sum(progress.rejected.values())}"
+        )
         return table
 
-    with Live(get_renderable=render, console=console, refresh_per_second=4):
+    # Transient: the summary below starts with the run's outcome, then the final stage table.
+    with Live(get_renderable=render, console=console, refresh_per_second=4, transient=True):
         report = bridge(
             bridge_config, mllm, reasoner_backend, on_update=lambda progress: state.__setitem__("progress", progress)
         )
-    console.print()
+    if report.input and not report.kept:
+        raise RunError(f"no sample was kept out of {report.input}: {report.first_problems()}; see "
+                       f"{out / 'filtered.jsonl'} and {out / 'rejects.jsonl'}")  # fmt: skip
+    console.print(report.headline(), markup=False, soft_wrap=True)  # one line, for logs and greps
+    console.print(render())
     summary = Table(title=f"{report.input} samples in {report.elapsed_seconds:.1f} s")
     summary.add_column("outcome")
     summary.add_column("reason")
@@ -140,6 +163,5 @@ def bridge_command(
         f"{out / 'dataset_info.json'})\nsummary: {report.summary_path}",
         markup=False,
     )
-    if report.input and not report.kept:
-        raise RunError(f"no sample was kept out of {report.input}; see {out / 'filtered.jsonl'} and "
-                       f"{out / 'rejects.jsonl'} for why")  # fmt: skip
+    if strict and report.rejected:
+        raise RunError(f"--strict: {sum(report.rejected.values())} samples rejected; see {out / 'rejects.jsonl'}")

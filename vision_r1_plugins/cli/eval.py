@@ -14,8 +14,11 @@ from vision_r1_plugins.cli._options import (
     ApiKeyEnv,
     BaseUrl,
     Concurrency,
+    MaxAttempts,
     Resume,
+    Strict,
     Temperature,
+    Timeout,
     TopP,
     console,
     progress_bar,
@@ -34,6 +37,9 @@ def infer(
     image: Annotated[list[str] | None, typer.Option("--image", help="Image file (repeat for several).")] = None,
     backend: BackendOption = "transformers",
     base_url: BaseUrl = None,
+    api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
+    timeout: Timeout = 600.0,
+    max_attempts: MaxAttempts = 6,
     system_prompt: Annotated[str | None, typer.Option(help="A system turn before the question.")] = None,
     temperature: Temperature = 0.6,
     top_p: TopP = 0.95,
@@ -42,17 +48,21 @@ def infer(
     """Ask one question about images; the thinking streams, the final answer is shown apart."""
     from vision_r1_plugins.core.images import load_image_files
     from vision_r1_plugins.eval.infer import infer as run_infer
-    from vision_r1_plugins.generation import BackendConfig, Sampling, make_backend
+    from vision_r1_plugins.generation import BackendConfig, RetryPolicy, Sampling, make_backend, split_urls
 
     images = load_image_files(image or [])
     sampling = Sampling(temperature=temperature, top_p=top_p, max_tokens=max_tokens)
-    generator = make_backend(BackendConfig(backend, model, base_url, sampling=sampling))
-    result = run_infer(generator, prompt, images, system_prompt=system_prompt,
+    config = BackendConfig(backend, model, split_urls(base_url) or None, api_key_env, sampling, timeout=timeout,
+                           retry=RetryPolicy(max_attempts=max_attempts))  # fmt: skip
+    result = run_infer(make_backend(config), prompt, images, system_prompt=system_prompt,
                        on_text=lambda text: console.print(text, end="", markup=False, highlight=False))  # fmt: skip
     console.print()
     console.rule("answer")
     console.print(result.answer if result.answer is not None else "(no final answer found)", markup=False)
-    console.print(f"({len(result.thinking.split())} words of thinking)", style="dim")
+    note = f"({len(result.thinking.split())} words of thinking)"
+    if result.truncated:
+        note = f"(truncated at --max-tokens {max_tokens}: the response did not finish) " + note
+    console.print(note, style="dim", markup=False)
 
 
 class _RunByDefault(TyperGroup):
@@ -93,10 +103,13 @@ def eval_command(
     base_url: BaseUrl = None,
     api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
     concurrency: Concurrency = 16,
-    timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 600.0,
-    max_attempts: Annotated[int, typer.Option(help="Attempts per request (retries on errors, 429, 5xx).")] = 6,
+    timeout: Timeout = 600.0,
+    max_attempts: MaxAttempts = 6,
     system_prompt: Annotated[
         str | None, typer.Option(help="A system turn before each question (a Zero model trained with the R1 one).")
+    ] = None,
+    image_column: Annotated[
+        str | None, typer.Option(help="Column with the images, instead of the benchmark's ('' asks without images).")
     ] = None,
     temperature: Temperature = 0.6,
     top_p: TopP = 0.95,
@@ -105,25 +118,34 @@ def eval_command(
     ),
     limit: Annotated[int | None, typer.Option(help="Only the first N rows.")] = None,
     resume: Resume = False,
+    strict: Strict = False,
 ) -> None:
     """Generate a response for every benchmark row, then score it under both protocols (no judge model)."""
     from vision_r1_plugins.core.errors import RunError
     from vision_r1_plugins.eval.runner import EvalConfig, evaluate
-    from vision_r1_plugins.generation import BackendConfig, RetryPolicy, Sampling, make_backend
+    from vision_r1_plugins.generation import BackendConfig, RetryPolicy, Sampling, make_backend, split_urls
 
     sampling = Sampling(temperature=temperature, top_p=top_p, max_tokens=max_tokens)
-    generator = make_backend(BackendConfig(backend, model, base_url, api_key_env, sampling, concurrency, timeout,
-                                           RetryPolicy(max_attempts=max_attempts)))  # fmt: skip
+    generator = make_backend(BackendConfig(backend, model, split_urls(base_url) or None, api_key_env, sampling,
+                                           concurrency, timeout, RetryPolicy(max_attempts=max_attempts)))  # fmt: skip
     config = EvalConfig(benchmark_file, out, benchmark=benchmark, resume=resume, limit=limit,
-                        system_prompt=system_prompt, concurrency=concurrency, protocol=protocol)  # fmt: skip
+                        system_prompt=system_prompt, concurrency=concurrency, protocol=protocol,
+                        image_column=image_column)  # fmt: skip
     with progress_bar("generating") as progress:
         task = progress.add_task("eval", total=None)
         report = evaluate(config, generator, on_progress=lambda n: progress.advance(task, n))
+    if report.rows and not report.scored:
+        raise RunError(f"every one of the {report.rows} requests failed (first: {report.first_failure}); "
+                       f"see {report.paths['rows']}")  # fmt: skip
+    if report.failed or report.invalid_rows:
+        console.print(f"{report.failed} of {report.rows} requests failed (counted wrong; rerun with --resume to "
+                      f"retry them), {report.invalid_rows} invalid rows: see {report.paths['rows']} and "
+                      f"{report.paths['invalid']}", markup=False, soft_wrap=True)  # fmt: skip
     _print_report(benchmark_file.name, report)
     console.print(f"{report.failed} failed requests, {report.invalid_rows} invalid rows; per-row CSV: "
                   f"{report.paths['csv']}", markup=False)  # fmt: skip
-    if report.rows and not report.scored:
-        raise RunError(f"every one of the {report.rows} requests failed; see {report.paths['rows']}")
+    if strict and (report.failed or report.invalid_rows):
+        raise RunError(f"--strict: {report.failed} failed requests, {report.invalid_rows} invalid rows")
 
 
 @eval_app.command("score")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from vision_r1_plugins.cli._options import console, progress_bar
+from vision_r1_plugins.cli._options import Strict, console, progress_bar
 from vision_r1_plugins.cli.app import app
 
 lf_app = typer.Typer(help="Cold-start SFT on LLaMA-Factory: datasets, validation, training.", no_args_is_help=True)
@@ -55,14 +55,15 @@ def lf_validate(
     fix: Annotated[
         Path | None, typer.Option(help="Write a clean copy, a rejects file and a dataset_info entry here.")
     ] = None,
+    strict: Strict = False,
 ) -> None:
     """Check a registered dataset the way LLaMA-Factory will read it; report (and optionally drop) bad rows."""
     from vision_r1_plugins.llamafactory.validate import (
         REASONS,
         ValidateConfig,
+        check_inputs,
+        check_outcome,
         count_rows,
-        data_files,
-        dataset_attr,
         validate_dataset,
     )
 
@@ -71,10 +72,15 @@ def lf_validate(
         media_dir=media_dir, image_max_pixels=image_max_pixels, image_min_pixels=image_min_pixels,
         num_workers=workers, decode_images=decode_images,
     )  # fmt: skip
-    total = count_rows(data_files(config, dataset_attr(config)))
+    _, files = check_inputs(config)  # the model path and the dataset, before any worker starts
+    total = count_rows(files)
     with progress_bar("validating") as progress:
         task = progress.add_task("validate", total=total)
         report = validate_dataset(config, fix_dir=fix, on_progress=lambda n: progress.advance(task, n))
+    if report.rejected_total:  # the first line says what failed and where
+        where = report.rejects_path or "the table below (--fix DIR writes every reject to a file)"
+        console.print(f"{report.rejected_total} of {report.total} rows rejected: see {where}", markup=False,
+                      soft_wrap=True)  # fmt: skip
     table = Table(title=f"{dataset}: {report.total} rows, {report.kept} kept, {report.rejected_total} rejected")
     table.add_column("rule")
     table.add_column("rows", justify="right")
@@ -92,10 +98,7 @@ def lf_validate(
         console.print(f"rejects:    {report.rejects_path}", markup=False)
     if report.rejected_total and fix is None:
         console.print("rerun with --fix DIR to write a clean copy and a rejects file")
-    if report.total and not report.kept:
-        from vision_r1_plugins.core.errors import RunError
-
-        raise RunError(f"no row of {dataset} is usable for training ({report.rejected_total} rejected)")
+    check_outcome(report, strict=strict)
 
 
 @app.command(

@@ -18,6 +18,7 @@ from vision_r1_plugins.cli._options import (
     ImageColumn,
     QuestionColumn,
     Seed,
+    Strict,
     console,
     hidden_alias,
     pick,
@@ -30,19 +31,24 @@ ptst_app = typer.Typer(help="GRPO on verl with Progressive Thinking Suppression 
 app.add_typer(ptst_app, name="ptst")
 
 SCHEDULE_ARG = typer.Argument(help="PTST schedule YAML (vision-r1 recipes copy DIR).", exists=True, dir_okay=False)
-SET_OPTION = typer.Option("--set", help="Extra verl override for every stage, key=value (repeatable).")
+SET_OPTION = typer.Option(
+    "--set",
+    help="Extra verl override for every stage, key=value (repeatable); checked like the schedule's verl block. "
+    "Keys the schedule sets (response length, n, steps, checkpoint and resume, experiment name) are refused.",
+)
 
 
 def _load_ptst(schedule_path: Path, overrides: list[str] | None, validate: bool = True) -> tuple[Any, dict[str, str]]:
     from vision_r1_plugins.core.errors import UsageError
-    from vision_r1_plugins.ptst.schedule import load_schedule
+    from vision_r1_plugins.ptst.schedule import load_schedule, refuse_managed
 
     extra = {}
     for item in overrides or []:
         key, separator, value = item.partition("=")
-        if not separator:
+        if not separator or not key.strip():
             raise UsageError(f"--set takes key=value, got {item!r}")
-        extra[key] = value
+        extra[key.strip()] = value
+    refuse_managed(extra)  # before anything is built: a key the schedule sets would be overwritten or undo it
     return load_schedule(schedule_path, validate=validate), extra
 
 
@@ -68,8 +74,7 @@ SmokeOption = Annotated[
 
 @dataclass(frozen=True)
 class PreparedRun:
-    schedule: Any
-    extra: dict[str, Any]
+    schedule: Any  # the --set values are in its shared verl overrides
     env: dict[str, str]
     notes: list[str]
 
@@ -77,12 +82,15 @@ class PreparedRun:
 def _prepare(
     schedule_path: Path, overrides: list[str] | None, mode: str, cpu: bool, smoke: bool, for_run: bool = True
 ) -> PreparedRun:
-    """The schedule as it will run: with --smoke shrunk to the tiny model, with --cpu given CPU's settings.
-    ``for_run`` builds what the run needs (the smoke model, a fresh Ray temp folder); ``plan`` only names them."""
+    """The schedule as it will run: with --smoke shrunk to the tiny model, with --cpu given CPU's settings, then
+    the --set values merged into its verl overrides (after both, so they win) and the whole validated, so a --set
+    is checked and derived from like the YAML's own. ``for_run`` builds what the run needs (the smoke model, a
+    fresh Ray temp folder); ``plan`` only names them."""
     from dataclasses import replace
 
     from vision_r1_plugins.core.errors import UsageError
     from vision_r1_plugins.ptst.runner import MODES
+    from vision_r1_plugins.ptst.schedule import with_overrides
 
     if mode not in MODES:
         raise UsageError(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -119,8 +127,10 @@ def _prepare(
         env = dict(CPU_ENV)
         if for_run:  # a fresh Ray session folder: a killed run's leftovers cannot be picked up
             env["RAY_TMPDIR"] = os.environ.get("RAY_TMPDIR") or tempfile.mkdtemp(prefix="vision-r1-ray-")
+    schedule, replaced = with_overrides(schedule, extra)
+    notes += replaced
     schedule.validate()
-    return PreparedRun(schedule, extra, env, notes)
+    return PreparedRun(schedule, env, notes)
 
 
 def _preflight(prepared: PreparedRun) -> None:
@@ -128,8 +138,7 @@ def _preflight(prepared: PreparedRun) -> None:
     from vision_r1_plugins.ptst.dry_run import compose_config
     from vision_r1_plugins.ptst.preflight import require_runnable
 
-    require_runnable(compose_config({**prepared.schedule.hook_overrides(), **prepared.extra}),
-                     prepared.schedule.stages)  # fmt: skip
+    require_runnable(compose_config(prepared.schedule.hook_overrides()), prepared.schedule.stages)
 
 
 @ptst_app.command("plan")
@@ -150,9 +159,9 @@ def ptst_plan(
         shapes = ", then ".join(f"{s.name} {s.max_response_length} tokens x {s.rollout_n} for {s.steps} steps"
                                 for s in schedule.stages)  # fmt: skip
         console.print(f"# one verl run: {shapes}", markup=False)
-        console.print(plan_hook(schedule, extra=prepared.extra).command + "\n", markup=False, soft_wrap=True)
+        console.print(plan_hook(schedule).command + "\n", markup=False, soft_wrap=True)
         return
-    for stage_plan in plan(schedule, extra=prepared.extra):
+    for stage_plan in plan(schedule):
         stage = stage_plan.stage
         console.print(f"# stage {stage_plan.index + 1}/{len(schedule.stages)} {stage.name}: "
                       f"{stage.max_response_length} tokens x {stage.rollout_n} rollouts, global steps "
@@ -179,13 +188,13 @@ def ptst_run(
     from vision_r1_plugins.ptst.runner import dry_run as compose_all
 
     prepared = _prepare(schedule_path, overrides, mode, cpu, smoke)
-    schedule, extra = prepared.schedule, prepared.extra
+    schedule = prepared.schedule
     for note in prepared.notes:
         console.print(note, markup=False)
     if mode == "stages" or dry_run:  # the hook mode's own entry checks every stage before Ray starts
         _preflight(prepared)
     if dry_run:
-        for label, result in compose_all(schedule, extra, mode):
+        for label, result in compose_all(schedule, mode=mode):
             resume = f"{result.resume_mode} {result.resume_from_path or ''}".strip()
             console.print(f"{label}: OK (verl config composed and validated) response "
                           f"{result.response_length} x n {result.rollout_n}, steps to "
@@ -200,7 +209,7 @@ def ptst_run(
             console.print(f"[bold]PTST {status}[/bold] at global step {hook_plan.start_step + 1} of "
                           f"{schedule.total_steps} (one verl run, {len(schedule.stages)} stages)")  # fmt: skip
 
-        if run_hook(schedule, command, on_start=on_start, on_line=echo, extra=extra, env=prepared.env) is None:
+        if run_hook(schedule, command, on_start=on_start, on_line=echo, env=prepared.env) is None:
             console.print(f"all {schedule.total_steps} steps are already checkpointed in {schedule.checkpoint_dir}",
                           markup=False)  # fmt: skip
     else:
@@ -209,7 +218,7 @@ def ptst_run(
             console.print(f"[bold]stage {stage_plan.stage.name}: {status}[/bold] "
                           f"(global steps {stage_plan.start_step + 1}-{stage_plan.end_step})")  # fmt: skip
 
-        run(schedule, command, on_stage=on_stage, on_line=echo, extra=extra, env=prepared.env)
+        run(schedule, command, on_stage=on_stage, on_line=echo, env=prepared.env)
     _print_metrics(metrics_dir(schedule), schedule)
 
 
@@ -287,11 +296,11 @@ def rl_data(
     answer_column: AnswerColumn = "answer",
     choices_column: ChoicesColumn = "choices",
     id_column: IdColumn = "id",
+    strict: Strict = False,
     output: Annotated[Path | None, hidden_alias("--output", "--out")] = None,
 ) -> None:
     """Convert problems into verl's RL parquet, dropping (and reporting) rows that would break training."""
-    from vision_r1_plugins.core.errors import RunError
-    from vision_r1_plugins.verl.rl_data import R1_SYSTEM_PROMPT, RLDataConfig, convert_rl_data
+    from vision_r1_plugins.verl.rl_data import R1_SYSTEM_PROMPT, RLDataConfig, check_outcome, convert_rl_data
 
     target = pick(out, output, "--output", "--out", required=True)
     columns = problem_columns(image_column, question_column, answer_column, choices_column, id_column)
@@ -303,6 +312,9 @@ def rl_data(
     with progress_bar("converting") as progress:
         task = progress.add_task("convert", total=None)
         report = convert_rl_data(config, on_progress=lambda n: progress.advance(task, n))
+    if report.rejected_total:  # the first line says what failed and where
+        console.print(f"{report.rejected_total} of {report.input} rows rejected: see {report.rejects_path}",
+                      markup=False, soft_wrap=True)  # fmt: skip
     console.print(f"{report.input} rows: {report.kept} kept, {report.rejected_total} rejected {dict(report.rejected)}",
                   markup=False)  # fmt: skip
     console.print(
@@ -313,5 +325,4 @@ def rl_data(
     for split, path in report.outputs.items():
         console.print(f"{split}: {path} ({report.splits.get(split, 0)} rows)", markup=False)
     console.print(f"rejects: {report.rejects_path}", markup=False)
-    if report.input and not report.kept:
-        raise RunError(f"no row of {input_path} was kept; see {report.rejects_path} for why")
+    check_outcome(report, input_path, strict=strict)

@@ -13,6 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from vision_r1_plugins.core.errors import UsageError
 from vision_r1_plugins.core.images import IMAGE_PLACEHOLDER, ImageProblem, ImageRef, image_ref
 from vision_r1_plugins.core.rows import BadRow, InputError, read_rows
 
@@ -24,11 +25,16 @@ __all__ = [
     "ProblemColumns",
     "RejectReason",
     "Rejection",
+    "check_columns",
     "field_value",
     "read_problems",
     "read_problems_with_rows",
     "to_problem",
 ]
+
+
+# The options of `bridge` and `rl-data` that name each column, quoted by the column check's message.
+COLUMN_OPTIONS = {"question": "--question-column", "answer": "--answer-column", "images": "--image-column"}
 
 
 class RejectReason(StrEnum):
@@ -134,18 +140,52 @@ def to_problem(index: int, row: Any, columns: ProblemColumns, base: Path) -> Pro
     return Problem(index, problem_id, clean_question, str(answer).strip(), tuple(images), choices)
 
 
+def _present(row: dict[str, Any], dotted: str) -> bool:
+    value: Any = row
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return False
+        value = value[part]
+    return True
+
+
+def check_columns(row: Any, columns: ProblemColumns, source: Path, hints: dict[str, str] | None = None) -> None:
+    """Fail before any work when the first row lacks a column the caller named: a wrong column name would
+    otherwise reject every row one by one (or, for images, quietly run text-only). ``hints`` maps a field
+    (``question``, ``answer``, ``images``) to the option that renames it, for the message."""
+    if not isinstance(row, dict):
+        return
+    needed = {"question": columns.question_columns(), "answer": (columns.answer,)}
+    if columns.image_columns() and columns.require_image:
+        needed["images"] = columns.image_columns()
+    for name, candidates in needed.items():
+        if candidates and not any(_present(row, column) for column in candidates):
+            where = " / ".join(repr(column) for column in candidates)
+            present = ", ".join(sorted(map(str, row))[:20])
+            fix = (hints or {}).get(name)
+            raise UsageError(f"{source}: no {name} column {where} (its first row has: {present})"
+                             + (f"; name it with {fix} COLUMN" if fix else ""))  # fmt: skip
+
+
 def read_problems_with_rows(
-    path: str | Path, columns: ProblemColumns = ProblemColumns()
+    path: str | Path, columns: ProblemColumns = ProblemColumns(), hints: dict[str, str] | None = None
 ) -> Iterator[tuple[Any, Problem | Rejection]]:
-    """Each raw row with what it became, for callers that need a field the problem normalises away."""
+    """Each raw row with what it became, for callers that need a field the problem normalises away. The first
+    object row is checked to hold the named columns (:func:`check_columns`)."""
     source = Path(path)
     if not source.exists():
         raise InputError(f"input not found: {source}")
     base = source if source.is_dir() else source.parent
+    checked = False
     for index, row in enumerate(read_rows(source)):
+        if not checked and isinstance(row, dict):
+            check_columns(row, columns, source, COLUMN_OPTIONS if hints is None else hints)
+            checked = True
         yield row, to_problem(index, row, columns, base)
 
 
-def read_problems(path: str | Path, columns: ProblemColumns = ProblemColumns()) -> Iterator[Problem | Rejection]:
-    for _, problem in read_problems_with_rows(path, columns):
+def read_problems(
+    path: str | Path, columns: ProblemColumns = ProblemColumns(), hints: dict[str, str] | None = None
+) -> Iterator[Problem | Rejection]:
+    for _, problem in read_problems_with_rows(path, columns, hints):
         yield problem

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from string import ascii_uppercase
 
 from vision_r1_plugins.core.errors import UsageError
-from vision_r1_plugins.core.problems import Problem, Rejection, RejectReason, field_value, to_problem
+from vision_r1_plugins.core.problems import (
+    Problem,
+    Rejection,
+    RejectReason,
+    check_columns,
+    field_value,
+    to_problem,
+)
 from vision_r1_plugins.core.rows import InputError
 from vision_r1_plugins.eval.benchmarks.spec import BenchmarkSpec
 from vision_r1_plugins.eval.items import EvalItem
+
+# The benchmark decides the question and answer columns; only the images can be renamed (`eval --image-column`).
+EVAL_COLUMN_OPTIONS = {"question": "--benchmark", "answer": "--benchmark", "images": "--image-column"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,10 @@ def read_benchmark(
     for index, raw in enumerate(spec.read(source)):
         if limit is not None and index >= limit:
             break
+        if not rows and not invalid:
+            # Rows may lack images one by one (text-only questions), but a file with no image column at all is a
+            # wrong layout: it would otherwise be evaluated text-only without a word.
+            check_columns(raw, replace(columns, require_image=True), source, EVAL_COLUMN_OPTIONS)
         problem = to_problem(index, raw, columns, base)
         if isinstance(problem, Rejection):
             invalid.append(problem)

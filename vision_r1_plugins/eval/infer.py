@@ -20,6 +20,7 @@ class InferResult:
     response: str
     thinking: str
     answer: str | None  # None when no final answer can be extracted
+    truncated: bool = False  # the response stopped at the token limit
 
 
 def split_answer(response: str) -> tuple[str, str | None]:
@@ -30,8 +31,9 @@ def split_answer(response: str) -> tuple[str, str | None]:
 
 
 async def _stream(backend: Backend, prompt: str, images: tuple[ImageRef, ...], system_prompt: str | None,
-                  on_text: Callable[[str], None]) -> str:  # fmt: skip
+                  on_text: Callable[[str], None]) -> tuple[str, str | None]:  # fmt: skip
     parts: list[str] = []
+    finish: str | None = None
 
     def emit(text: str) -> None:
         parts.append(text)
@@ -39,7 +41,9 @@ async def _stream(backend: Backend, prompt: str, images: tuple[ImageRef, ...], s
 
     thinking = False
     try:
+        await backend.probe()
         async for delta in backend.stream(chat_messages(prompt, images, system_prompt)):
+            finish = delta.finish_reason or finish
             if delta.reasoning:
                 if not thinking:
                     thinking = True
@@ -54,7 +58,7 @@ async def _stream(backend: Backend, prompt: str, images: tuple[ImageRef, ...], s
             emit(f"\n{THINK_CLOSE}\n")
     finally:
         await backend.aclose()
-    return "".join(parts)
+    return "".join(parts), finish
 
 
 def infer(
@@ -66,6 +70,6 @@ def infer(
     on_text: Callable[[str], None] | None = None,
 ) -> InferResult:
     """Ask one question; ``on_text`` receives the response piece by piece as it streams."""
-    response = asyncio.run(_stream(backend, prompt, images, system_prompt, on_text or (lambda text: None)))
+    response, finish = asyncio.run(_stream(backend, prompt, images, system_prompt, on_text or (lambda text: None)))
     thinking, answer = split_answer(response)
-    return InferResult(response, thinking, answer)
+    return InferResult(response, thinking, answer, truncated=finish == "length")

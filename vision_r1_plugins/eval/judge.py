@@ -17,7 +17,7 @@ from pathlib import Path
 from vision_r1_plugins.core.store import ResultStore
 from vision_r1_plugins.eval.dataset import EvalRow
 from vision_r1_plugins.eval.extraction import extract
-from vision_r1_plugins.generation import Backend, RequestFailed, chat_messages
+from vision_r1_plugins.generation import Backend, RequestFailed, ServersGone, chat_messages
 
 JUDGE_FILE = "judge.jsonl"
 NO_ANSWER = "NONE"
@@ -83,7 +83,7 @@ def judge_answers(rows: list[tuple[EvalRow, str]], backend: Backend, config: Jud
                 try:
                     async with limiter:
                         result = await backend.complete(chat_messages(judge_prompt(row, response), ()))
-                except RequestFailed:
+                except (RequestFailed, ServersGone):
                     failures += 1
                     answers[row.id] = None
                     if on_progress:
@@ -96,6 +96,8 @@ def judge_answers(rows: list[tuple[EvalRow, str]], backend: Backend, config: Jud
                 on_progress(1)
 
         try:
+            if rows:  # a judge that is not there is a usage mistake, found before the first row
+                await backend.probe()
             await asyncio.gather(*(one(row, response) for row, response in rows))
         finally:
             await backend.aclose()

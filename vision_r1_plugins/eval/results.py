@@ -71,6 +71,8 @@ class EvalReport:
     judged_rows: int = 0  # rows whose answer a judge model extracted (--judge-url)
     paths: dict[str, str] = field(default_factory=dict)
 
+    first_failure: str = ""  # why the first failed request failed
+
     @property
     def by_category(self) -> dict[str, dict[str, float]]:
         """The first breakdown (the row's category)."""
@@ -191,6 +193,7 @@ def summarize(spec: BenchmarkSpec, rows: list[EvalRow], records: list[EvalRecord
     return EvalReport(
         benchmark=spec.name, protocol=protocol, rows=len(records), scored=len(scored),
         failed=sum(record.failed is not None for record in records),
+        first_failure=next((record.failed for record in records if record.failed is not None), ""),
         missing=sum(record.missing for record in records),
         accuracy=overall[protocol], accuracy_by_protocol={name: overall[name] for name in PROTOCOLS},
         correct_by_protocol={name: sum(bool(getattr(r, f"correct_{name}")) for r in records) for name in PROTOCOLS},

@@ -9,19 +9,18 @@ official normalisation plus math-verify for free-form answers (:mod:`vision_r1_p
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from vision_r1_plugins.core.errors import RunError
 from vision_r1_plugins.core.store import ResultStore
 from vision_r1_plugins.eval.benchmarks import get_benchmark
 from vision_r1_plugins.eval.dataset import EvalRow, prompt_of, read_benchmark
 from vision_r1_plugins.eval.results import EvalReport, Response, score_row, unscored_record, write_run
 from vision_r1_plugins.eval.score import check_protocol
-from vision_r1_plugins.generation import Backend, RequestFailed, chat_messages
+from vision_r1_plugins.generation import Backend, RequestFailed, ServersGone, chat_messages, sampling_key
 
 
 @dataclass(frozen=True)
@@ -34,18 +33,16 @@ class EvalConfig:
     system_prompt: str | None = None
     concurrency: int = 16
     protocol: str = "official"
-
-
-def sampling_key(backend: Backend) -> str:
-    """Part of each cached response's key: other sampling settings are another run."""
-    return hashlib.sha256(json.dumps(asdict(backend.sampling), sort_keys=True).encode()).hexdigest()[:12]
+    image_column: str | None = None  # None: the benchmark's own; "": ask without images
 
 
 async def _generate(config: EvalConfig, rows: list[EvalRow], backend: Backend, store: ResultStore,
                     on_progress: Callable[[int], None] | None) -> dict[str, dict[str, Any] | str]:  # fmt: skip
-    key_part = sampling_key(backend)
-    limiter = asyncio.Semaphore(config.concurrency)
+    key_part = sampling_key(backend.sampling)
+    # Per server: with several replicas (--base-url A,B) each keeps `concurrency` requests in flight.
+    limiter = asyncio.Semaphore(config.concurrency * max(len(getattr(backend, "urls", ())), 1))
     results: dict[str, dict[str, Any] | str] = {}
+    stopped: list[ServersGone] = []
 
     async def one(row: EvalRow) -> None:
         key = (row.id, "eval", key_part, backend.model)
@@ -54,7 +51,12 @@ async def _generate(config: EvalConfig, rows: list[EvalRow], backend: Backend, s
             messages = chat_messages(prompt_of(row), row.problem.images, config.system_prompt)
             try:
                 async with limiter:
+                    if stopped:
+                        return
                     result = await backend.complete(messages)
+            except ServersGone as gone:
+                stopped.append(gone)
+                return
             except RequestFailed as error:
                 results[row.id] = f"request_failed: {error}"
                 if on_progress:
@@ -68,9 +70,14 @@ async def _generate(config: EvalConfig, rows: list[EvalRow], backend: Backend, s
             on_progress(1)
 
     try:
+        await backend.probe()  # before any row is spent on a server that is not there
         await asyncio.gather(*(one(row) for row in rows))
     finally:
         await backend.aclose()
+    if stopped:
+        done = sum(isinstance(result, dict) for result in results.values())
+        raise RunError(f"stopped after {done} of {len(rows)} responses: {stopped[0]}. Every response so far is "
+                       f"saved in {store.path}: rerun with --resume to continue")  # fmt: skip
     return results
 
 
@@ -80,6 +87,8 @@ def evaluate(config: EvalConfig, backend: Backend, on_progress: Callable[[int], 
     A failed request stays in the denominator as a wrong row and is reported under ``failed``."""
     protocol = check_protocol(config.protocol)
     spec = get_benchmark(config.benchmark)
+    if config.image_column is not None:
+        spec = replace(spec, images=(config.image_column,) if config.image_column else ())
     out = Path(config.out_dir)
     rows, invalid = read_benchmark(Path(config.benchmark_path), spec, config.limit)
     out.mkdir(parents=True, exist_ok=True)

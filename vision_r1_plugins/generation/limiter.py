@@ -40,7 +40,19 @@ class PriorityLimiter:
         finally:
             self._release()
 
+    def set_limit(self, limit: int) -> None:
+        """A new bound: waiters get the room a larger one makes; a smaller one is reached as holders leave."""
+        self.limit = max(limit, 1)
+        while self._held < self.limit and self._waiters:
+            _, _, waiter = heapq.heappop(self._waiters)
+            if not waiter.done():
+                self._held += 1
+                waiter.set_result(None)
+
     def _release(self) -> None:
+        if self._held > self.limit:  # the bound shrank: this slot goes, not to a waiter
+            self._held -= 1
+            return
         while self._waiters:
             _, _, waiter = heapq.heappop(self._waiters)
             if not waiter.done():

@@ -62,8 +62,10 @@ class TransformersBackend(InProcessBackend):
         processor, model, arguments = await asyncio.to_thread(self._inputs, messages)
         streamer = TextIteratorStreamer(processor.tokenizer, skip_prompt=True, skip_special_tokens=True)
         torch.manual_seed(self.sampling.seed)
+        outputs: list[Any] = []
         worker = threading.Thread(
-            target=lambda: torch.no_grad()(model.generate)(**arguments, streamer=streamer), daemon=True
+            target=lambda: outputs.append(torch.no_grad()(model.generate)(**arguments, streamer=streamer)),
+            daemon=True,
         )
         worker.start()
         pieces = iter(streamer)
@@ -71,6 +73,8 @@ class TransformersBackend(InProcessBackend):
             if piece:
                 yield ChatDelta(content=piece)
         worker.join()
+        generated = outputs[0].shape[1] - arguments["input_ids"].shape[1] if outputs else 0
+        yield ChatDelta(finish_reason="length" if generated >= self.sampling.max_tokens else "stop")
 
     async def aclose(self) -> None:
         self._loaded = None

@@ -16,17 +16,20 @@ from vision_r1_plugins.generation.types import Backend, Sampling
 @dataclass(frozen=True)
 class BackendConfig:
     """``model``: the served name (openai) or a local path / hub name (transformers, vllm).
-    ``base_url``: an OpenAI-compatible base URL such as ``http://host:8000/v1``; the API key is read from the
-    environment variable ``api_key_env``."""
+    ``base_url``: an OpenAI-compatible base URL such as ``http://host:8000/v1``, or several (a tuple, or one
+    comma-separated string): requests go to the least-loaded one; ``concurrency`` is per server. The API key is
+    read from the environment variable ``api_key_env``. ``give_up_after`` requests failed in a row (each after
+    all its attempts) stop the run."""
 
     kind: str
     model: str
-    base_url: str | None = None
+    base_url: str | tuple[str, ...] | None = None
     api_key_env: str = "OPENAI_API_KEY"
     sampling: Sampling = field(default_factory=Sampling)
     concurrency: int = 64
     timeout: float = 600.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    give_up_after: int = 10
 
 
 BackendFactory = Callable[[BackendConfig], Backend]
@@ -54,7 +57,8 @@ def _openai(config: BackendConfig) -> Backend:
         raise UsageError(f"the openai backend needs --base-url (e.g. http://localhost:8000/v1) for {config.model!r}")
     return OpenAIBackend(config.base_url, config.model, sampling=config.sampling,
                          api_key=os.environ.get(config.api_key_env), timeout=config.timeout,
-                         concurrency=config.concurrency, retry=config.retry)  # fmt: skip
+                         concurrency=config.concurrency, retry=config.retry,
+                         give_up_after=config.give_up_after)  # fmt: skip
 
 
 def _transformers(config: BackendConfig) -> Backend:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from vision_r1_plugins.core.errors import RunError, UsageError
@@ -39,6 +42,11 @@ class ChatResult:
     completion_tokens: int | None = None
 
     @property
+    def truncated(self) -> bool:
+        """The response stopped at the token limit: whatever it says was not finished."""
+        return self.finish_reason == "length"
+
+    @property
     def text(self) -> str:
         """The whole response, a separate reasoning field inlined as ``<think>..</think>``."""
         return join_thinking(self.reasoning, self.content) if self.reasoning else self.content
@@ -50,6 +58,26 @@ class ChatDelta:
 
     reasoning: str = ""
     content: str = ""
+    finish_reason: str | None = None  # on the last piece only
+
+
+# finish_reason values of a response that did not finish (vLLM: an aborted or failed request, a repetition
+# detector): never an answer, never cached. "length" is a finished but truncated response.
+UNFINISHED_REASONS = frozenset({"abort", "error", "repetition"})
+
+
+def sampling_key(sampling: Sampling) -> str:
+    """Part of every cached result's key: other sampling settings or token limits are other results."""
+    return hashlib.sha256(json.dumps(asdict(sampling), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def check_local_model(name: str) -> None:
+    """A model named by a path must exist before any work starts; a hub name (``org/name``) is left to the
+    loader."""
+    path = Path(name).expanduser()
+    looks_local = path.is_absolute() or name.startswith((".", "~")) or name.count("/") > 1
+    if looks_local and not path.exists():
+        raise UsageError(f"model path {name} does not exist: give a model folder or a hub name (org/name)")
 
 
 class RequestFailed(RunError):
@@ -77,6 +105,11 @@ class Backend(Protocol):
 
     def stream(self, messages: list[Message]) -> AsyncIterator[ChatDelta]: ...
 
+    async def probe(self) -> None:
+        """Check, before any input is spent, that the model can answer (the server is up and serves it, the
+        local model exists); raise UsageError naming the fix."""
+        ...
+
     async def aclose(self) -> None: ...
 
 
@@ -99,3 +132,6 @@ class InProcessBackend:
         tag: str | None = None,
     ) -> ChatResult:
         return await asyncio.to_thread(self._generate, messages)
+
+    async def probe(self) -> None:
+        check_local_model(self.model)

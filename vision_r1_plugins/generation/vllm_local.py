@@ -41,7 +41,7 @@ class VLLMBackend(InProcessBackend):
 
     async def stream(self, messages: list[Message]) -> AsyncIterator[ChatDelta]:
         result = await self.complete(messages)
-        yield ChatDelta(content=result.content)
+        yield ChatDelta(content=result.content, finish_reason=result.finish_reason)
 
     async def aclose(self) -> None:
         self._llm = None

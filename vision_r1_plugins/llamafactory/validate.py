@@ -9,6 +9,10 @@ instead of an exception; everything about *how* a row becomes tokens is LLaMA-Fa
 attributes from ``dataset_info.json``, the chat template, the tokenizer, the processor's image sizing. Image
 token counts are computed from each image's header size (LLaMA-Factory's resize rule, then transformers'
 ``smart_resize``) instead of decoding pixels; that equals LLaMA-Factory's count exactly and is ~35x faster.
+
+The model path, the dataset's registration and its files are checked before any worker starts
+(:func:`check_inputs`); a model folder LLaMA-Factory cannot load fails with its reason, not a broken pool. A run
+that keeps nothing, or (``strict``) rejects anything, fails in :func:`check_outcome`.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from vision_r1_plugins.core import rows as row_files
-from vision_r1_plugins.core.errors import UsageError
+from vision_r1_plugins.core.errors import RunError, UsageError
+from vision_r1_plugins.generation.types import check_local_model
 
 REASONS = (
     "invalid_row",
@@ -37,6 +42,16 @@ REASONS = (
     "over_cutoff_len",
 )
 SUPPORTED_SUFFIXES = (".json", ".jsonl", ".parquet")
+# What to change when every row is rejected for one reason.
+FIXES = {
+    "invalid_row": "check the dataset's columns and tags in dataset_info.json against its rows",
+    "bad_role_order": "check role_tag, user_tag and assistant_tag in dataset_info.json",
+    "empty_turn": "drop or fill the empty turns",
+    "image_count_mismatch": "give each <image> placeholder one image",
+    "missing_image": "relative image paths resolve against --media-dir (default --dataset-dir)",
+    "undecodable_image": "replace the broken image files",
+    "over_cutoff_len": "raise --cutoff-len (and the recipe's cutoff_len) or lower --image-max-pixels",
+}
 
 
 class ValidationError(UsageError):
@@ -112,12 +127,29 @@ def dataset_attr(config: ValidateConfig) -> Any:
     try:
         (attr,) = get_dataset_list([config.dataset], config.dataset_dir)
     except ValueError as error:
-        raise ValidationError(str(error)) from error
+        raise ValidationError(f"{error} {_registered(config.dataset_dir)}") from error
     if attr.load_from != "file":
         raise ValidationError(f"{config.dataset} loads from {attr.load_from}; only local files can be validated")
     if attr.formatting != "sharegpt":
         raise ValidationError(f"{config.dataset} is {attr.formatting}; the validator handles sharegpt datasets")
     return attr
+
+
+def _registered(dataset_dir: str) -> str:
+    """The fix for a dataset name LLaMA-Factory does not find: the names that are registered, or the folder."""
+    try:
+        names = sorted(json.loads((Path(dataset_dir) / "dataset_info.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return f"(is --dataset-dir {dataset_dir} the folder with dataset_info.json?)"
+    return f"(registered: {', '.join(names[:20]) or 'nothing'}; fix --dataset, or vision-r1 lf register)"
+
+
+def check_inputs(config: ValidateConfig) -> tuple[Any, list[Path]]:
+    """Everything checkable before a worker starts: the model path, the dataset's entry and its files.
+    Returns (dataset attributes, data files)."""
+    check_local_model(config.model)
+    attr = dataset_attr(config)
+    return attr, data_files(config, attr)
 
 
 def data_files(config: ValidateConfig, attr: Any) -> list[Path]:
@@ -334,15 +366,27 @@ def _with_images(row: dict[str, Any], column: str, resolved: list[Any]) -> dict[
 
 
 _checker: RowChecker | None = None
+_init_error: str | None = None
 
 
 def _init_worker(config: ValidateConfig, attr: Any) -> None:
-    global _checker
+    # An initializer that raises leaves only "BrokenProcessPool" in the parent; the reason is kept instead and
+    # raised from the first chunk, where the pool sends it back.
+    global _checker, _init_error
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    _checker = RowChecker(config, attr)
+    try:
+        _checker = RowChecker(config, attr)
+    except Exception as error:
+        reasons = [f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0]}"
+                   for e in (error, error.__cause__) if e is not None]  # fmt: skip
+        _init_error = (f"LLaMA-Factory could not load the tokenizer, processor or template {config.template!r} for "
+                       f"{config.model}: {'; '.join(reasons)}\n"
+                       "give --model the model folder used for training and --template its chat template")  # fmt: skip
 
 
 def _check_chunk(chunk: list[tuple[int, Any]]) -> list[RowResult]:
+    if _init_error is not None:
+        raise ValidationError(_init_error)
     assert _checker is not None
     return [_checker.check(index, row) for index, row in chunk]
 
@@ -369,8 +413,7 @@ def validate_dataset(
 ) -> ValidationReport:
     """Check every row; with ``fix_dir`` write ``NAME.jsonl`` (kept rows), ``NAME.rejects.jsonl`` (one record per
     rejected row with its reason) and register ``NAME`` in ``fix_dir/dataset_info.json``. kept + rejected = total."""
-    attr = dataset_attr(config)
-    files = data_files(config, attr)
+    attr, files = check_inputs(config)
     report = ValidationReport(dataset=config.dataset)
     clean = rejects = None
     if fix_dir is not None:
@@ -399,6 +442,25 @@ def validate_dataset(
     if report.kept + report.rejected_total != report.total:  # the contract, checked rather than assumed
         raise AssertionError(f"row accounting broke: {report.kept} + {report.rejected_total} != {report.total}")
     return report
+
+
+def check_outcome(report: ValidationReport, strict: bool = False) -> None:
+    """Raise :class:`RunError` when no row is usable, or (``strict``) when any row was rejected; an empty
+    dataset is a :class:`ValidationError`."""
+    if report.total == 0:
+        raise ValidationError(f"{report.dataset} has no rows: nothing to validate (check its file_name in "
+                              "dataset_info.json)")  # fmt: skip
+    if not report.rejected_total or not (strict or report.kept == 0):
+        return
+    counts = ", ".join(f"{reason} {count}" for reason, count in report.rejected.most_common())
+    first = "; ".join(report.examples[reason] for reason, _ in report.rejected.most_common(3))
+    where = f"every reject is in {report.rejects_path}" if report.rejects_path else "--fix DIR writes every reject"
+    if report.kept == 0:
+        fix = FIXES.get(report.rejected.most_common(1)[0][0], "fix the rows")
+        raise RunError(f"no row of {report.dataset} is usable for training: {report.total} of {report.total} "
+                       f"rejected ({counts}); first: {first}\nfix: {fix}; {where}")  # fmt: skip
+    raise RunError(f"--strict: {report.rejected_total} of {report.total} rows of {report.dataset} rejected "
+                   f"({counts}); first: {first}; {where}")  # fmt: skip
 
 
 def _record(report: ValidationReport, result: RowResult, clean: Any, rejects: Any) -> None:

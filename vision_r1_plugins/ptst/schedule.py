@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,19 +28,32 @@ TOKEN_LIMIT_KEYS = (
 )
 # vLLM limits, raised to cover prompt + response when the rollout is vLLM.
 VLLM_LENGTH_KEYS = ("actor_rollout_ref.rollout.max_model_len", "actor_rollout_ref.rollout.max_num_batched_tokens")
-MANAGED_KEYS = (
-    "data.max_response_length",
-    "actor_rollout_ref.rollout.n",
-    "trainer.total_training_steps",
-    "trainer.resume_mode",
-    "trainer.resume_from_path",
-    "trainer.default_local_dir",
-    "trainer.experiment_name",
-    "ptst.stages",
-    "+ptst.stages",
-    "ptst.stage",
-    "+ptst.stage",
-)
+# Every verl key the schedule writes itself (``_run_overrides``, ``hook_overrides``, ``stage_overrides``) or the
+# PTST trainer switches at a stage boundary (``hook.PTSTTrainer._enter_stage``), with what sets it and the schedule
+# field to edit instead. A value for one in the YAML's ``verl:`` block or a ``--set`` would be overwritten, or would
+# undo the schedule (one response length for every stage, a checkpoint folder the next stage does not resume
+# from). tests/ptst/test_set_overrides.py checks that every key the schedule or the trainer writes is here.
+PER_STAGE = "is set per stage by the schedule"
+SAVES = "is set by the schedule (every stage saves there, the next resumes there)"
+RESUMES = "is set per stage by the schedule (a run resumes from the newest checkpoint in checkpoint_dir)"
+MANAGED: dict[str, tuple[str, str]] = {  # key: (what the schedule does with it, the schedule field to set instead)
+    "data.max_response_length": (PER_STAGE, "stages[i].max_response_length"),
+    "actor_rollout_ref.rollout.response_length": (PER_STAGE, "stages[i].max_response_length"),
+    "actor_rollout_ref.rollout.n": (PER_STAGE, "stages[i].rollout_n"),
+    "trainer.total_training_steps": (f"{PER_STAGE} (the sum of the steps so far)", "stages[i].steps"),
+    "trainer.default_local_dir": (SAVES, "checkpoint_dir"),
+    "trainer.resume_mode": (RESUMES, "checkpoint_dir"),
+    "trainer.resume_from_path": (RESUMES, "checkpoint_dir"),
+    "trainer.experiment_name": ("is set by the schedule (its name, and the stage's in --mode stages)", "name"),
+}
+# Whole subtrees: the trainer's stage list and pinned stage, and the reward options (KEY: the option's name).
+REWARD_KWARGS_KEY = "reward.custom_reward_function.reward_kwargs"
+MANAGED_PREFIXES: dict[str, tuple[str, str]] = {
+    "ptst": ("is written by the schedule from its stages", "stages"),
+    REWARD_KWARGS_KEY: ("is written by the schedule from its reward: section", "reward.KEY"),
+}
+# Derived but a floor, not managed: a smaller value is raised to cover prompt + response, a larger one is kept.
+FLOOR_KEYS = (*TOKEN_LIMIT_KEYS, *VLLM_LENGTH_KEYS)
 # The PTST trainer's stage list in the verl config (``+ptst.stages=[...]`` on a Hydra command line), and in the
 # stage runner's processes the one stage each runs (``+ptst.stage=INDEX``).
 STAGES_KEY = "ptst.stages"
@@ -79,10 +92,15 @@ class Schedule:
 
     # -- derived from the shared overrides
     def _int(self, key: str, default: int | None = None) -> int:
-        value = self.verl.get(key, default)
+        value = _as_int(key, self.verl.get(key))
+        if value is None:
+            value = default
         if value is None:
             raise ScheduleError(f"the schedule's verl overrides must set {key}")
-        return int(value)
+        return value
+
+    def _floor(self, key: str, needed: int) -> int:
+        return max(_as_int(key, self.verl.get(key)) or 0, needed)
 
     @property
     def max_prompt_length(self) -> int:
@@ -115,12 +133,12 @@ class Schedule:
             for attribute in ("max_response_length", "rollout_n", "steps"):
                 if getattr(stage, attribute) <= 0:
                     problems.append(f"stage {stage.name}: {attribute} must be > 0")
-            managed = sorted(set(stage.overrides) & set(MANAGED_KEYS))
+            # A stage's own reward options win over the shared ones (applied last): only the rest is refused.
+            managed = sorted(key for key in stage.overrides
+                             if managed_message(key) and not _bare(key).startswith(REWARD_KWARGS_KEY))  # fmt: skip
             if managed:
                 problems.append(f"stage {stage.name}: {managed} are derived from the stage; set the stage fields")
-        managed = sorted(set(self.verl) & set(MANAGED_KEYS))
-        if managed:
-            problems.append(f"verl overrides {managed} are derived by the schedule; remove them")
+        problems += [f"verl: {managed_message(key)}" for key in sorted(self.verl) if managed_message(key)]
         budgets = {stage.token_budget for stage in self.stages}
         if len(budgets) > 1 and not self.allow_budget_change:
             detail = ", ".join(f"{s.name} {s.max_response_length}x{s.rollout_n}={s.token_budget}" for s in self.stages)
@@ -151,7 +169,7 @@ class Schedule:
         is below an 8K-response stage's 9216 tokens, and vLLM refuses that without chunked prefill."""
         if self.verl.get("actor_rollout_ref.rollout.name", "vllm") != "vllm":
             return {}
-        return {key: max(int(self.verl.get(key) or 0), sequence) for key in VLLM_LENGTH_KEYS}
+        return {key: self._floor(key, sequence) for key in VLLM_LENGTH_KEYS}
 
     def _run_overrides(self, response_length: int, rollout_n: int, total_steps: int, experiment: str) -> dict[str, Any]:
         """What one verl process needs besides its resume settings: the shared overrides, the lengths derived
@@ -161,7 +179,7 @@ class Schedule:
         overrides["data.max_response_length"] = response_length
         overrides["actor_rollout_ref.rollout.n"] = rollout_n
         for key in TOKEN_LIMIT_KEYS:
-            overrides[key] = max(int(self.verl.get(key, 0) or 0), sequence)
+            overrides[key] = self._floor(key, sequence)
         overrides.update(self._engine_lengths(sequence))
         overrides["trainer.total_training_steps"] = total_steps
         overrides["trainer.default_local_dir"] = self.checkpoint_dir
@@ -204,6 +222,71 @@ class Schedule:
         overrides[f"+{PINNED_STAGE_KEY}"] = index
         overrides.update(stage.overrides)
         return overrides
+
+
+def _bare(key: str) -> str:
+    """A Hydra override's key without its ``+``/``++``/``~`` (append, force, delete) prefix."""
+    return key.lstrip("+~")
+
+
+def _as_int(key: str, value: Any) -> int | None:
+    """An integer setting from YAML (an int) or ``--set`` (a string); None when unset (``null``)."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "null", "none")):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ScheduleError(f"{key} must be an integer, got {value!r}") from None
+
+
+def managed_message(key: str) -> str | None:
+    """Why ``key`` may not be given as a verl override (and what to set instead), or None when it may."""
+    bare = _bare(key)
+    if bare in MANAGED:
+        how, field_name = MANAGED[bare]
+        return f"{bare} {how}: set {field_name} in the YAML"
+    for prefix, (how, field_name) in MANAGED_PREFIXES.items():
+        if bare == prefix or bare.startswith(prefix + "."):
+            option = bare[len(prefix) + 1 :]
+            target = field_name.replace("KEY", option) if option else field_name.replace(".KEY", "")
+            return f"{bare} {how}: set {target} in the YAML"
+    inside = sorted(name for name in (*MANAGED, *MANAGED_PREFIXES) if name.startswith(bare + "."))
+    if inside:  # a whole subtree (trainer={...}) would replace what the schedule sets in it
+        return f"{bare} holds {', '.join(inside)}, which the schedule sets: give the other keys one by one"
+    return None
+
+
+def refuse_managed(overrides: Mapping[str, Any], source: str = "--set") -> None:
+    """A ``UsageError`` (one or two lines) for the first key of ``overrides`` the schedule sets itself."""
+    refused = [key for key in overrides if managed_message(key)]
+    if not refused:
+        return
+    message = f"{source} {managed_message(refused[0])}"
+    if len(refused) > 1:
+        message += f"\nalso set by the schedule: {', '.join(_bare(key) for key in refused[1:])}"
+    raise ScheduleError(message)
+
+
+def with_overrides(schedule: Schedule, overrides: Mapping[str, Any]) -> tuple[Schedule, list[str]]:
+    """The schedule with ``overrides`` (``--set``) as part of its shared verl overrides, so that they are checked
+    (:meth:`Schedule.validate`) and derived from (token caps from ``data.max_prompt_length``) like the YAML's own.
+    Keys the schedule sets are refused. A ``--set`` applies to every stage: it replaces a stage's own override
+    of that key (the notes say which). Returns the schedule and those notes."""
+    refuse_managed(overrides)
+    if not overrides:
+        return schedule, []
+    given = {_bare(key) for key in overrides}
+    # Another spelling of the same key (x and ++x) would reach Hydra twice: the --set's replaces the YAML's.
+    verl = {key: value for key, value in schedule.verl.items() if _bare(key) not in given or key in overrides}
+    verl.update(overrides)
+    notes, stages = [], []
+    for stage in schedule.stages:
+        replaced = sorted(key for key in stage.overrides if _bare(key) in given)
+        if replaced:
+            notes.append(f"--set replaces stage {stage.name}'s own {', '.join(replaced)}")
+        kept = {key: value for key, value in stage.overrides.items() if _bare(key) not in given}
+        stages.append(replace(stage, overrides=kept))
+    return replace(schedule, verl=verl, stages=tuple(stages)), notes
 
 
 def batch_split_problems(

@@ -15,6 +15,17 @@ when the text holds none. A plain question with an expression is answered as a V
 (``<think>`` then ``<answer>``); one without gets a canned reply. A question containing
 ``[[bad-request]]`` always gets a 400.
 
+Teacher mode (``FakeServerConfig(teacher=True)``, what ``vision-r1 demo`` runs against) answers the bridge stages
+as a teacher model would: the caption/pseudo-CoT prompt's answer hint (a line such as ``ANSWER HINT: 15`` or
+``The expected answer is 15.``; for multiple choice the hinted option's text when the prompt lists ``(A) ...``
+options) is carried by the caption, then by the description, and the reasoning stage reads it back and reasons
+to it (to the option's letter when its prompt lists options), in the form the bridge accepts. Failures are
+planted deterministically by prompt (a hash of the seed and the prompt text): ``teacher_failed_rate`` of the
+caption requests get the 400 vLLM sends for an over-long prompt, and of the reasoning requests
+``teacher_wrong_rate`` answer a misread value (numbers and multiple choice only) and ``teacher_truncated_rate``
+stop at the token limit (``finish_reason: "length"``). A stage prompt without a hint or carried value falls back
+to the arithmetic "model" above.
+
 Fault injection is deterministic: whether a request faults depends only on the seed and the request body's
 bytes, and only the first attempt of a given body can fault, so a client that retries always gets through and
 a test run can be replayed exactly.
@@ -37,7 +48,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiohttp import web
 
@@ -58,6 +69,24 @@ _IMAGE_PART_TYPES = frozenset({"image_url", "image", "input_image"})
 # multiplication needs spaces around it so that "2x + 3" is not taken for "2 times ...".
 _ARITHMETIC = re.compile(r"(?<![\w.])(-?\d+)(?:\s*([-+*×])\s*|\s+(x)\s+)(-?\d+)(?![\w]|\.\d)")
 
+# Teacher mode. The hint: a line "[The] [correct|expected|gold] answer [hint]: X" or "... answer is X[.]"; the last
+# one in the prompt wins (the question comes first in a prompt). [^\S\n] is horizontal whitespace.
+_HINT = re.compile(
+    r"^[^\S\n]*(?:the[^\S\n]+)?(?:(?:correct|expected|gold)[^\S\n]+)?answer(?:[^\S\n]+hint)?"
+    r"(?:[^\S\n]*:|[^\S\n]+is)[^\S\n]+(?P<answer>\S(?:.*\S)?)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_OPTION = re.compile(r"^[^\S\n]*\((?P<letter>[A-Z])\)[^\S\n]+(?P<text>\S(?:.*\S)?)[^\S\n]*$", re.MULTILINE)
+# How the caption and the description carry the value on; the next stage reads it back from these phrases.
+_CAPTION_CARRIES = 'the quantity the question asks for comes out as "{value}"'
+_DESCRIPTION_CARRIES = 'The value the question asks about is shown in the figure as "{value}".'
+_CARRIED = re.compile(r'(?:comes out as|shown in the figure as) "(?P<value>[^"\n]+)"')
+_FIRST_NUMBER = re.compile(r"\d+")
+CONTEXT_LENGTH_ERROR = (
+    "This model's maximum context length is 32768 tokens. However, you requested 40960 tokens (36864 in the "
+    "messages, 4096 in the completion). Please reduce the length of the messages or completion."
+)
+
 
 @dataclass
 class FakeServerConfig:
@@ -70,6 +99,11 @@ class FakeServerConfig:
     reasoning_field: bool = True  # stage-3 reasoning in message.reasoning_content; False: inline <think>...</think>
     wrong_answer_every: int = 0  # if > 0, every Nth distinct arithmetic expression gets a wrong final answer
     models: tuple[str, ...] = ("fake-mllm", "fake-reasoner")  # listed by /v1/models; any model name is accepted
+    # Teacher mode (module docstring): the bridge stages reason to the hinted gold answer, with planted failures.
+    teacher: bool = False
+    teacher_failed_rate: float = 0.0  # caption requests answered with a 400 (the prompt is over the context length)
+    teacher_wrong_rate: float = 0.0  # reasoning requests that answer a misread value
+    teacher_truncated_rate: float = 0.0  # reasoning requests cut off at the token limit
 
     def __post_init__(self) -> None:
         self.faults = tuple(self.faults)
@@ -86,6 +120,11 @@ class FakeServerConfig:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.wrong_answer_every < 0:
             raise ValueError(f"wrong_answer_every must be >= 0, got {self.wrong_answer_every}")
+        for name in ("teacher_failed_rate", "teacher_wrong_rate", "teacher_truncated_rate"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        if self.teacher_wrong_rate + self.teacher_truncated_rate > 1.0:
+            raise ValueError("teacher_wrong_rate + teacher_truncated_rate must be <= 1")
 
 
 @dataclass
@@ -97,6 +136,7 @@ class _State:
     bad_requests: int = 0
     cancelled: int = 0  # the client went away (e.g. timed out) before the answer was sent
     wrong_answers: int = 0
+    planted: Counter[str] = field(default_factory=Counter)  # teacher mode: failed, wrong, truncated
     in_flight: int = 0
     max_in_flight: int = 0
     faults: Counter[str] = field(default_factory=Counter)
@@ -112,6 +152,7 @@ class _State:
             self.requests = self.successes = self.bad_requests = self.cancelled = self.wrong_answers = 0
             self.max_in_flight = self.in_flight
             self.faults.clear()
+            self.planted.clear()
             self.stages.clear()
             self.attempts.clear()
             self.questions.clear()
@@ -125,6 +166,7 @@ class _State:
                 "bad_requests": self.bad_requests,
                 "cancelled": self.cancelled,
                 "wrong_answers": self.wrong_answers,
+                "planted": {kind: self.planted[kind] for kind in ("failed", "wrong", "truncated")},
                 "in_flight": self.in_flight,
                 "max_in_flight": self.max_in_flight,
                 "faults": {kind: self.faults[kind] for kind in FAULT_KINDS},
@@ -204,6 +246,16 @@ class _Problem:
     @property
     def value(self) -> int:
         return self.a + self.b if self.op == "+" else self.a - self.b if self.op == "-" else self.a * self.b
+
+
+class _Taught(NamedTuple):
+    """A teacher-mode reply: its reasoning (the reasoning stage only), content, whether its final answer is
+    deliberately wrong, and whether it is cut off at the token limit."""
+
+    reasoning: str | None
+    content: str
+    wrong: bool = False
+    cut: bool = False
 
 
 def _one_line(text: str, limit: int = 400) -> str:
@@ -327,6 +379,10 @@ class _FakeModel:
         if self.config.latency > 0:
             await asyncio.sleep(self.config.latency)
         stage = _stage_of(request)
+        if stage == "caption_cot" and self._teacher_draw(text, "failed") < self.config.teacher_failed_rate:
+            with state.lock:
+                state.planted["failed"] += 1
+            return self._bad_request(state, CONTEXT_LENGTH_ERROR, param="messages")
         completion, wrong = self._completion(body, messages, text, stage)
         if fault == "malformed":
             # A body cut off mid-stream: right status and content type, but not parseable.
@@ -386,7 +442,13 @@ class _FakeModel:
         problem = _Problem.find(text)
         reasoning: str | None = None
         wrong = False
-        if stage == "caption_cot":
+        taught = self._teach(stage, text, _count_images(messages)) if self.config.teacher else None
+        cut = False
+        if taught is not None:
+            reasoning, content, wrong, cut = taught
+            if reasoning is not None and not self.config.reasoning_field:
+                content = f"<think>\n{reasoning}" if cut else self._format_answer(reasoning, content)
+        elif stage == "caption_cot":
             content = self._caption_cot(problem, _count_images(messages))
         elif stage == "description":
             content = self._description(problem)
@@ -402,7 +464,9 @@ class _FakeModel:
 
         finish_reason = "stop"
         budget = body.get("max_completion_tokens") or body.get("max_tokens")
-        if isinstance(budget, int) and budget >= 0 and _tokens(reasoning or "") + _tokens(content) > budget:
+        if cut:
+            finish_reason = "length"  # a planted cut-off: the reasoning stops mid-way, no answer written
+        elif isinstance(budget, int) and budget >= 0 and _tokens(reasoning or "") + _tokens(content) > budget:
             # Mimic a generation cut off by the token budget, as vLLM reports it.
             finish_reason = "length"
             if reasoning is not None and self.config.reasoning_field:
@@ -468,6 +532,73 @@ class _FakeModel:
         )
         return reasoning, self._format_answer(reasoning, f"The answer is \\boxed{{{value}}}."), wrong
 
+    # ---- teacher mode --------------------------------------------------------------------------------------------
+
+    def _teacher_draw(self, text: str, salt: str) -> float:
+        """A number in [0, 1) fixed by the seed and the prompt text: which samples get a planted failure."""
+        if not self.config.teacher:
+            return 1.0
+        digest = hashlib.blake2b(f"{self.config.seed}:teacher:{salt}:{text}".encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big") / 2**64
+
+    def _teach(self, stage: str, text: str, images: int) -> _Taught | None:
+        """A bridge stage's reply in teacher mode; None to fall back to the arithmetic model."""
+        if stage == "caption_cot":
+            hints = list(_HINT.finditer(text))
+            answer = hints[-1].group("answer").rstrip(".").strip() if hints else ""  # "... is 15." -> 15
+            if not answer:
+                return None
+            options = {match.group("letter"): match.group("text") for match in _OPTION.finditer(text)}
+            value = options.get(answer, answer)  # a hinted letter is carried as its option's text
+            caption = (
+                f"Caption: The image is a figure drawn for the question ({images} image(s)): its shapes, labels "
+                "and numbers are printed in black on a white background.\nReasoning: Reading the labels in the "
+                f"figure step by step, {_CAPTION_CARRIES.format(value=value)}, which agrees with the hint."
+            )
+            return _Taught(None, caption)
+        carried = [match.group("value") for match in _CARRIED.finditer(text)]
+        if stage not in ("description", "reasoning") or not carried:
+            return None
+        if stage == "description":
+            description = (
+                "The image is a clean, well-lit figure drawn for the question. Every object, label and number that "
+                f"the question refers to is clearly visible. {_DESCRIPTION_CARRIES.format(value=carried[-1])} The "
+                "elements are arranged left to right with plain black text on a white background, and nothing in "
+                f"the image contradicts the question. {DESCRIPTION_END}"
+            )
+            return _Taught(None, description)
+        return self._teacher_reasoning(text, carried[-1])
+
+    def _teacher_reasoning(self, text: str, value: str) -> _Taught:
+        options = {match.group("text"): match.group("letter") for match in _OPTION.finditer(text)}
+        draw = self._teacher_draw(text, "reasoning")
+        wrong = draw < self.config.teacher_wrong_rate
+        truncated = not wrong and draw < self.config.teacher_wrong_rate + self.config.teacher_truncated_rate
+        read = value
+        if wrong:
+            read = _misread(value, options)
+            wrong = read is not None
+            read = read or value
+        letter = options.get(read)
+        choice = f" Among the choices, option ({letter}) is {read}, so I pick {letter}." if letter else ""
+        final = letter or read
+        reasoning = (
+            f"From the description, the figure shows every quantity the question refers to, and the value it asks "
+            f"about is marked as {read}. First I match what the question asks for with the labels in the figure: "
+            f"the figure marks that quantity directly, so no further construction is needed, and reading it off "
+            f"gives {read}. Wait, let me double-check by reading the question once more: it asks for exactly this "
+            f"quantity, and {read} is consistent with the other labels in the figure.{choice} So the final answer "
+            f"is {final}."
+        )
+        if truncated:
+            with self.state.lock:
+                self.state.planted["truncated"] += 1
+            return _Taught(_truncate(reasoning, _tokens(reasoning) // 2), "", cut=True)
+        if wrong:
+            with self.state.lock:
+                self.state.planted["wrong"] += 1
+        return _Taught(reasoning, f"The answer is \\boxed{{{final}}}.", wrong=wrong)
+
     def _answers_wrong(self, expression: str) -> bool:
         every = self.config.wrong_answer_every
         if every <= 0:
@@ -480,6 +611,17 @@ class _FakeModel:
 
     def _format_answer(self, reasoning: str, answer: str) -> str:
         return answer if self.config.reasoning_field else f"<think>\n{reasoning}\n</think>\n\n{answer}"
+
+
+def _misread(value: str, options: dict[str, str]) -> str | None:
+    """A wrong value a reasoner plausibly reads: another option, or the first number off by one; None if neither."""
+    if value in options:
+        others = [text for text in options if text != value]
+        return others[0] if others else None
+    number = _FIRST_NUMBER.search(value)
+    if number is None:
+        return None
+    return value[: number.start()] + str(int(number.group()) + 1) + value[number.end() :]
 
 
 def _runner(model: _FakeModel) -> web.AppRunner:
@@ -599,6 +741,10 @@ def _parse_args(argv: list[str] | None) -> tuple[FakeServerConfig, str, int]:
     parser.add_argument("--inline-think", action="store_true", help="put stage-3 reasoning inline in <think> tags")
     parser.add_argument("--wrong-answer-every", type=int, default=defaults.wrong_answer_every)
     parser.add_argument("--models", default=",".join(defaults.models), help="comma-separated names for /v1/models")
+    parser.add_argument("--teacher", action="store_true", help="answer bridge stages to the hinted gold answer")
+    parser.add_argument("--teacher-failed-rate", type=float, default=defaults.teacher_failed_rate)
+    parser.add_argument("--teacher-wrong-rate", type=float, default=defaults.teacher_wrong_rate)
+    parser.add_argument("--teacher-truncated-rate", type=float, default=defaults.teacher_truncated_rate)
     args = parser.parse_args(argv)
     try:
         config = FakeServerConfig(
@@ -611,6 +757,10 @@ def _parse_args(argv: list[str] | None) -> tuple[FakeServerConfig, str, int]:
             reasoning_field=not args.inline_think,
             wrong_answer_every=args.wrong_answer_every,
             models=tuple(name.strip() for name in args.models.split(",") if name.strip()),
+            teacher=args.teacher,
+            teacher_failed_rate=args.teacher_failed_rate,
+            teacher_wrong_rate=args.teacher_wrong_rate,
+            teacher_truncated_rate=args.teacher_truncated_rate,
         )
     except ValueError as error:
         parser.error(str(error))

@@ -11,12 +11,17 @@ rejects (missing/corrupt image, empty question, ...), a problem whose ``<image>`
 counted with the model's real processor, images expanded, exactly as ``RLHFDataset`` counts them when it filters
 ``filter_overlong_prompts`` (verl would otherwise drop them itself, silently, or fail the rollout on them).
 kept + rejected = input, always.
+
+Mistakes in the command fail before any work: a model path that does not exist, an input that is missing or
+empty, a first row without the named question/answer/image columns (the shared reader's check). A run that keeps
+nothing fails with the first rejects' reasons (:func:`check_outcome`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import io
+import itertools
 import json
 import math
 import random
@@ -27,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vision_r1_plugins.core.errors import UsageError
+from vision_r1_plugins.core.errors import RunError, UsageError
 from vision_r1_plugins.core.problems import (
     IMAGE_PLACEHOLDER,
     Problem,
@@ -35,6 +40,7 @@ from vision_r1_plugins.core.problems import (
     Rejection,
     read_problems_with_rows,
 )
+from vision_r1_plugins.generation.types import check_local_model
 
 # Written for this project in the spirit of DeepSeek-R1's template; the tags are what the vision_r1 reward's
 # ``think_answer`` style checks.
@@ -47,6 +53,17 @@ R1_SYSTEM_PROMPT = (
 
 # verl's RLHFDataset splits every message on these; any of them without a matching media item fails an assert.
 _MEDIA_MARKERS = ("<image>", "<video>", "<audio>")
+EXAMPLES = 3  # rejects quoted in a failed run's message (the first of each reason)
+# What to change when every row is rejected for one reason.
+FIXES = {
+    "empty_question": "point --question-column at the problem text",
+    "missing_answer": "point --answer-column at the gold answer",
+    "no_image": "point --image-column at the images",
+    "missing_image": "image paths resolve against the input file's folder",
+    "prompt_too_long": "raise --max-prompt-length (verl's data.max_prompt_length) or shorten the prompts",
+    "placeholder_mismatch": "give each problem one <image> marker per image, or none",
+    "processor_error": "check that --model is the RL policy's folder (its processor measures the prompts)",
+}
 
 
 @dataclass(frozen=True)
@@ -87,6 +104,7 @@ class RLDataReport:
     splits: dict[str, int] = field(default_factory=dict)  # rows written per split
     outputs: dict[str, Path] = field(default_factory=dict)  # split -> parquet path
     rejects_path: Path | None = None
+    examples: list[str] = field(default_factory=list)  # the first reject of each reason: "row I (ID) REASON: DETAIL"
 
     @property
     def rejected_total(self) -> int:
@@ -103,6 +121,7 @@ class RLDataReport:
             "splits": dict(self.splits),
             "outputs": {split: str(path) for split, path in self.outputs.items()},
             "rejects_path": str(self.rejects_path) if self.rejects_path else None,
+            "examples": list(self.examples),
         }
 
 
@@ -262,22 +281,31 @@ class _BatchWriter:
 
 def convert_rl_data(config: RLDataConfig, on_progress: Callable[[int], None] | None = None) -> RLDataReport:
     """Write ``OUT.parquet`` (or ``OUT.train.parquet`` + ``OUT.test.parquet`` when ``test_size`` > 0) and
-    ``OUT.rejects.jsonl`` (index, id, reason, detail per dropped row); ``on_progress(n)`` after n input rows."""
+    ``OUT.rejects.jsonl`` (index, id, reason, detail per dropped row); ``on_progress(n)`` after n input rows.
+    The model path, the input and its first row's columns are checked before the processor loads or any output
+    is written."""
     source = Path(config.input)
+    check_local_model(str(config.model))
+    rows = _read(source, config.columns)
+    first = next(rows, None)  # reading the first row checks the input exists and has the named columns
+    if first is None:
+        raise UsageError(f"{source} holds no rows: nothing to convert")
     base, rejects_path = output_paths(config.output)
-    base.parent.mkdir(parents=True, exist_ok=True)
     meter = PromptMeter(config.model)
+    base.parent.mkdir(parents=True, exist_ok=True)
     report = RLDataReport(rejects_path=rejects_path)
     staged = base.with_name(base.name + ".parquet.tmp")
     writer = _BatchWriter(staged, config.batch_rows)
     total_tokens = 0
     try:
         with rejects_path.open("w", encoding="utf-8") as rejects:
-            for raw_question, result in _read(source, config.columns):
+            for raw_question, result in itertools.chain([first], rows):
                 report.input += 1
                 outcome = _convert_one(raw_question, result, meter, config)
                 if isinstance(outcome, Rejection):
                     report.rejected[str(outcome.reason)] += 1
+                    if report.rejected[str(outcome.reason)] == 1 and len(report.examples) < EXAMPLES:
+                        report.examples.append(f"row {outcome.index} ({outcome.id}) {outcome.reason}: {outcome.detail}")
                     record = {"index": outcome.index, "id": outcome.id, "reason": outcome.reason}
                     rejects.write(json.dumps({**record, "detail": outcome.detail}, ensure_ascii=False) + "\n")
                 else:
@@ -306,6 +334,21 @@ def convert_rl_data(config: RLDataConfig, on_progress: Callable[[int], None] | N
         staged.replace(path)
         report.outputs["train"], report.splits["train"] = path, report.kept
     return report
+
+
+def check_outcome(report: RLDataReport, source: str | Path, strict: bool = False) -> None:
+    """Raise :class:`RunError` when no row was kept, or (``strict``) when any row was rejected."""
+    if not report.rejected_total or not (strict or report.kept == 0):
+        return
+    counts = ", ".join(f"{reason} {count}" for reason, count in report.rejected.most_common())
+    first = "; ".join(report.examples)
+    if report.kept == 0:
+        reason = report.rejected.most_common(1)[0][0]
+        fix = FIXES.get(reason, "fix the rows")
+        raise RunError(f"no row of {source} was kept: {report.input} of {report.input} rejected ({counts}); "
+                       f"first: {first}\nfix: {fix}; every reject is in {report.rejects_path}")  # fmt: skip
+    raise RunError(f"--strict: {report.rejected_total} of {report.input} rows rejected ({counts}); first: {first}; "
+                   f"see {report.rejects_path}")  # fmt: skip
 
 
 def _convert_one(

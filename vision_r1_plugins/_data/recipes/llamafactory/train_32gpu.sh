@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Vision-R1 cold-start SFT on 4 nodes x 8 GPUs. Run on every node with NODE_RANK (0..3) and MASTER_ADDR (node 0).
+# Vision-R1 cold-start SFT on 4 nodes x 8 GPUs, from a copy (vision-r1 recipes copy NAME DIR) on a shared
+# filesystem. Run on every node with NODE_RANK (0..3) and MASTER_ADDR (node 0). It runs in the copy's folder, so
+# the recipe's output_dir (saves/...) lands there; arguments are LLaMA-Factory overrides.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${NODE_RANK:?set NODE_RANK to this node's index, 0..3}"

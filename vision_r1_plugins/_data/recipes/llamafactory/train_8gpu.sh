@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Vision-R1 cold-start SFT on one node of 8 GPUs, from a copy of the recipes (vision-r1 recipes copy DIR).
-# It runs in DIR because the recipe's deepspeed path is relative to it.
+# Vision-R1 cold-start SFT on one node of 8 GPUs, from a copy (vision-r1 recipes copy NAME DIR). It runs in the
+# copy's folder, so the recipe's output_dir (saves/...) lands there. CONFIG picks another recipe (relative to that
+# folder); arguments are LLaMA-Factory overrides (dataset_dir=/data/vision_r1_cold_clean).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONFIG=${CONFIG:-llamafactory/vision_r1_cold_start_8gpu.yaml}
