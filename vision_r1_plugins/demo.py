@@ -423,6 +423,7 @@ def run_demo(
     wanted = set(steps or ())
     wanted |= {needed for name in wanted for needed in PREREQUISITES.get(name, ())}
     chosen = [STEP_NAMES[name] for name in STEP_NAMES if steps is None or name in wanted]
+    workdir = Path(workdir).absolute()  # the steps' child processes run in other folders
     (workdir / "logs").mkdir(parents=True, exist_ok=True)
     done = []
     for step in chosen:

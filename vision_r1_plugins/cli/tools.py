@@ -46,8 +46,10 @@ def demo(
         # One line per call (soft_wrap): a narrow terminal wraps a long one instead of Rich splitting it.
         console.print(text, markup=False, soft_wrap=True)
 
+    root = target.absolute()  # the steps report absolute paths
+
     def short(path: Path | None) -> str:
-        return str(path.relative_to(target)) if path is not None and path.is_relative_to(target) else str(path)
+        return str(path.relative_to(root)) if path is not None and path.is_relative_to(root) else str(path)
 
     say(f"vision-r1 demo: the pipeline on the bundled sample, offline, in {target} (framework logs: {target}/logs)")
 
