@@ -174,3 +174,13 @@ def test_torchrun_ranks_load_plugins(tmp_path: Path, tiny_model_dir: Path) -> No
     assert completed.returncode == 0, log[-4000:]
     assert "world size: 2" in log and "Process rank: 1" in log
     assert (tmp_path / "out" / "checkpoint-2").is_dir()
+
+
+def test_the_module_entry_reports_a_usage_mistake_in_one_line(tmp_path: Path) -> None:
+    """``python -m vision_r1_plugins.llamafactory.train`` is what torchrun runs on each rank."""
+    missing = tmp_path / "no.yaml"
+    done = subprocess.run([sys.executable, "-m", "vision_r1_plugins.llamafactory.train", str(missing)],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == [f"error: training config not found: {missing} (vision-r1 recipes copy DIR "
+                                        "writes the bundled ones)"]  # fmt: skip

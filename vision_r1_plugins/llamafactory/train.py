@@ -194,4 +194,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # The script torchrun and `python -m` run: a usage mistake is one line here too, as from `vision-r1 sft`.
+    try:
+        sys.exit(main())
+    except UsageError as error:
+        if os.environ.get("VISION_R1_DEBUG", "").strip().lower() in ("1", "true", "yes"):
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(error.exit_code)
