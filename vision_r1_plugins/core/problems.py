@@ -13,9 +13,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from vision_r1_plugins.core.errors import UsageError
 from vision_r1_plugins.core.images import IMAGE_PLACEHOLDER, ImageProblem, ImageRef, image_ref
-from vision_r1_plugins.core.rows import BadRow, InputError, read_rows
+from vision_r1_plugins.core.rows import BadRow, InputError, missing_column, read_rows
 
 __all__ = [
     "IMAGE_PLACEHOLDER",
@@ -160,11 +159,7 @@ def check_columns(row: Any, columns: ProblemColumns, source: Path, hints: dict[s
         needed["images"] = columns.image_columns()
     for name, candidates in needed.items():
         if candidates and not any(_present(row, column) for column in candidates):
-            where = " / ".join(repr(column) for column in candidates)
-            present = ", ".join(sorted(map(str, row))[:20])
-            fix = (hints or {}).get(name)
-            raise UsageError(f"{source}: no {name} column {where} (its first row has: {present})"
-                             + (f"; name it with {fix} COLUMN" if fix else ""))  # fmt: skip
+            raise missing_column(source, name, candidates, row, (hints or {}).get(name))
 
 
 def read_problems_with_rows(

@@ -30,6 +30,16 @@ class BadRow:
     detail: str
 
 
+def missing_column(source: str | Path, field: str, candidates: tuple[str, ...], row: dict[str, Any],
+                   option: str | None = None) -> UsageError:  # fmt: skip
+    """The error for a first row that has none of ``candidates`` for ``field``: the columns it does have, and the
+    option that names the right one. One wording for every command that reads row files."""
+    where = " / ".join(repr(column) for column in candidates)
+    present = ", ".join(sorted(map(str, row))[:20]) or "no keys"
+    fix = f"; name it with {option} COLUMN" if option else ""
+    return UsageError(f"{source}: no {field} column {where} (its first row has: {present}){fix}")
+
+
 def read_rows(path: str | Path) -> Iterator[Any]:
     """Every row of ``path`` in order: parsed JSON values (usually dicts) or :class:`BadRow`."""
     source = Path(path)

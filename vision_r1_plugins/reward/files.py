@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from vision_r1_plugins.core.errors import RunError, UsageError
+from vision_r1_plugins.core.rows import missing_column
 from vision_r1_plugins.reward.options import RewardOptions
 from vision_r1_plugins.reward.scorer import score_many
 
@@ -91,9 +92,7 @@ def check_columns(input_path: Path, columns: ResponseColumns = ResponseColumns()
     for name in ("response", "ground_truth"):
         column = getattr(columns, name)
         if column not in first:
-            present = ", ".join(sorted(map(str, first))[:20]) or "no keys"
-            raise UsageError(f"{input_path}: no {name} column {column!r} (its first row has: {present}); "
-                             f"name it with {COLUMN_OPTIONS[name]} COLUMN")  # fmt: skip
+            raise missing_column(input_path, name, (column,), first, COLUMN_OPTIONS[name])
 
 
 def _check_row(line: str, columns: ResponseColumns) -> tuple[dict[str, Any] | None, str]:
