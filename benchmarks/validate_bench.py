@@ -1,11 +1,15 @@
-"""`vision-r1 lf validate` vs LLaMA-Factory's own preprocessing of the same rows, in one run.
+"""`vision-r1 lf validate` (default image checks and --decode-images) vs LLaMA-Factory's own preprocessing of the
+same rows, in one run.
 
-    .venv/bin/python benchmarks/validate_bench.py [--rows 20000] [--workers 2]
+    .venv/bin/python benchmarks/validate_bench.py [--rows 20000] [--workers 2] [--image-format jpg|png]
+        [--no-llamafactory] [--keep DIR | --reuse DIR]
 
 Both sides read the same registered sharegpt dataset (single-image rows, 640x480+ images, ~1K-token answers)
 with the same tokenizer and processor (the tiny offline Qwen2.5-VL, its image limits set to Qwen2.5-VL's real
 ones so image token counts are realistic). LLaMA-Factory runs `get_dataset` for SFT with
-preprocessing_num_workers=N, which decodes every image to size it; the validator reads image headers only.
+preprocessing_num_workers=N, which decodes every image to size it; the validator reads image headers and checks
+integrity (JPEG end marker, PNG chunk CRCs), or decodes every image with --decode-images. `--keep DIR` leaves the
+dataset and model in DIR; `--reuse DIR` measures on them again (with another checkout on PYTHONPATH: before/after).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+import vision_r1_plugins
 from vision_r1_plugins.llamafactory.validate import ValidateConfig, validate_dataset
 from vision_r1_plugins.testing.synthetic import write_sharegpt_dataset
 from vision_r1_plugins.testing.tiny import build_tiny_qwen2_5_vl
@@ -56,55 +61,63 @@ def run_llamafactory(model: Path, data_dir: Path, cutoff_len: int, workers: int,
     return len(module["train_dataset"])
 
 
+def _row(label: str, rows: int, seconds: float) -> str:
+    return f"| {label:<46} | {rows:>6} | {seconds:>8.1f} | {rows / seconds:>8.0f} |"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=20000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--images", type=int, default=500, help="distinct image files the rows cycle through")
+    parser.add_argument("--image-format", choices=("jpg", "png"), default="jpg")
     parser.add_argument("--cutoff-len", type=int, default=4096)
+    parser.add_argument("--no-llamafactory", action="store_true", help="measure the validator only")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--keep", type=Path, help="build the dataset and model in DIR and leave them there")
+    where.add_argument("--reuse", type=Path, help="measure on a DIR left by --keep")
     args = parser.parse_args()
 
-    root = Path(tempfile.mkdtemp(prefix="validate-bench-"))
+    root = args.reuse or args.keep or Path(tempfile.mkdtemp(prefix="validate-bench-"))
     os.environ["HF_DATASETS_CACHE"] = str(root / "hf-cache")
     try:
-        model = model_with_real_image_limits(root)
-        data_dir = root / "data"
-        write_sharegpt_dataset(
-            data_dir, "bench", rows=args.rows, images=args.images, thinking_words=600, image_size=(640, 480)
-        )
-        print(
-            f"{args.rows} rows, {args.images} distinct 640x480+ PNGs, {args.workers} processes, "
-            f"cutoff_len {args.cutoff_len}, {os.cpu_count()} CPUs"
-        )
+        model, data_dir = root / "model", root / "data"
+        if args.reuse is None:
+            model = model_with_real_image_limits(root)
+            write_sharegpt_dataset(
+                data_dir, "bench", rows=args.rows, images=args.images, thinking_words=600, image_size=(640, 480),
+                image_format=args.image_format,
+            )  # fmt: skip
+        rows = len(json.loads((data_dir / "bench.json").read_text()))
+        formats = sorted({p.suffix for p in (data_dir / "images").iterdir()})
+        print(f"{rows} rows, {len(list((data_dir / 'images').iterdir()))} distinct 640x480+ images {formats}, "
+              f"{args.workers} processes, cutoff_len {args.cutoff_len}, {os.cpu_count()} CPUs; "
+              f"validator from {Path(vision_r1_plugins.__file__).parent}")  # fmt: skip
 
-        start = time.perf_counter()
-        report = validate_dataset(
-            ValidateConfig(str(data_dir), "bench", str(model), cutoff_len=args.cutoff_len, num_workers=args.workers)
-        )
-        ours = time.perf_counter() - start
-
-        start = time.perf_counter()
-        lf_rows = run_llamafactory(model, data_dir, args.cutoff_len, args.workers, root)
-        theirs = time.perf_counter() - start
+        lines = []
+        for label, decode in (
+            ("vision-r1 lf validate (default)", False),
+            ("vision-r1 lf validate --decode-images", True),
+        ):
+            config = ValidateConfig(str(data_dir), "bench", str(model), cutoff_len=args.cutoff_len,
+                                    num_workers=args.workers, decode_images=decode)  # fmt: skip
+            start = time.perf_counter()
+            report = validate_dataset(config)
+            lines.append(_row(label, report.total, time.perf_counter() - start))
+        if not args.no_llamafactory:
+            start = time.perf_counter()
+            lf_rows = run_llamafactory(model, data_dir, args.cutoff_len, args.workers, root)
+            lines.append(_row("LLaMA-Factory get_dataset (sft preprocessing)", lf_rows, time.perf_counter() - start))
 
         print()
-        print(f"| {'pass':<42} | {'rows':>6} | {'seconds':>8} | {'rows/s':>8} |")
-        print(f"|{'-' * 44}|{'-' * 8}|{'-' * 10}|{'-' * 10}|")
-        print(
-            f"| {'vision-r1 lf validate (header sizing)':<42} | {report.total:>6} | {ours:>8.1f} | "
-            f"{report.total / ours:>8.0f} |"
-        )
-        print(
-            f"| {'LLaMA-Factory get_dataset (sft preprocessing)':<42} | {lf_rows:>6} | {theirs:>8.1f} | "
-            f"{lf_rows / theirs:>8.0f} |"
-        )
+        print(f"| {'pass':<46} | {'rows':>6} | {'seconds':>8} | {'rows/s':>8} |")
+        print(f"|{'-' * 48}|{'-' * 8}|{'-' * 10}|{'-' * 10}|")
+        print("\n".join(lines))
         print()
-        print(
-            f"validate: {report.kept} kept, {report.rejected_total} rejected, mean {report.mean_tokens:.0f} tokens; "
-            f"{theirs / ours:.1f}x LLaMA-Factory's preprocessing speed"
-        )
+        print(f"validate: {report.kept} kept, {report.rejected_total} rejected, mean {report.mean_tokens:.0f} tokens")
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        if args.keep is None and args.reuse is None:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

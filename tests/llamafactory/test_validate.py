@@ -10,7 +10,6 @@ from typer.testing import CliRunner
 
 from vision_r1_plugins.cli import app
 from vision_r1_plugins.llamafactory.validate import (
-    REASONS,
     RowChecker,
     ValidateConfig,
     ValidationError,
@@ -21,6 +20,8 @@ from vision_r1_plugins.llamafactory.validate import (
 from vision_r1_plugins.testing.synthetic import sharegpt_row, write_sharegpt_dataset
 
 GOOD_ROWS = 12
+PLANTED = ("invalid_row", "bad_role_order", "empty_turn", "image_count_mismatch", "missing_image",
+           "undecodable_image", "over_cutoff_len")  # fmt: skip
 
 
 @pytest.fixture
@@ -53,18 +54,18 @@ def test_every_rule_is_caught_and_counts_add_up(planted: Path, tiny_model_dir: P
     config = ValidateConfig(str(planted), "toy", str(tiny_model_dir), cutoff_len=1024, num_workers=2, chunk_rows=5)
     seen: list[int] = []
     report = validate_dataset(config, fix_dir=tmp_path / "fixed", on_progress=seen.append)
-    assert report.total == GOOD_ROWS + len(REASONS) == sum(seen)
+    assert report.total == GOOD_ROWS + len(PLANTED) == sum(seen)
     assert report.kept == GOOD_ROWS
-    assert dict(report.rejected) == dict.fromkeys(REASONS, 1)
+    assert dict(report.rejected) == dict.fromkeys(PLANTED, 1)
     assert report.kept + report.rejected_total == report.total
     assert "images/nowhere.png not found" in report.examples["missing_image"]
     assert "2 <image> placeholders but 1 images" in report.examples["image_count_mismatch"]
 
     clean = [json.loads(line) for line in report.clean_path.read_text().splitlines()]
     rejects = [json.loads(line) for line in report.rejects_path.read_text().splitlines()]
-    assert len(clean) == GOOD_ROWS and len(rejects) == len(REASONS)
-    assert sorted(record["reason"] for record in rejects) == sorted(REASONS)
-    assert [record["index"] for record in rejects] == list(range(GOOD_ROWS, GOOD_ROWS + len(REASONS)))
+    assert len(clean) == GOOD_ROWS and len(rejects) == len(PLANTED)
+    assert sorted(record["reason"] for record in rejects) == sorted(PLANTED)
+    assert [record["index"] for record in rejects] == list(range(GOOD_ROWS, GOOD_ROWS + len(PLANTED)))
     assert all(Path(row["images"][0]).is_absolute() and Path(row["images"][0]).is_file() for row in clean)
     summary = json.loads((tmp_path / "fixed" / "toy.validation.json").read_text())
     assert summary["kept"] == GOOD_ROWS and summary["rejected"]["over_cutoff_len"] == 1
@@ -137,7 +138,7 @@ def test_cli_validate(planted: Path, tiny_model_dir: Path, tmp_path: Path) -> No
     ])  # fmt: skip
     assert result.exit_code == 0, result.output
     flat = " ".join(result.output.split())
-    assert f"{GOOD_ROWS + len(REASONS)} rows, {GOOD_ROWS} kept, {len(REASONS)} rejected" in flat
+    assert f"{GOOD_ROWS + len(PLANTED)} rows, {GOOD_ROWS} kept, {len(PLANTED)} rejected" in flat
     assert (tmp_path / "fixed" / "toy.rejects.jsonl").is_file()
     missing = CliRunner().invoke(
         app,

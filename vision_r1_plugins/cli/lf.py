@@ -50,7 +50,20 @@ def lf_validate(
     ] = None,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
     decode_images: Annotated[
-        bool, typer.Option(help="Decode every image fully (slow; finds truncated files).")
+        bool,
+        typer.Option(
+            help="Decode every image fully (1.2-1.7x slower on the benchmark). The default already finds what "
+            "makes LLaMA-Factory fail on an image: missing, unreadable, too large for Pillow (decompression "
+            "bomb), truncated (JPEG: no end marker; PNG: every chunk's CRC; other formats decoded). This also "
+            "finds PNGs whose compressed data is damaged under valid CRCs."
+        ),
+    ] = False,
+    allow_image_in_answer: Annotated[
+        bool,
+        typer.Option(
+            help="Keep rows with <image> in an assistant turn (counted as a warning; their image tokens "
+            "are trained as labels). Default: reject them."
+        ),
     ] = False,
     fix: Annotated[
         Path | None, typer.Option(help="Write a clean copy, a rejects file and a dataset_info entry here.")
@@ -60,6 +73,7 @@ def lf_validate(
     """Check a registered dataset the way LLaMA-Factory will read it; report (and optionally drop) bad rows."""
     from vision_r1_plugins.llamafactory.validate import (
         REASONS,
+        WARNINGS,
         ValidateConfig,
         check_inputs,
         check_outcome,
@@ -70,7 +84,7 @@ def lf_validate(
     config = ValidateConfig(
         dataset_dir=str(dataset_dir), dataset=dataset, model=model, cutoff_len=cutoff_len, template=template,
         media_dir=media_dir, image_max_pixels=image_max_pixels, image_min_pixels=image_min_pixels,
-        num_workers=workers, decode_images=decode_images,
+        num_workers=workers, decode_images=decode_images, allow_image_in_answer=allow_image_in_answer,
     )  # fmt: skip
     _, files = check_inputs(config)  # the model path and the dataset, before any worker starts
     total = count_rows(files)
@@ -88,6 +102,10 @@ def lf_validate(
     for reason in REASONS:
         table.add_row(reason, str(report.rejected.get(reason, 0)), report.examples.get(reason, ""))
     console.print(table)
+    for warning, count in report.warnings.items():
+        console.print(f"warning: {count} kept row(s) {WARNINGS[warning]}", markup=False, soft_wrap=True)
+    for failure in report.worker_failures:
+        console.print(f"worker failure: {failure}", markup=False, soft_wrap=True)
     console.print(
         f"kept rows: {report.mean_tokens:.0f} tokens on average, {report.max_tokens} at most (cutoff_len {cutoff_len})",
         markup=False,

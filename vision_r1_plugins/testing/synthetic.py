@@ -17,8 +17,10 @@ SHAREGPT_ENTRY = {
 COLORS = ((220, 40, 40), (40, 160, 60), (40, 80, 220), (230, 180, 30))
 
 
-def write_images(image_dir: Path, count: int, seed: int = 0, size: tuple[int, int] = (100, 80)) -> list[str]:
-    """``count`` small PNGs (a coloured square on white, varied sizes); returns names relative to image_dir."""
+def write_images(image_dir: Path, count: int, seed: int = 0, size: tuple[int, int] = (100, 80),
+                 image_format: str = "png") -> list[str]:  # fmt: skip
+    """``count`` small images (a coloured square on white, varied sizes; ``png`` or ``jpg``); returns names
+    relative to image_dir."""
     from PIL import Image, ImageDraw
 
     rng = random.Random(seed)
@@ -28,7 +30,7 @@ def write_images(image_dir: Path, count: int, seed: int = 0, size: tuple[int, in
         width, height = size[0] + rng.randint(0, 60), size[1] + rng.randint(0, 60)
         image = Image.new("RGB", (width, height), "white")
         ImageDraw.Draw(image).rectangle((10, 10, width // 2, height // 2), fill=COLORS[index % len(COLORS)])
-        name = f"img_{index:05d}.png"
+        name = f"img_{index:05d}.{image_format}"
         image.save(image_dir / name)
         names.append(name)
     return names
@@ -57,11 +59,12 @@ def write_sharegpt_dataset(
     thinking_words: int = 40,
     images: int | None = None,
     image_size: tuple[int, int] = (100, 80),
+    image_format: str = "png",
 ) -> Path:
     """A registered dataset ``name`` in ``dataset_dir``: ``rows`` single-image conversations over ``images``
-    distinct PNGs (default one per row) under ``dataset_dir/images``. Returns the data file."""
+    distinct images (default one per row) under ``dataset_dir/images``. Returns the data file."""
     root = Path(dataset_dir)
-    names = write_images(root / "images", images or rows, seed=seed, size=image_size)
+    names = write_images(root / "images", images or rows, seed=seed, size=image_size, image_format=image_format)
     data = [sharegpt_row(f"images/{names[index % len(names)]}", index, thinking_words) for index in range(rows)]
     path = root / f"{name}.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
