@@ -315,9 +315,9 @@ class RowChecker:
             allowed = self.user_roles if turn % 2 == 0 else self.assistant_roles
             role = message.get(attr.role_tag)
             if role is None or role not in allowed:
-                wanted = "user" if turn % 2 == 0 else "assistant"
+                wanted = "a user" if turn % 2 == 0 else "an assistant"
                 has = f"has role {role!r}" if role is not None else f"has no {attr.role_tag!r}"
-                raise _Reject("bad_role_order", f"turn {turn} {has}, expected a {wanted} turn")
+                raise _Reject("bad_role_order", f"turn {turn} {has}, expected {wanted} turn")
         if len(messages) % 2:
             raise _Reject("bad_role_order", f"{len(messages)} turns: the last user turn has no answer")
         for turn, message in enumerate(messages):
