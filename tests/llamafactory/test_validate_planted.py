@@ -1,6 +1,6 @@
 """A planted-fault set in both Vision-R1-cold layouts: every rule's reason, and the clean copy trains.
 
-Each layout is a registered dataset of about 160 rows built here with Pillow: 120 ordinary rows (JPEGs and PNGs of
+Each layout is a registered dataset of 155 rows built here with Pillow: 120 ordinary rows (JPEGs and PNGs of
 varied sizes, multi-turn and text-only rows), rows that look odd but train (kept), and one row per fault, each
 labelled with the reason the validator must give. The end-to-end tests load the clean copy through LLaMA-Factory's
 own ``get_dataset`` (token counts equal the validator's on every kept row) and train 3 steps on it, with a batch
