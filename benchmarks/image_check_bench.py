@@ -15,14 +15,14 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import struct
 import time
-import zlib
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from PIL import Image
+
+from vision_r1_plugins.testing.synthetic import png_with_damaged_data
 
 JPEG_END = b"\xff\xd9"
 
@@ -75,16 +75,6 @@ def caught(check: Callable[[Any], None], data: bytes) -> bool:
     return False
 
 
-def damaged_png(png: bytes) -> bytes:
-    """Bytes zeroed inside the first IDAT chunk, its CRC recomputed: verify() passes, decoding fails."""
-    start = png.index(b"IDAT")
-    length = struct.unpack(">I", png[start - 4 : start])[0]
-    data = bytearray(png[start + 4 : start + 4 + length])
-    data[10:30] = bytes(20)
-    crc = struct.pack(">I", zlib.crc32(b"IDAT" + bytes(data)))
-    return png[: start + 4] + bytes(data) + crc + png[start + 8 + length :]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", default="640x480")
@@ -106,7 +96,7 @@ def main() -> None:
         "JPEG body garbage": jpeg[: scan + 40] + b"\xff\xd0" * 500 + jpeg[-2:],
         "PNG cut at half": png[: len(png) // 2],
         "PNG cut by 100 bytes": png[:-100],
-        "PNG data damaged, CRCs valid": damaged_png(png),
+        "PNG data damaged, CRCs valid": png_with_damaged_data(png),
     }
     print(f"{width}x{height} photo-like picture: JPEG {len(jpeg) // 1024} KiB, PNG {len(png) // 1024} KiB; "
           f"{args.repeat} repeats; Pillow {Image.__version__}")  # fmt: skip

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
 
-from vision_r1_plugins.llamafactory.images import ImageProblem, image_size
+from vision_r1_plugins.llamafactory.images import Reject, image_size
+from vision_r1_plugins.testing.synthetic import png_with_damaged_data
 
 
 def _image(path: Path, size: tuple[int, int] = (120, 90)) -> bytes:
@@ -59,7 +58,7 @@ def test_truncated_and_broken_files_are_caught_at_both_levels(tmp_path: Path, jp
     cases["half.webp"] = buffer.getvalue()[: len(buffer.getvalue()) // 2]
     for name, data in cases.items():
         (tmp_path / name).write_bytes(data)
-        with pytest.raises(ImageProblem) as caught:
+        with pytest.raises(Reject) as caught:
             image_size(str(tmp_path / name), decode=decode)
         assert caught.value.reason == "undecodable_image", name
 
@@ -67,20 +66,15 @@ def test_truncated_and_broken_files_are_caught_at_both_levels(tmp_path: Path, jp
 def test_damaged_png_data_under_valid_crcs_needs_decode_images(tmp_path: Path, png: bytes) -> None:
     """verify() checks the CRCs, not the compressed data: only a full decode sees data damaged before its CRC
     was computed. (Pillow decodes a damaged JPEG body without an error, as LLaMA-Factory then does too.)"""
-    start = png.index(b"IDAT")
-    length = struct.unpack(">I", png[start - 4 : start])[0]
-    data = bytearray(png[start + 4 : start + 4 + length])
-    data[10:30] = bytes(20)
-    crc = struct.pack(">I", zlib.crc32(b"IDAT" + bytes(data)))
-    (tmp_path / "damaged.png").write_bytes(png[: start + 4] + bytes(data) + crc + png[start + 8 + length :])
+    (tmp_path / "damaged.png").write_bytes(png_with_damaged_data(png))
     assert image_size(str(tmp_path / "damaged.png")) == (120, 90)
-    with pytest.raises(ImageProblem, match="broken data stream"):
+    with pytest.raises(Reject, match="broken data stream"):
         image_size(str(tmp_path / "damaged.png"), decode=True)
 
 
 def test_missing_null_and_wrong_types(tmp_path: Path) -> None:
     for image, reason in [(str(tmp_path / "nowhere.png"), "missing_image"), (None, "missing_image"),
                           ({"bytes": None, "path": "nowhere.png"}, "missing_image"), (5, "invalid_row")]:  # fmt: skip
-        with pytest.raises(ImageProblem) as caught:
+        with pytest.raises(Reject) as caught:
             image_size(image)
         assert caught.value.reason == reason, image

@@ -114,7 +114,7 @@ def lf_validate(
         console.print(f"clean copy: {report.clean_path} (registered as {dataset!r} in {fix / 'dataset_info.json'})",
                       markup=False)  # fmt: skip
         console.print(f"rejects:    {report.rejects_path}", markup=False)
-        console.print(f"summary:    {fix / (dataset + '.validation.json')}", markup=False)
+        console.print(f"summary:    {report.summary_path}", markup=False)
     if report.rejected_total and fix is None:
         console.print("rerun with --fix DIR to write a clean copy and a rejects file")
     check_outcome(report, strict=strict)

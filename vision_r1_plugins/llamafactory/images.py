@@ -28,8 +28,9 @@ from typing import Any
 JPEG_END = b"\xff\xd9"
 
 
-class ImageProblem(Exception):
-    """The image cannot be used; ``reason`` is the reject reason, the message its detail."""
+class Reject(Exception):
+    """The row is rejected: ``reason`` is the reject reason, the message its detail. Raised for images here and
+    for every other rule by the row checker."""
 
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(detail)
@@ -59,7 +60,7 @@ def _source(image: Any) -> Any:
     """What Pillow opens for one entry of an images column, following LLaMA-Factory's cases."""
     if isinstance(image, str):
         if not Path(image).is_file():
-            raise ImageProblem("missing_image", f"{image} not found")
+            raise Reject("missing_image", f"{image} not found")
         return image
     if isinstance(image, bytes):
         return io.BytesIO(image)
@@ -68,11 +69,11 @@ def _source(image: Any) -> Any:
             return io.BytesIO(image["bytes"])
         path = image.get("path")
         if not isinstance(path, str) or not Path(path).is_file():
-            raise ImageProblem("missing_image", f"{path} not found (an image given as a dict without bytes)")
+            raise Reject("missing_image", f"{path} not found (an image given as a dict without bytes)")
         return path
     if image is None:
-        raise ImageProblem("missing_image", "the image is null")
-    raise ImageProblem("invalid_row", f"an image is a {type(image).__name__}, not a path, bytes or a dict")
+        raise Reject("missing_image", "the image is null")
+    raise Reject("invalid_row", f"an image is a {type(image).__name__}, not a path, bytes or a dict")
 
 
 def _rewind(source: Any) -> Any:
@@ -95,7 +96,7 @@ def _ends_with_jpeg_marker(opened: Any) -> bool:
 
 
 def image_size(image: Any, decode: bool = False) -> tuple[int, int]:
-    """(width, height) of an image LLaMA-Factory can open and decode; :class:`ImageProblem` otherwise."""
+    """(width, height) of an image LLaMA-Factory can open and decode; :class:`Reject` otherwise."""
     from PIL import Image, UnidentifiedImageError
 
     source = _source(image)
@@ -117,9 +118,9 @@ def image_size(image: Any, decode: bool = False) -> tuple[int, int]:
         _decodes(source)
         return size
     except Image.DecompressionBombError as error:
-        raise ImageProblem("undecodable_image", f"{label}: {error}") from error
+        raise Reject("undecodable_image", f"{label}: {error}") from error
     except (OSError, UnidentifiedImageError, ValueError, TypeError, SyntaxError) as error:
-        raise ImageProblem("undecodable_image", f"{label}: {error}") from error
+        raise Reject("undecodable_image", f"{label}: {error}") from error
 
 
 def image_tokens(width: int, height: int, processor: Any) -> int:
@@ -129,7 +130,7 @@ def image_tokens(width: int, height: int, processor: Any) -> int:
     try:
         width, height = lf_resized_size(width, height, processor.image_max_pixels, processor.image_min_pixels)
     except (ValueError, ZeroDivisionError) as error:  # LLaMA-Factory fails on the same image the same way
-        raise ImageProblem("undecodable_image", f"a {width}x{height} image: {error}") from error
+        raise Reject("undecodable_image", f"a {width}x{height} image: {error}") from error
     image_processor = processor.image_processor
     patch, merge = image_processor.patch_size, image_processor.merge_size
     resized_h, resized_w = smart_resize(

@@ -37,7 +37,7 @@ from vision_r1_plugins.core import rows as row_files
 from vision_r1_plugins.core.errors import RunError, UsageError
 from vision_r1_plugins.generation.types import check_local_model
 from vision_r1_plugins.llamafactory.columns import ColumnShapes
-from vision_r1_plugins.llamafactory.images import ImageProblem, image_size, image_tokens, lf_resized_size
+from vision_r1_plugins.llamafactory.images import Reject, image_size, image_tokens, lf_resized_size
 
 __all__ = [
     "FIXES",
@@ -149,6 +149,7 @@ class ValidationReport:
     error: str = ""  # why the run stopped early, when it did
     clean_path: Path | None = None
     rejects_path: Path | None = None
+    summary_path: Path | None = None
 
     @property
     def rejected_total(self) -> int:
@@ -164,6 +165,7 @@ class ValidationReport:
         data["warnings"] = dict(self.warnings)
         data["clean_path"] = str(self.clean_path) if self.clean_path else None
         data["rejects_path"] = str(self.rejects_path) if self.rejects_path else None
+        data["summary_path"] = str(self.summary_path) if self.summary_path else None
         return data
 
 
@@ -239,12 +241,6 @@ def iter_rows(files: list[Path]) -> Iterator[Any]:
 # Checking one row (runs in worker processes)
 
 
-class _Reject(Exception):
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-
-
 def template_special_tokens(template: Any, tokenizer: Any) -> set[str]:
     """The tokens the template writes around turns (found by encoding a probe conversation), its stop words and
     the multimodal plugin's tokens: written in the text, each is tokenized as the real token. Other special
@@ -300,29 +296,29 @@ class RowChecker:
     def _messages(self, row: Any) -> tuple[str, list[dict[str, str]], list[Any]]:
         attr = self.attr
         if not isinstance(row, dict):
-            raise _Reject("invalid_row", f"row is {type(row).__name__}, not an object")
+            raise Reject("invalid_row", f"row is {type(row).__name__}, not an object")
         messages = row.get(attr.messages)
         if not isinstance(messages, list) or not messages:
-            raise _Reject("invalid_row", f"column {attr.messages!r} is missing or not a non-empty list")
+            raise Reject("invalid_row", f"column {attr.messages!r} is missing or not a non-empty list")
         if not all(isinstance(m, dict) and isinstance(m.get(attr.content_tag), str) for m in messages):
-            raise _Reject("invalid_row", f"every message needs a string {attr.content_tag!r}")
+            raise Reject("invalid_row", f"every message needs a string {attr.content_tag!r}")
         system = row.get(attr.system) if attr.system else ""
         if attr.system_tag and messages[0].get(attr.role_tag) == attr.system_tag:
             system, messages = messages[0][attr.content_tag], messages[1:]
         if system is not None and not isinstance(system, str):
-            raise _Reject("invalid_row", f"the system prompt is {type(system).__name__}, not a string")
+            raise Reject("invalid_row", f"the system prompt is {type(system).__name__}, not a string")
         for turn, message in enumerate(messages):
             allowed = self.user_roles if turn % 2 == 0 else self.assistant_roles
             role = message.get(attr.role_tag)
             if role is None or role not in allowed:
                 wanted = "a user" if turn % 2 == 0 else "an assistant"
                 has = f"has role {role!r}" if role is not None else f"has no {attr.role_tag!r}"
-                raise _Reject("bad_role_order", f"turn {turn} {has}, expected {wanted} turn")
+                raise Reject("bad_role_order", f"turn {turn} {has}, expected {wanted} turn")
         if len(messages) % 2:
-            raise _Reject("bad_role_order", f"{len(messages)} turns: the last user turn has no answer")
+            raise Reject("bad_role_order", f"{len(messages)} turns: the last user turn has no answer")
         for turn, message in enumerate(messages):
             if not message[attr.content_tag].strip():
-                raise _Reject("empty_turn", f"turn {turn} is empty")
+                raise Reject("empty_turn", f"turn {turn} is empty")
         images = row.get(attr.images) if attr.images else None
         images = [] if images is None else images if isinstance(images, list) else [images]
         chat = [
@@ -336,21 +332,21 @@ class RowChecker:
         for where, text in [("the system prompt", system)] + [(f"turn {t}", m["content"]) for t, m in enumerate(chat)]:
             found = self.special_pattern.search(text) if self.special_tokens else None
             if found:
-                raise _Reject("special_token_in_text",
+                raise Reject("special_token_in_text",
                               f"{where} contains the template's special token {found.group()!r}")  # fmt: skip
         placeholders = sum(message["content"].count(self.placeholder) for message in chat)
         if placeholders != len(images):
-            raise _Reject("image_count_mismatch",
+            raise Reject("image_count_mismatch",
                           f"{placeholders} {self.placeholder} placeholders but {len(images)} images")  # fmt: skip
         for reason, placeholder in self.other_placeholders.items():
             count = sum(message["content"].count(placeholder) for message in chat)
             if count:
-                raise _Reject(reason, f"{count} {placeholder} placeholders but the dataset has no such media")
+                raise Reject(reason, f"{count} {placeholder} placeholders but the dataset has no such media")
         in_answers = [turn for turn, message in enumerate(chat) if turn % 2 and self.placeholder in message["content"]]
         if not in_answers:
             return []
         if not self.config.allow_image_in_answer:
-            raise _Reject("image_in_answer", f"{self.placeholder} in assistant turn {in_answers[0]}: its image "
+            raise Reject("image_in_answer", f"{self.placeholder} in assistant turn {in_answers[0]}: its image "
                           "tokens would be trained as labels (--allow-image-in-answer keeps such rows)")  # fmt: skip
         return ["image_in_answer"]
 
@@ -371,11 +367,12 @@ class RowChecker:
         try:
             width, height = image_size(image, decode=self.config.decode_images)
             return image_tokens(width, height, self.processor)
-        except ImageProblem as problem:
-            detail = str(problem)
+        except Reject as problem:
             if problem.reason == "missing_image" and isinstance(image, str) and not os.path.isabs(image):
-                detail += f" (relative paths resolve against {self.media_dir})"
-            raise _Reject(problem.reason, detail) from problem
+                raise Reject(
+                    problem.reason, f"{problem} (relative paths resolve against {self.media_dir})"
+                ) from problem
+            raise
 
     # -- the whole row
     def check(self, index: int, row: Any) -> RowResult:
@@ -383,7 +380,7 @@ class RowChecker:
             return RowResult(index, "invalid_row", row.detail, row=None)
         try:
             return self._check(index, row)
-        except _Reject as reject:
+        except Reject as reject:
             return RowResult(index, reject.reason, str(reject), row=row)
 
     def _check(self, index: int, row: Any) -> RowResult:
@@ -558,6 +555,7 @@ class _Output:
             fix_dir.mkdir(parents=True, exist_ok=True)
             report.clean_path = fix_dir / f"{report.dataset}.jsonl"
             report.rejects_path = fix_dir / f"{report.dataset}.rejects.jsonl"
+            report.summary_path = fix_dir / f"{report.dataset}.validation.json"
             self.clean = report.clean_path.open("w", encoding="utf-8")
             self.rejects = report.rejects_path.open("w", encoding="utf-8")
 
@@ -596,8 +594,7 @@ class _Output:
         images = value if isinstance(value, list) else [value]
         if not any(_image_bytes(image) is not None for image in images):
             return row
-        stored = [self._store(image) for image in images]
-        return {**row, self.image_column: stored if isinstance(value, list) else stored[0]}
+        return _with_images(row, self.image_column, [self._store(image) for image in images])
 
     def _store(self, image: Any) -> Any:
         data = _image_bytes(image)
@@ -638,8 +635,7 @@ def validate_dataset(
     and, when every row was judged, register ``NAME`` in ``fix_dir/dataset_info.json``. kept + rejected = total."""
     attr, files = check_inputs(config)
     report = ValidationReport(dataset=config.dataset)
-    fix_path = Path(fix_dir) if fix_dir is not None else None
-    output = _Output(report, attr.images, fix_path)
+    output = _Output(report, attr.images, Path(fix_dir) if fix_dir is not None else None)
     pool: _Pool | None = None
     try:
         pool = _Pool(config, attr, report.worker_failures)
@@ -656,13 +652,16 @@ def validate_dataset(
         if pool is not None:
             pool.close()
         output.close()
-        if fix_path is not None:
+        if report.summary_path is not None:  # with fix_dir
             if report.complete:
                 from vision_r1_plugins.core.dataset_info import register_datasets
 
-                register_datasets(fix_path, {config.dataset: _entry_for(attr, f"{config.dataset}.jsonl")}, force=True)
-            summary = fix_path / f"{config.dataset}.validation.json"
-            summary.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+                register_datasets(
+                    report.summary_path.parent,
+                    {config.dataset: _entry_for(attr, f"{config.dataset}.jsonl")},
+                    force=True,
+                )
+            report.summary_path.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
     if report.kept + report.rejected_total != report.total:  # the contract, checked rather than assumed
         raise AssertionError(f"row accounting broke: {report.kept} + {report.rejected_total} != {report.total}")
     return report

@@ -70,3 +70,17 @@ def write_sharegpt_dataset(
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     register_datasets(root, {name: {"file_name": path.name, **SHAREGPT_ENTRY}}, force=True)
     return path
+
+
+def png_with_damaged_data(png: bytes) -> bytes:
+    """``png`` with bytes zeroed inside its first IDAT chunk and that chunk's CRC recomputed: Pillow's ``verify()``
+    passes it, decoding fails ("broken data stream")."""
+    import struct
+    import zlib
+
+    start = png.index(b"IDAT")
+    length = struct.unpack(">I", png[start - 4 : start])[0]
+    data = bytearray(png[start + 4 : start + 4 + length])
+    data[10:30] = bytes(20)
+    crc = struct.pack(">I", zlib.crc32(b"IDAT" + bytes(data)))
+    return png[: start + 4] + bytes(data) + crc + png[start + 8 + length :]
