@@ -203,8 +203,8 @@ def throughput(scorer: Scorer, items: list[tuple[str, str]], threads: int) -> di
 def slow_answers(timeout: float) -> dict:
     """16 concurrent calls whose answer keeps sympy busy past ``timeout``: one GRPO group (identical answers)
     and 16 different slow answers. Worst latency of a single call, queueing included."""
+    from vision_r1_plugins.answers.pool import default_pool_size
     from vision_r1_plugins.reward import compute_score
-    from vision_r1_plugins.reward.pool import default_pool_size
 
     def run(answers: list[str]) -> tuple[float, list[str]]:
         def call(answer: str) -> tuple[float, str]:

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from vision_r1_plugins.answers import stated_answer
 from vision_r1_plugins.bridge.pipeline import split_reasoning
 from vision_r1_plugins.bridge.stages import STAGES, BridgeStage, load_prompts, register_stage
 from vision_r1_plugins.core.errors import UsageError
 from vision_r1_plugins.generation import ChatResult
-from vision_r1_plugins.reward import stated_answer
 
 
 def test_reasoning_split_and_stated_answer() -> None:

@@ -279,7 +279,7 @@ def test_in_process_algebra_refuses_answers_that_hang_sympy(answer: str) -> None
 
 @pytest.mark.timeout(120)
 def test_timeout_runs_algebra_in_killable_workers() -> None:
-    from vision_r1_plugins.reward import shutdown_pool
+    from vision_r1_plugins.answers.pool import shutdown_pool
 
     item = EvalItem("q", "2\\sqrt{3}")
     try:

@@ -7,9 +7,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from vision_r1_plugins.reward.reasons import Reason
 
 from vision_r1_plugins.reward import compute_score
-from vision_r1_plugins.reward.reasons import Reason
 
 CASES_PATH = Path(__file__).with_name("reward_cases.jsonl")
 CASES = [json.loads(line) for line in CASES_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]

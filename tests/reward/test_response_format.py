@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from vision_r1_plugins.reward.response_format import last_boxed, parse_response, strip_eos
+from vision_r1_plugins.answers.boxes import last_boxed, strip_eos
+from vision_r1_plugins.reward.response_format import parse_response
 
 OK = "<think>\n3 + 4 = 7.\n</think>\n<answer> Final Answer: 7 </answer>"
 

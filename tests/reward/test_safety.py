@@ -10,8 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vision_r1_plugins.reward import compute_score, parse_response
-from vision_r1_plugins.reward.pool import get_pool
+from vision_r1_plugins.answers.pool import get_pool
+from vision_r1_plugins.reward import compute_score
+from vision_r1_plugins.reward.response_format import parse_response
 
 TEMPLATE = "<think>\nreasoning\n</think>\n<answer>{}</answer>"
 FRAGMENTS = [
@@ -215,7 +216,7 @@ def test_long_adversarial_responses_are_linear(response: str) -> None:
 
 
 def test_a_saturated_pool_bounds_the_queue_wait() -> None:
-    from vision_r1_plugins.reward.pool import VerifierPool
+    from vision_r1_plugins.answers.pool import VerifierPool
 
     pool = VerifierPool(size=1)
     try:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vision_r1_plugins.answers import stated_answer
 from vision_r1_plugins.bridge.export import compose_response, export, image_names, sharegpt_row
 from vision_r1_plugins.bridge.filters import FilterConfig, rewrite_description_references, run_filters
 from vision_r1_plugins.bridge.stages import STAGES, load_prompts, stage_names
@@ -45,7 +46,7 @@ from vision_r1_plugins.generation import (
     split_thinking,
     user_message,
 )
-from vision_r1_plugins.reward import score, stated_answer
+from vision_r1_plugins.reward import score
 
 
 @dataclass

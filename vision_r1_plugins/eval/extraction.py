@@ -1,37 +1,34 @@
 """Where a benchmark response states its final answer, by rules alone (no judge model).
 
-Benchmark responses come from every kind of model: R1-style ``<think>`` traces, ``\\boxed{}`` answers, GPT-4's
-prose ("The perimeter of the rectangle is 10 cm."), Chinese ("故选C", "答案是：40") and one-word replies. The
-rules, in order:
+The answer is located by :func:`vision_r1_plugins.answers.find_answer`, the locator the reward and
+``vision-r1 infer`` use too: an ``<answer>`` block, else the LAST anchor (a box, ``Final Answer:``, a line
+``Answer:``, ``the answer is``, a Chinese lead-in, DynaMath's JSON ``"short answer"``), else a bare reply of up to
+three words. Benchmark responses come from every kind of model, and many non-R1 models (GPT-4's prose "The
+perimeter of the rectangle is 10 cm.", one-word replies, "故选C") state no anchor, so this module adds a
+documented layer on top, for evaluation only:
 
-1. An ``<answer>`` block after the thinking is the answer.
-2. Otherwise the LAST anchor in the reply wins: a ``\\boxed{}``, ``Final Answer: X``, a line ``Answer: X``,
-   ``the answer is X`` / ``the correct option is X``, a Chinese lead-in (``答案是``, ``故选``, ``选项(D)正确``) or
-   DynaMath's JSON ``"short answer"``. So a stale box in the reasoning loses to a later "so the answer is 40";
-   a later last sentence that states a value with a verb of being overrides it too (for multiple choice, a
-   later concluding sentence that names an option letter). Identical repeated boxes are one answer; different
-   boxes joined on one line are kept together so that scoring sees the hedge.
-3. Otherwise a bare reply of up to three words ("7", "B", "x = 5").
-4. Otherwise, for multiple choice: a reply that opens (or ends) with an option letter; Yes/No opening the reply
-   or its last sentence, or a restated yes/no question (negated or not; a comparison checked against the
-   question's); the last sentence naming one option by letter, by its text or by every word of it.
-5. Otherwise the value the last sentence states ("The number missing in the sequence is 14.", "... = 8"), cut
+1. After an anchor, a later last sentence that states a value with a verb of being overrides it ("... gave
+   \\boxed{64}, but I used the diameter. The area is approximately 50.27."), unless it offers an alternative
+   ("Alternatively, ..."); for multiple choice only a later concluding sentence that names an option letter.
+2. Without an anchor, for multiple choice: a reply that opens (or ends) with an option letter; Yes/No opening the
+   reply or its last sentence, or a restated yes/no question (negated or not; a comparison checked against the
+   question's); the last sentence naming one option by letter (also as its last word: "... to get D."), by its
+   text or by every word of it.
+3. Otherwise the value the last sentence states ("The number missing in the sequence is 14.", "... = 8"), cut
    to the value and its unit; an earlier sentence only when the last is an aside (a list item, an example).
 
-A reply that ends saying it cannot answer states none (rules 4-5), and so does a response whose thinking
-never closed. Full-width forms (``Ｃ``, ``（C）``, ``１２``) are read as their ASCII equivalents. Every scan is
-linear in the response length.
+A reply that ends saying it cannot answer states none (rules 2-3), and so does a response whose thinking
+never closed. Every scan is linear in the response length.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vision_r1_plugins.generation.thinking import THINK_CLOSE, THINK_OPEN
-from vision_r1_plugins.reward import ANSWER_CLOSE, ANSWER_OPEN, BOXED, boxed_at, clean_answer, strip_eos
+from vision_r1_plugins.answers import find_answer, plain_answer, read_answer
+from vision_r1_plugins.answers.locate import sentence as first_sentence
 
 METHODS: tuple[str, ...] = (
     "answer_tag", "boxed", "final_answer", "answer_is", "chinese", "yes_no", "option", "statement", "last_line",
@@ -47,30 +44,11 @@ class Extraction:
 
 NONE = Extraction(None, "none")
 
-# Characters after an anchor that may hold its answer.
-_TAIL = 400
+_BOLD = re.compile(r"\*\*([^*\n]{1,60})\*\*")
 # Only the end of a long reply is searched for prose statements and options: the conclusion is there.
 _CONCLUSION = 1500
 _BARE_REPLY_CHARS = 80
 
-_ANCHORS = re.compile(
-    r"(?P<box>\\boxed\s*\{)"
-    # DynaMath asks for JSON: {"solution": "...", "short answer": "..."}.
-    r"|(?P<json>[\"']short\s+answer[\"']\s*:\s*[\"'])"
-    r"|(?P<final>final\s+answer\b(?:\s*\([^()\n]{0,20}\))?[ \t*_#]*(?:is\b[ \t]*)?[:：]?)"
-    r"|(?P<label>(?:^|\n|(?<=[.!?])[ \t]+)[ \t*#>_-]*(?:the\s+|my\s+)?(?:correct\s+)?(?:answer|ans)[ \t*_]*[:：])"
-    r"|(?P<is>\b(?:answer|option|choice)(?:\s+letter)?(?:\s+to\s+(?:the|this)\s+(?:question|problem))?"
-    r"\s+(?:is|should\s+be|would\s+be|will\s+be|must\s+be|is\s+therefore|=)(?![A-Za-z])[ \t]*[:：]?)"
-    r"|(?P<zh>(?:正确)?答案\s*(?:应该?是|应为|是|为|选)?\s*[:：]?|(?:故|所以|因此|应|则)\s*选(?:择|项)?\s*[:：]?"
-    r"|选项\s*(?=[(（]?[A-Z][)）]?\s*(?:是|为)?正确))",
-    re.IGNORECASE,
-)
-# Where the sentence that holds a stated answer ends.
-_SENTENCE_END = re.compile(
-    r"(?<!\d)(?<!^[A-Z])(?<![\s(][A-Z])\.(?=\s|$)|(?<=[A-Z])\.(?=\s+[A-Z][a-z])|(?<=\d)\.(?=\s+[A-Z]|\s*$)|[。；;\n]|[,，]\s*(?:because|since|which|as|so|and|but|while|"
-    r"given|where|this|that|it|hence|therefore|thus)\b|[，,]\s*(?:因为|所以|由于|即)|\s+(?:because|since)\b",
-    re.IGNORECASE,
-)
 _OPTION_LETTER = re.compile(r"[(\[]\s*([A-Z])\s*[)\]]|\b(?:letter|option|choice)\s+[\"'“]?([A-Z])\b")
 _WORD = re.compile(r"[a-z]{3,}")
 _STOPWORDS = frozenset({"the", "and", "would", "will", "are", "was", "were", "its", "their", "this", "that", "with",
@@ -138,8 +116,8 @@ _LIST_ITEM = re.compile(r"(?:\d{1,2}[.)]|[-*•])\s+\S")
 _WORD_NUMBER = re.compile(rf"\b{_NUMBER_WORD}\b", re.IGNORECASE)
 # Sentences that state a value only as an example or a condition.
 _HYPOTHETICAL = re.compile(r"^(?:for\s+example|for\s+instance|e\.g\.|if|suppose|assuming|when)\b", re.IGNORECASE)
-# What follows "the final answer" when it states no answer ("should be an integer").
-_NOT_AN_ANSWER = re.compile(r"(?:should|must|will|would|can|could|needs?\s+to)\b", re.IGNORECASE)
+# A later sentence that offers another way or value, not a correction: it does not override an anchor.
+_ALTERNATIVE = re.compile(r"^(?:alternatively|or\b|another\s+(?:way|approach|method)|if\s+instead)", re.IGNORECASE)
 _COMPARATIVES = {"greater": "greater", "more": "greater", "larger": "greater", "bigger": "greater",
                  "higher": "greater", "less": "less", "fewer": "less", "smaller": "less", "lower": "less",
                  "equal": "equal", "same": "equal"}  # fmt: skip
@@ -149,8 +127,11 @@ _LEAD_LETTER = re.compile(r"[ \t*]*(?:\(([A-Z])\)|([A-Z])(?:[.:)]|[ \t]*(?:\n|$)
 _LAST_LINE_LETTER = re.compile(r"\n[ \t*]*\(?([A-Z])\)?[ \t*.]*$")
 # "The solution is B: 5", "the answer is C. 25": a letter that labels its option's text.
 _LABELLING_LETTER = re.compile(r"\b(?:is|be)\s+\(?([A-Z])\)?\s*[:.)]\s+\S")
+# A sentence that is only an option letter ("... 的一半。C。").
+_LONE_LETTER = re.compile(r"\s*\(?([A-Z])\)?\s*[.!。]?\s*")
 _IS_LETTER = re.compile(
-    r"(?:\b(?:is|be|choose|select|pick)\s+|是|为|选)(?:option\s+|choice\s+)?\(?([A-Z])\)?(?:\s*\([^()]*\))?\s*[.!。]?\s*$"
+    r"(?:\b(?:is|be|choose|select|pick|get|gets|obtain|give|gives|to|as)\s+|是|为|选)(?:option\s+|choice\s+)?\(?([A-Z])\)?"
+    r"(?:\s*\([^()]*\))?\s*[.!。]?\s*$"
 )
 # A sentence that concludes ("Therefore, the number of eggs needed is 15.") after any anchor states the answer.
 _CONCLUDING = re.compile(r"(?:therefore|so|thus|hence|in\s+conclusion|finally|overall|所以|因此|故)\b", re.IGNORECASE)
@@ -158,132 +139,74 @@ _BOX_JOIN = re.compile(r"[ \t,;$~]*(?:(?:or|and|\\text\s*\{\s*(?:or|and)\s*\}|\\
 
 
 def extract(response: str, choices: Sequence[str] | None = None, question: str = "") -> Extraction:
-    """The final answer ``response`` states. ``choices`` (a multiple-choice row's options) enables rule 3;
-    ``question`` lets a restated comparison answer a yes/no question ("Is A less than B?" "A is greater.")."""
-    if not isinstance(response, str) or not response.strip():
+    """The final answer ``response`` states. ``choices`` (a multiple-choice row's options) enables the option
+    rules; ``question`` lets a restated comparison answer a yes/no question ("Is A less than B?" "A is
+    greater.")."""
+    found = find_answer(response, skip=_refused)
+    if found.method == "answer_tag":  # "<answer>The perimeter is 24 cm.</answer>" states 24 cm
+        return Extraction(_block_value(found.text), "answer_tag")
+    if found.method == "none" and not found.reply:
         return NONE
-    text = strip_eos(response)
-    if text.find(THINK_OPEN) >= 0 and text.rfind(THINK_CLOSE) < 0:
-        return NONE  # cut off while thinking
-    close = text.rfind(THINK_CLOSE)
-    reply = text[close + len(THINK_CLOSE) :] if close >= 0 and text[close + len(THINK_CLOSE) :].strip() else text
-    reply = unicodedata.normalize("NFKC", reply)
-    found = _answer_tag(reply)
-    if found is not None:
-        return found
-    conclusion = reply[-_CONCLUSION:]
-    anchored = _last_anchor(reply)
-    if anchored is not None:
-        after = reply[anchored.end :]
+    reply = found.reply
+    if found.text is not None and found.method != "last_line":
         # A later conclusion overrides an earlier anchor; for multiple choice only one that names a letter.
+        after = reply[found.end :]
         later = _concluding_letter(after, choices) if choices else _later_statement(after)
-        return Extraction(anchored.text, anchored.method) if later is None else later
+        return Extraction(found.text, found.method) if later is None else later
+    conclusion = reply[-_CONCLUSION:]
     bare = reply.strip()
-    if bare and len(bare) <= _BARE_REPLY_CHARS and "\n" not in bare and "<" not in bare and len(bare.split()) <= 3:
-        return Extraction(bare.rstrip("."), "last_line")  # "7", "B", "x = 5": the reply is the answer
+    if found.method == "last_line":  # "7", "B", "x = 5": the reply is the answer
+        return Extraction(found.text, "last_line")
     if choices:
-        found = _lead_letter(reply, choices) or _yes_no(reply, choices, question)
-        if found is not None:
-            return found
+        lettered = _lead_letter(reply, choices) or _yes_no(reply, choices, question)
+        if lettered is not None:
+            return lettered
     last_sentences = _sentences(conclusion)
     if last_sentences and REFUSAL.search(last_sentences[-1]):
         return NONE  # the reply ends saying it cannot answer
     if choices:
-        found = _named_option(conclusion, choices)
-        if found is not None:
-            return found
+        named = _named_option(conclusion, choices)
+        if named is not None:
+            return named
     if bare and len(bare) <= _BARE_REPLY_CHARS and "\n" not in bare and "<" not in bare:
         return _statement(bare) or Extraction(bare.rstrip("."), "last_line")
-    return _statement(conclusion) or NONE
+    return _bold_value(reply) or _statement(conclusion) or NONE
 
 
-@dataclass(frozen=True)
-class _Anchored:
-    text: str
-    method: str
-    end: int  # where the anchored answer ends in the reply
-
-
-def _answer_tag(reply: str) -> Extraction | None:
-    end = reply.rfind(ANSWER_CLOSE)
-    start = reply.rfind(ANSWER_OPEN, 0, end if end >= 0 else len(reply))
-    if start < 0:
-        return None
-    block = reply[start + len(ANSWER_OPEN) : end if end >= 0 else len(reply)]
-    if not clean_answer(block):
-        return None
-    inner = _last_anchor(block)
-    return Extraction(inner.text if inner is not None else _block_value(block.strip()), "answer_tag")
-
-
-def _block_value(block: str) -> str:
-    """An answer block that is one sentence stating a value ("The perimeter is 24 cm.") is that value."""
-    if "\n" in block or len(block) > _TAIL or not block[:1].isalpha():
-        return block
-    verbs = list(_AFTER_VERB.finditer(block))
-    return _sentence(block[verbs[-1].end() :]) if verbs else block
-
-
-def _last_anchor(reply: str) -> _Anchored | None:
-    # The last anchor that holds an answer; earlier ones are tried only when a later one names nothing
-    # ("the final answer is as follows:" then a box).
-    matches = list(_ANCHORS.finditer(reply))
-    for match in reversed(matches[-8:]):
-        if match.group("box"):
-            value = _box_group(reply, match.start())
-            method = "boxed"
-            end = max(boxed_at(reply, match.start())[1], match.end())
-        elif match.group("json"):
-            close = reply.find(reply[match.end() - 1], match.end(), match.end() + _TAIL)
-            value = reply[match.end() : close].strip() if close >= 0 else None
-            method = "answer_tag"
-            end = close + 1
-        else:
-            value = _sentence(reply[match.end() : match.end() + _TAIL])
-            end = match.end() + len(value)
-            method = "chinese" if match.group("zh") else "final_answer" if not match.group("is") else "answer_is"
-            if match.group("label"):
-                method = "final_answer"
-            if value and BOXED in value:
-                continue  # the box that follows is its own, later anchor
-        refused = REFUSAL.search(value or "") and not _LEAD_LETTER.match(value or "")  # "(B) can't tell" is B
-        if value and clean_answer(value) and not _NOT_AN_ANSWER.match(value) and not refused:
-            return _Anchored(value, method, end)
+def _bold_value(reply: str) -> Extraction | None:
+    """The first value a chat reply sets in bold ("The market share is highest in **2019**, with 25.8%."):
+    replies that lead with the answer mark it so, and explain after it."""
+    for match in _BOLD.finditer(reply[:_CONCLUSION]):
+        inner = match.group(1).strip()
+        if _ANY_VALUE.search(inner) and len(inner) <= 40:
+            return Extraction(inner, "statement")
     return None
 
 
-def _box_group(reply: str, start: int) -> str | None:
-    """The box at ``start`` with the boxes joined to it on its line; identical repeats count once."""
-    content, end = boxed_at(reply, start)
-    if content is None or not content.strip():
-        return None
-    contents = [content.strip()]
-    first = start
-    for _ in range(8):  # walk back over "\boxed{5} or \boxed{6}"
-        previous = reply.rfind(BOXED, max(0, first - _TAIL), first)
-        if previous < 0:
-            break
-        earlier, previous_end = boxed_at(reply, previous)
-        gap = reply[previous_end:first] if previous_end >= 0 else "\n"
-        if earlier is None or "\n" in gap or not _BOX_JOIN.fullmatch(gap):
-            break
-        contents.insert(0, earlier.strip())
-        first = previous
-    if len(set(contents)) == 1:
-        return contents[0]
-    return reply[first:end].strip()
+def _block_value(block: str) -> str:
+    """An answer block the reader reads whole is its values ("The perimeter is 24 cm." -> "24 cm"); one that
+    starts with its value is kept as written ("x = 12", "−3")."""
+    reading = read_answer(block)
+    if not reading.complete:
+        return block
+    if reading.values[0].start == 0:
+        return block.strip().rstrip(".")
+    return plain_answer(block)
+
+
+def statement_value(text: str) -> str | None:
+    """The value a sentence states ("There are 5 objects left after ..." -> "5 objects"), or None."""
+    found = _statement(text)
+    return found.text if found is not None else None
+
+
+def _refused(value: str) -> bool:
+    """An anchored text that refuses ("The answer is: cannot be determined"); "(B) can't tell" is B."""
+    return bool(REFUSAL.search(value)) and not _LEAD_LETTER.match(value)
 
 
 def _sentence(tail: str) -> str:
-    """The answer stated at the start of ``tail``: up to its sentence's end, markdown and quotes stripped."""
-    for tag in (THINK_OPEN, THINK_CLOSE, ANSWER_OPEN, ANSWER_CLOSE):  # "Final Answer:</answer>" names nothing
-        tail = tail.replace(tag, "\n")
-    tail = tail.lstrip(" \t*_:：\"'`")
-    if tail.startswith("\n"):
-        tail = tail.lstrip()
-    end = _SENTENCE_END.search(tail)
-    value = tail[: end.start()] if end else tail
-    return value.strip().strip("*_\"'`").strip()
+    return first_sentence(tail)
 
 
 def _yes_no(reply: str, choices: Sequence[str], question: str) -> Extraction | None:
@@ -332,6 +255,8 @@ def _later_statement(after: str) -> Extraction | None:
     sentences = [part for part in sentences if not _PLEASANTRY.match(part)]
     if not sentences or REFUSAL.search(sentences[-1]) or _HYPOTHETICAL.match(sentences[-1]):
         return None
+    if any(_ALTERNATIVE.match(part) for part in sentences):
+        return None  # "Alternatively, the area is 6.": another way, not a correction
     last = sentences[-1].rstrip(".!。 ")
     verbs = list(_BEING.finditer(last))
     return Extraction(_stated_value(_sentence(last[verbs[-1].end() :])), "statement") if verbs else None
@@ -353,7 +278,7 @@ def _concluding_letter(text: str, choices: Sequence[str]) -> Extraction | None:
 
 
 def _same_text(stated: str, option: str) -> bool:
-    return clean_answer(stated).replace(" ", "").lower() == clean_answer(option).replace(" ", "").lower()
+    return plain_answer(stated).replace(" ", "").lower() == plain_answer(option).replace(" ", "").lower()
 
 
 def _named_option(conclusion: str, choices: Sequence[str]) -> Extraction | None:
@@ -363,7 +288,7 @@ def _named_option(conclusion: str, choices: Sequence[str]) -> Extraction | None:
         if REFUSAL.search(sentence):
             return None
         letters = {match.group(1) or match.group(2) for match in _OPTION_LETTER.finditer(sentence)}
-        ending = _IS_LETTER.search(sentence) or _LABELLING_LETTER.search(sentence)
+        ending = _IS_LETTER.search(sentence) or _LABELLING_LETTER.search(sentence) or _LONE_LETTER.fullmatch(sentence)
         if ending:
             letters = {ending.group(1)}
         letters = {letter for letter in letters if ord(letter) - ord("A") < len(choices)}
@@ -459,4 +384,4 @@ def _stated_value(value: str) -> str:
 
 
 def _sentences(text: str) -> list[str]:
-    return [part for part in re.split(r"(?<=[.!?。])\s+|\n+", text) if part.strip()]
+    return [part for part in re.split(r"(?<=[.!?])\s+|(?<=。)\s*|\n+", text) if part.strip()]

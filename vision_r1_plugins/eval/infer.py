@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from vision_r1_plugins.core.images import ImageRef
+from vision_r1_plugins.eval.extraction import extract
+from vision_r1_plugins.eval.scoring import choices_from_question
 from vision_r1_plugins.generation import THINK_CLOSE, THINK_OPEN, Backend, chat_messages, split_thinking
-from vision_r1_plugins.reward import extract_answer
 
 
 @dataclass(frozen=True)
@@ -23,11 +24,11 @@ class InferResult:
     truncated: bool = False  # the response stopped at the token limit
 
 
-def split_answer(response: str) -> tuple[str, str | None]:
-    """(the thinking, the final answer) of a response; the answer is None when none can be extracted."""
+def split_answer(response: str, question: str = "") -> tuple[str, str | None]:
+    """(the thinking, the final answer) of a response; the answer is None when none can be extracted. The
+    answer is the one ``vision-r1 eval`` scores: the same extraction, with the options the question lists."""
     thinking, _ = split_thinking(response)
-    answer, _ = extract_answer(response)
-    return thinking, answer
+    return thinking, extract(response, choices_from_question(question), question).text
 
 
 async def _stream(backend: Backend, prompt: str, images: tuple[ImageRef, ...], system_prompt: str | None,
@@ -71,5 +72,5 @@ def infer(
 ) -> InferResult:
     """Ask one question; ``on_text`` receives the response piece by piece as it streams."""
     response, finish = asyncio.run(_stream(backend, prompt, images, system_prompt, on_text or (lambda text: None)))
-    thinking, answer = split_answer(response)
+    thinking, answer = split_answer(response, prompt)
     return InferResult(response, thinking, answer, truncated=finish == "length")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-from vision_r1_plugins.reward import clean_answer, exact_value
+from vision_r1_plugins.answers import plain_answer, read_answer
 
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _UNIT_WORD = r"(?:\\(?:text|mathrm|mbox|textrm|rm)\s*\{\s*[A-Za-z][A-Za-z .]*\}|[A-Za-z][A-Za-z.]*(?: [A-Za-z.]+){0,2})"
@@ -21,28 +21,28 @@ _THIN_SPACE = re.compile(r"\\[,!]")
 _SPACING = re.compile(r"\\[;: ]|\\q?quad\b|~")
 _LIST_SEPARATOR = re.compile(r"\s*(?:[,;]|\band\b)\s*")
 _BRACKETS = {"[": "]", "(": ")", "{": "}"}
+_DIGIT = re.compile(r"\d")
 
 
 def number_with_literal(text: str) -> tuple[float, bool] | None:
-    """(value, whether it was a decimal literal) of a number with optional units, ``x =`` or LaTeX value."""
-    text = plain_spacing(text).replace("−", "-").replace("\\$", "").replace("$", "")
+    """(value, whether it was a decimal literal) of a number: one the answer reader reads as a single exact
+    number (``\\frac{4}{5}``, ``x = 5``, ``12 cm``, ``1,200``, ``45%``), else a number followed by up to three
+    words of unit in prose ("12 apples", the benchmarks' official rules accept those)."""
+    reading = read_answer(text)
+    # Digits only: MathVista's normalisation (float(x)) reads no number words.
+    if reading.complete and len(reading.values) == 1 and reading.values[0].exact is not None and _DIGIT.search(text):
+        value = reading.values[0]
+        number = float(value.exact)
+        return (number, value.places is not None) if math.isfinite(number) else None
+    text = plain_spacing(plain_answer(text)).replace("−", "-").replace("\\$", "").replace("$", "")
     relations = list(_RELATION.finditer(text))
     if relations:
         text = text[relations[-1].end() :]
-    text = _THOUSANDS.sub("", clean_answer(text))
-    match = _NUMBER_WITH_UNIT.fullmatch(text)
+    match = _NUMBER_WITH_UNIT.fullmatch(_THOUSANDS.sub("", text))
     if match:
-        value = float(match.group("number"))
-        return (value, True) if math.isfinite(value) else None
-    exact = exact_value(text)
-    if exact is None:
-        return None
-    sign, square = exact
-    try:
-        value = sign * math.sqrt(square)
-    except OverflowError:
-        return None
-    return value, False
+        number = float(match.group("number"))
+        return (number, True) if math.isfinite(number) else None
+    return None
 
 
 def plain_spacing(text: str) -> str:

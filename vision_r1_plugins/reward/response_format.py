@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from vision_r1_plugins.answers.boxes import last_boxed, strip_eos
+from vision_r1_plugins.answers.characters import fold_lookalikes, has_content
+from vision_r1_plugins.answers.locate import METHODS, answer_block, box_group, last_anchor
+from vision_r1_plugins.answers.reasons import Reason
+from vision_r1_plugins.answers.tags import ANSWER_CLOSE, ANSWER_OPEN, EXACT_TAGS
 from vision_r1_plugins.generation.thinking import THINK_CLOSE, THINK_OPEN
-from vision_r1_plugins.reward.boxes import last_boxed, strip_eos
-from vision_r1_plugins.reward.extract import lenient_answer
-from vision_r1_plugins.reward.reasons import Reason
-from vision_r1_plugins.reward.tags import ANSWER_CLOSE, ANSWER_OPEN, EXACT_TAGS
-from vision_r1_plugins.reward.text import fold_lookalikes, has_content
 
 # Anything that looks like a think/answer tag in any spelling (case, spaces, attributes).
 # Possessive quantifiers keep this linear on long runs of whitespace.
@@ -48,6 +48,19 @@ def _has_odd_tag(text: str) -> bool:
         if _FOLDED_TAG.match(fold_lookalikes(span)):
             return True
     return False
+
+
+def lenient_answer(text: str) -> str | None:
+    """The answer a reader takes from a malformed response: the last answer block (the anchor inside it, if
+    any), else the last ``\\boxed{}`` after the thinking. The reward's ``mode="sum"`` grades accuracy on it."""
+    block = answer_block(text)
+    if block is not None and block.strip(" \t\n*_:："):
+        inner = last_anchor(block, METHODS)
+        return inner.text if inner is not None else block.strip()
+    close = text.rfind(THINK_CLOSE)
+    tail = text[close + len(THINK_CLOSE) :] if close >= 0 else text
+    start = tail.rfind("\\boxed")
+    return box_group(tail, start)[0] if start >= 0 else None
 
 
 def _check_think(text: str, think_in_prompt: bool) -> tuple[str, int]:

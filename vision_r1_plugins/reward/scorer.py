@@ -7,107 +7,23 @@ import logging
 import math
 import numbers
 import os
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from vision_r1_plugins.reward.answer import BAD_GOLD, Verdict, clean_answer
-from vision_r1_plugins.reward.decide import is_missing_gold, judge_answer
+from vision_r1_plugins.answers import read_answer
+from vision_r1_plugins.answers.characters import has_content
+from vision_r1_plugins.answers.judge import BAD_GOLD, Verdict, is_missing_gold
+from vision_r1_plugins.answers.reasons import Reason
+from vision_r1_plugins.answers.verify import judge
 from vision_r1_plugins.reward.options import RewardOptions
-from vision_r1_plugins.reward.pool import VERIFIER_ERROR, get_pool
-from vision_r1_plugins.reward.reasons import Reason
 from vision_r1_plugins.reward.response_format import parse_response
-from vision_r1_plugins.reward.text import has_content
 
 logger = logging.getLogger(__name__)
 
 NO_ANSWER = Verdict(False, Reason.NO_ANSWER)
 TOO_LONG = Verdict(False, Reason.ANSWER_TOO_LONG)
 DEFAULT_OPTIONS = RewardOptions()
-
-
-class _VerdictCache:
-    """Bounded LRU of algebraic verdicts. GRPO samples 8-16 responses per prompt and most of them end in the
-    same few answers, so the same (answer, gold) pair is verified again and again."""
-
-    def __init__(self, capacity: int = 1 << 16) -> None:
-        self.capacity = capacity
-        self._items: OrderedDict[tuple, Verdict] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> Verdict | None:
-        with self._lock:
-            verdict = self._items.get(key)
-            if verdict is not None:
-                self._items.move_to_end(key)
-            return verdict
-
-    def put(self, key: tuple, verdict: Verdict) -> None:
-        with self._lock:
-            self._items[key] = verdict
-            if len(self._items) > self.capacity:
-                self._items.popitem(last=False)
-
-
-_cache = _VerdictCache()
-
-
-class _InFlight:
-    """One verifier call per (answer, gold) at a time: a GRPO group of 16 identical slow answers waits on
-    the first one's verdict instead of queueing 16 timeouts behind a few workers."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._calls: dict[tuple, tuple[threading.Event, list[Verdict]]] = {}
-
-    def claim(self, key: tuple) -> tuple[bool, threading.Event, list[Verdict]]:
-        with self._lock:
-            call = self._calls.get(key)
-            if call is not None:
-                return False, *call
-            call = self._calls[key] = (threading.Event(), [])
-            return True, *call
-
-    def finish(self, key: tuple, verdict: Verdict) -> None:
-        with self._lock:
-            event, slot = self._calls.pop(key)
-        slot.append(verdict)
-        event.set()
-
-
-_in_flight = _InFlight()
-
-
-def judge(
-    answer: str, gold: str, choices: Sequence[str] | None, timeout: float, max_queue_wait: float = 60.0
-) -> Verdict:
-    """Judge one final answer: text rules in-process, algebra in a worker with a deadline.
-
-    Verdicts and timeouts are cached per (answer, gold, choices): an answer that timed out once times out
-    again, and costs nothing the second time. Concurrent calls for the same key share one verifier call. A
-    verifier crash or a saturated pool is not cached: neither says anything about the answer."""
-    key = (answer, gold, tuple(choices) if choices else None)
-    cached = _cache.get(key)
-    if cached is not None:
-        return cached
-    verdict = judge_answer(answer, gold, choices)
-    if verdict is not None:
-        _cache.put(key, verdict)
-        return verdict
-    owner, done, slot = _in_flight.claim(key)
-    if not owner:
-        done.wait()
-        return slot[0]
-    verdict = VERIFIER_ERROR
-    try:
-        verdict = get_pool().judge(answer, gold, choices, timeout, max_queue_wait)
-        if verdict.reason not in (Reason.VERIFIER_ERROR, Reason.VERIFIER_BUSY):
-            _cache.put(key, verdict)
-    finally:
-        _in_flight.finish(key, verdict)
-    return verdict
 
 
 def as_gold(ground_truth: Any) -> str | None:
@@ -156,9 +72,19 @@ def _as_choices(extra_info: Any) -> list[str] | None:
     return listed or None
 
 
-def _result(value: float, format_ok: bool, answer_ok: bool, pred: str, reason: str) -> dict[str, Any]:
-    # str(): a plain string in results, so they print, pickle and compare like any other.
-    return {"score": value, "format_ok": format_ok, "answer_ok": answer_ok, "pred": pred, "reason": str(reason)}
+def _result(
+    value: float, format_ok: bool, answer_ok: bool, pred: str, reason: str, detail: str = ""
+) -> dict[str, Any]:
+    # str(): a plain string in results, so they print, pickle and compare like any other. verl gathers every
+    # key into its reward_extra_info, so every result has the same keys.
+    return {
+        "score": value,
+        "format_ok": format_ok,
+        "answer_ok": answer_ok,
+        "pred": pred,
+        "reason": str(reason),
+        "detail": detail,
+    }
 
 
 RAISE_ON_ERROR_ENV = "VISION_R1_REWARD_RAISE_ON_ERROR"
@@ -193,10 +119,12 @@ def score(
     """Score one response with typed options: 1.0 only when the format AND the final answer are right
     (``mode="hard"``).
 
-    Returns ``score``, ``format_ok``, ``answer_ok``, ``pred`` (the extracted answer) and ``reason`` (a
-    :class:`Reason` value). Never raises on any input text: a bug scores 0 with reason ``internal_error`` and is
-    logged, so one bad sample cannot take a training run down. ``raise_on_error`` (default: the environment
-    variable ``VISION_R1_REWARD_RAISE_ON_ERROR``) re-raises instead; the test suite sets it.
+    Returns ``score``, ``format_ok``, ``answer_ok``, ``pred`` (the final answer as read), ``reason`` (a
+    :class:`Reason` value) and ``detail`` (for ``unrecognized_content``: the part of the answer that no rule
+    covers, and why; empty otherwise). Never raises on any input text: a bug scores 0 with reason
+    ``internal_error`` and is logged, so one bad sample cannot take a training run down. ``raise_on_error``
+    (default: the environment variable ``VISION_R1_REWARD_RAISE_ON_ERROR``) re-raises instead; the test suite
+    sets it.
     """
     text = solution if isinstance(solution, str) else ("" if solution is None else str(solution))
     try:
@@ -226,7 +154,7 @@ def _score(text: str, ground_truth: Any, extra_info: Any, options: RewardOptions
     raw_answer = parsed.answer
     # The cap applies to the answer as written: padding is length too, and cleaning must not hide it.
     too_long = raw_answer is not None and len(raw_answer) > options.max_answer_chars
-    pred = clean_answer(raw_answer[: options.max_answer_chars * 2]) if raw_answer is not None else ""
+    pred = _stated(raw_answer[: options.max_answer_chars * 2]) if raw_answer is not None else ""
     gold = as_gold(ground_truth)
     hard = options.mode == "hard"
 
@@ -239,16 +167,26 @@ def _score(text: str, ground_truth: Any, extra_info: Any, options: RewardOptions
     elif too_long:
         verdict = TOO_LONG
     else:
-        verdict = judge(pred, gold, _as_choices(extra_info), options.timeout, options.max_queue_wait)
+        verdict = judge(raw_answer, gold, _as_choices(extra_info), options.timeout, options.max_queue_wait)
 
     pred = pred[: options.max_answer_chars]
     if hard:
         correct = parsed.format_ok and verdict.correct
         reason = verdict.reason if parsed.format_ok or gold is None else parsed.reason
-        return _result(1.0 if correct else 0.0, parsed.format_ok, verdict.correct, pred, reason)
+        detail = verdict.detail if reason == verdict.reason else ""
+        return _result(1.0 if correct else 0.0, parsed.format_ok, verdict.correct, pred, reason, detail)
     total = float(parsed.format_ok) + float(verdict.correct)
     reason = parsed.reason if not parsed.format_ok else verdict.reason
-    return _result(total, parsed.format_ok, verdict.correct, pred, reason)
+    return _result(total, parsed.format_ok, verdict.correct, pred, reason, verdict.detail)
+
+
+def _stated(answer: str) -> str:
+    """The final answer as read: from its first value to its last (``The answer is 12.`` -> ``12``), or the
+    answer as written when it cannot be read."""
+    reading = read_answer(answer)
+    if reading.complete:
+        return reading.text[reading.values[0].start : reading.values[-1].end].strip()
+    return answer.strip()
 
 
 def score_many(
@@ -266,7 +204,7 @@ def score_many(
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from vision_r1_plugins.reward.pool import default_pool_size
+    from vision_r1_plugins.answers.pool import default_pool_size
 
     if len(responses) != len(ground_truths):
         raise ValueError(f"{len(responses)} responses but {len(ground_truths)} ground truths")

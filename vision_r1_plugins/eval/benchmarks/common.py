@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 import re
 
+from vision_r1_plugins.answers import plain_answer
+from vision_r1_plugins.answers.boxes import boxed_at
 from vision_r1_plugins.eval.benchmarks.spec import OfficialResult
 from vision_r1_plugins.eval.extraction import Extraction
 from vision_r1_plugins.eval.items import EvalItem
 from vision_r1_plugins.eval.numbers import numeric_value
 from vision_r1_plugins.eval.scoring import math_equal, score_extraction
-from vision_r1_plugins.reward import boxed_at, clean_answer
 
 _INLINE_CHOICE = re.compile(r"\(([A-H])\)\s*(.*?)\s*(?=\([A-H]\)|$)", re.DOTALL)
 
@@ -48,7 +49,7 @@ def inline_choices(question: str) -> tuple[str, ...] | None:
 def same_value(prediction: str, gold: str, *, decimals: int | None = None, tolerance: float | None = None) -> bool:
     """Whether two answers are equal: as strings after cleaning, as numbers (rounded to ``decimals`` or within
     ``tolerance``), else by math-verify."""
-    left, right = clean_answer(prediction).strip(), clean_answer(gold).strip()
+    left, right = plain_answer(prediction).strip(), plain_answer(gold).strip()
     if not left or not right:
         return False
     if left.lower() == right.lower():

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from vision_r1_plugins.answers import plain_answer
 from vision_r1_plugins.core.problems import Problem, field_value
 from vision_r1_plugins.core.rows import InputError, read_rows
 from vision_r1_plugins.eval.answer_forms import bare_answer
@@ -27,7 +28,6 @@ from vision_r1_plugins.eval.benchmarks.common import inline_choices
 from vision_r1_plugins.eval.benchmarks.spec import BenchmarkSpec, OfficialResult, register_benchmark
 from vision_r1_plugins.eval.extraction import Extraction
 from vision_r1_plugins.eval.items import FREE_FORM, MULTI_CHOICE, EvalItem
-from vision_r1_plugins.reward import clean_answer
 
 TOLERANCE = 1e-3
 _VARIANT = re.compile(r"(?:trial|variant)[_-]?(\d+)", re.IGNORECASE)
@@ -98,7 +98,7 @@ def _float(text: str) -> float | None:
 def official(response: str, extraction: Extraction, item: EvalItem) -> OfficialResult:
     if extraction.text is None:
         return OfficialResult(False, None)
-    answer = clean_answer(extraction.text).replace("\\", "")
+    answer = plain_answer(extraction.text).replace("\\", "")
     gold = item.answer.strip()
     if item.answer_type == "float":
         value, target = _float(bare_answer(extraction.text, item) or ""), _float(gold)

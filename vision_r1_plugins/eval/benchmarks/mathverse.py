@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from vision_r1_plugins.answers import plain_answer
+from vision_r1_plugins.answers.judge import gold_option_index
 from vision_r1_plugins.core.problems import Problem, field_value
 from vision_r1_plugins.eval.answer_forms import bare_answer
 from vision_r1_plugins.eval.benchmarks.common import strict_rule
@@ -22,7 +24,6 @@ from vision_r1_plugins.eval.benchmarks.spec import BenchmarkSpec, OfficialResult
 from vision_r1_plugins.eval.extraction import Extraction
 from vision_r1_plugins.eval.items import FREE_FORM, MULTI_CHOICE, EvalItem
 from vision_r1_plugins.eval.scoring import choices_from_question
-from vision_r1_plugins.reward import clean_answer, gold_choice
 
 VISION_ONLY = "Vision Only"
 
@@ -49,10 +50,10 @@ def official(response: str, extraction: Extraction, item: EvalItem) -> OfficialR
     gold = item.answer.strip()
     if letter == gold:
         return OfficialResult(True, letter)
-    found = gold_choice(gold, item.choices)
-    if item.choices and found is not None and found[0] < len(item.choices):
-        value = clean_answer(item.choices[found[0]])
-        if clean_answer(extraction.text).replace(" ", "") == value.replace(" ", ""):
+    index = gold_option_index(gold, item.choices)
+    if item.choices and index is not None and 0 <= index < len(item.choices):
+        value = plain_answer(item.choices[index])
+        if plain_answer(extraction.text).replace(" ", "") == value.replace(" ", ""):
             return OfficialResult(True, letter)
     return OfficialResult(False, letter)
 

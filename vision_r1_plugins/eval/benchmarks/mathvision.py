@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from vision_r1_plugins.answers import plain_answer
 from vision_r1_plugins.core.problems import Problem, field_value
 from vision_r1_plugins.eval.answer_forms import bare_answer
 from vision_r1_plugins.eval.benchmarks.common import same_value
 from vision_r1_plugins.eval.benchmarks.spec import BenchmarkSpec, OfficialResult, register_benchmark
 from vision_r1_plugins.eval.extraction import Extraction
 from vision_r1_plugins.eval.items import FREE_FORM, MULTI_CHOICE, EvalItem
-from vision_r1_plugins.reward import clean_answer
 
 DECIMALS = 2
 
@@ -35,7 +35,7 @@ def _item(raw: dict[str, Any], problem: Problem, spec: BenchmarkSpec) -> EvalIte
 
 
 def _equal(prediction: str, gold: str) -> bool:
-    left, right = clean_answer(prediction), clean_answer(gold)
+    left, right = plain_answer(prediction), plain_answer(gold)
     if left.startswith(("(", "[")) and right.startswith(("(", "[")) and "," in left and "," in right:
         parts, golds = left[1:-1].split(","), right[1:-1].split(",")
         return len(parts) == len(golds) and all(_equal(a, b) for a, b in zip(parts, golds, strict=True))
@@ -53,8 +53,8 @@ def official(response: str, extraction: Extraction, item: EvalItem) -> OfficialR
         index = ord(gold.upper()) - ord("A") if len(gold) == 1 else -1
         value = item.choices[index] if 0 <= index < len(item.choices) else None
         correct = value is not None and _equal(extraction.text, value)
-        return OfficialResult(correct, letter or clean_answer(extraction.text))
-    return OfficialResult(_equal(extraction.text, gold), clean_answer(extraction.text))
+        return OfficialResult(correct, letter or plain_answer(extraction.text))
+    return OfficialResult(_equal(extraction.text, gold), plain_answer(extraction.text))
 
 
 MATHVISION = register_benchmark(

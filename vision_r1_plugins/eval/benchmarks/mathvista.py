@@ -35,6 +35,7 @@ NO_ANSWER = "N/A"
 _PAREN_LETTER = re.compile(r"\(([a-zA-Z])\)")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _UNDECIDABLE = re.compile(r"(?:cannot|can't|can not)\s+(?:be\s+)?(determined?|answered?)", re.IGNORECASE)
+_NO_SOLUTION = re.compile(r"\s*(?:the\s+solution\s+cannot|the\s+image\b)", re.IGNORECASE)
 _LACKS = re.compile(
     r"does not provide|doesn't provide|is not clear|is incomplete|seems to be incomplete|can't (?:help|process)"
 )
@@ -79,7 +80,9 @@ def official_extraction(response: str, extraction: Extraction, item: EvalItem) -
         return ""
     sentences = [part for part in _SENTENCE.split(reply) if part.strip()]
     if len(sentences) == 1 and _LACKS.search(sentences[0]):
-        return sentences[0]
+        # GPT-4 copies a reply that blames the question or its text, and answers N/A for one that says the
+        # image lacks the information or that no solution can be given.
+        return NO_ANSWER if _NO_SOLUTION.match(sentences[0]) else sentences[0]
     verdict = _UNDECIDABLE.search(sentences[-1]) if sentences else None
     if verdict:  # "Thus, the answer cannot be determined from the given information."
         return "Cannot be determined" if verdict.group(1).startswith("determin") else "Cannot be answered"

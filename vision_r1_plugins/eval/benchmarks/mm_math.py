@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from vision_r1_plugins.answers import plain_answer
 from vision_r1_plugins.core.problems import Problem, field_value
 from vision_r1_plugins.eval.benchmarks.common import boxed_contents
 from vision_r1_plugins.eval.benchmarks.spec import BenchmarkSpec, OfficialResult, register_benchmark
@@ -24,7 +25,6 @@ from vision_r1_plugins.eval.items import FREE_FORM, EvalItem
 from vision_r1_plugins.eval.numbers import constant_value, numeric_value
 from vision_r1_plugins.eval.scoring import math_equal
 from vision_r1_plugins.generation.thinking import THINK_CLOSE
-from vision_r1_plugins.reward import clean_answer
 
 TOLERANCE = 1e-2 * 1.01
 _UNITS = re.compile(
@@ -67,7 +67,7 @@ def items_of(answers: list[str]) -> list[str]:
 
 
 def _clean(item: str) -> str:
-    return _UNITS.sub("", clean_answer(item).replace("\\left", "").replace("\\right", "").replace("$", "")).strip()
+    return _UNITS.sub("", plain_answer(item).replace("\\left", "").replace("\\right", "").replace("$", "")).strip()
 
 
 def _number(text: str) -> float | None:

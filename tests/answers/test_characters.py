@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from vision_r1_plugins.reward.text import fold_lookalikes, has_content, normalize_notation, strip_invisible
+from vision_r1_plugins.answers.characters import fold_lookalikes, has_content, normalize_notation, strip_invisible
 
 
 def test_invisible_characters_are_not_content() -> None:

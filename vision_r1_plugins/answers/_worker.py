@@ -1,5 +1,5 @@
-"""Verifier worker: ``python -m vision_r1_plugins.reward._worker``. One JSON request per stdin line, one JSON
-reply per stdout line. Started and killed by :mod:`vision_r1_plugins.reward.pool`."""
+"""Verifier worker: ``python -m vision_r1_plugins.answers._worker``. One JSON request per stdin line, one JSON
+reply per stdout line. Started and killed by :mod:`vision_r1_plugins.answers.pool`."""
 
 from __future__ import annotations
 
@@ -21,17 +21,18 @@ def main() -> None:
     except (ValueError, OSError):
         pass
 
-    from vision_r1_plugins.reward.decide import judge_answer
-    from vision_r1_plugins.reward.equivalence import equivalent
+    from vision_r1_plugins.answers.equivalence import equivalent
+    from vision_r1_plugins.answers.judge import decide
 
     equivalent("1", "1")  # load the LaTeX grammar now, not during the first sample's deadline
+    decide("1", "1")  # and the answer grammar
     replies.write(b'{"ready": true}\n')
     for line in sys.stdin.buffer:
         try:
             request = json.loads(line)
-            verdict = judge_answer(request["pred"], request["gold"], request.get("choices"), algebra=True)
+            verdict = decide(request["pred"], request["gold"], request.get("choices"), algebra=True)
             assert verdict is not None
-            reply = {"correct": verdict.correct, "reason": verdict.reason}
+            reply = {"correct": verdict.correct, "reason": verdict.reason, "detail": verdict.detail}
         except (Exception, RecursionError, MemoryError) as error:
             reply = {"error": repr(error)[:500]}
         replies.write(json.dumps(reply).encode() + b"\n")

@@ -107,3 +107,57 @@ def normalize_notation(text: str) -> str:
 def _radical(match: re.Match[str]) -> str:
     inner = match.group("paren") or match.group("brace") or match.group("bare") or ""
     return f"\\sqrt{{{inner.strip()}}}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What the answer reader reads
+
+# Invisible characters the reader drops: format characters (Cf) and blank letters, as above, but NOT combining
+# marks or variation selectors: attached to a value they change what it shows ("5̶" is a struck-out 5), so they
+# stay, and the lexer, which has no token for them, leaves them unaccounted. Nor the tag characters
+# (U+E0001, U+E0020-E007F), which spell hidden ASCII text ("5" + tags spelling " or 6").
+_READER_INVISIBLE = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\u115f\u1160\u3164\uffa0\u2800\x00-\x08\x0e-\x1f\x7f-\x9f]+"
+)
+_SUBSCRIPTS = str.maketrans({"₀": "0", "₁": "1", "₂": "2", "₃": "3", "₄": "4", "₅": "5", "₆": "6", "₇": "7",
+                             "₈": "8", "₉": "9"})  # fmt: skip
+_SUBSCRIPT_RUN = re.compile("[₀₁₂₃₄₅₆₇₈₉]+")
+_GREEK = {"α": "\\alpha ", "β": "\\beta ", "γ": "\\gamma ", "δ": "\\delta ", "ε": "\\epsilon ", "θ": "\\theta ",
+          "λ": "\\lambda ", "μ": "\\mu ", "σ": "\\sigma ", "φ": "\\phi ", "ω": "\\omega ", "ρ": "\\rho ", "τ": "\\tau ",
+          "Δ": "\\Delta ", "Σ": "\\Sigma ", "Ω": "\\Omega ", "Θ": "\\Theta ", "Φ": "\\Phi ", "ψ": "\\psi ",
+          "η": "\\eta ", "ζ": "\\zeta ", "ξ": "\\xi ", "κ": "\\kappa ", "ν": "\\nu ", "χ": "\\chi ",
+          "ι": "\\iota "}  # fmt: skip
+_READER_SYMBOLS = {"−": "-", "×": "\\times ", "÷": "\\div ", "·": "\\cdot ", "⋅": "\\cdot ", "∙": "\\cdot ",
+                   "∞": "\\infty ", "π": "\\pi ", "≤": "\\le ", "≥": "\\ge ", "⩽": "\\le ", "⩾": "\\ge ",
+                   "≠": "\\neq ", "≈": "\\approx ", "≃": "\\simeq ", "≅": "\\cong ", "∼": "\\sim ", "≡": "\\equiv ",
+                   "∝": "\\propto ", "∉": "\\notin ", "∈": "\\in ", "⊂": "\\subset ", "⊆": "\\subseteq ",
+                   "⊃": "\\supset ", "⊇": "\\supseteq ", "∠": "\\angle ", "∡": "\\angle ", "△": "\\triangle ",
+                   "∪": "\\cup ", "∩": "\\cap ", "∓": "\\mp ", "±": "\\pm ", "∅": "\\emptyset ", "∥": "\\parallel ",
+                   "⊥": "\\perp ", "。": ".", "、": ", ", "～": "~", "∴": "therefore ", "【": "[", "】": "]",
+                   "「": '"', "」": '"', "『": '"', "』": '"', "〔": "(", "〕": ")"} | _GREEK  # fmt: skip
+_READER_SYMBOL = re.compile("|".join(map(re.escape, _READER_SYMBOLS)) + r"|~=|==")
+_ASCII_REPLACEMENTS = {"~=": "\\approx ", "==": "="}
+
+
+def normalize_answer_text(text: str) -> str:
+    """An answer as the reader lexes it: format characters dropped, superscripts and subscripts as ``^{..}``
+    and ``_{..}``, vulgar fractions as ``\\frac``, full-width and other compatibility forms folded (NFKC), and
+    Unicode math symbols, Greek letters and ``√`` in their LaTeX spelling. Nothing is removed that shows."""
+    text = _READER_INVISIBLE.sub("", text)
+    if not text.isascii():
+        text = _SUPERSCRIPT_RUN.sub(_superscript, text)
+        text = _SUBSCRIPT_RUN.sub(lambda match: "_{" + match.group(0).translate(_SUBSCRIPTS) + "}", text)
+        text = text.replace("，", ", ")  # a full-width comma separates; it never groups thousands
+        text = _VULGAR_RUN.sub(
+            lambda match: f"{match.group(1)}{' + ' if match.group(1) else ''}{_VULGAR[match.group(2)]}", text
+        )
+        text = unicodedata.normalize("NFKC", text)
+    if not text.isascii() or "~=" in text or "==" in text:
+        text = _READER_SYMBOL.sub(
+            lambda match: _READER_SYMBOLS.get(match.group(0)) or _ASCII_REPLACEMENTS[match.group(0)], text
+        )
+    if "√" in text or "sqrt" in text:
+        text = _RADICAL.sub(_radical, text)
+    return text

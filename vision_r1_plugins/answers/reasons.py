@@ -29,6 +29,7 @@ class Reason(StrEnum):
     UNPARSABLE_ANSWER = "unparsable_answer"
     ANSWER_TOO_LONG = "answer_too_long"
     BAD_GROUND_TRUTH = "bad_ground_truth"
+    UNRECOGNIZED_CONTENT = "unrecognized_content"  # a part of the answer no rule of the answer language covers
     # safety
     TIMEOUT = "timeout"
     VERIFIER_ERROR = "verifier_error"

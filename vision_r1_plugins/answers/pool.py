@@ -2,7 +2,7 @@
 
 Why not ``ProcessPoolExecutor``: it cannot stop one hung task, so a single pathological answer would hold a
 worker forever. Why not ``multiprocessing`` spawn: it re-imports the caller's ``__main__`` in every child,
-which breaks unguarded training scripts. Each worker here is ``python -m vision_r1_plugins.reward._worker``
+which breaks unguarded training scripts. Each worker here is ``python -m vision_r1_plugins.answers._worker``
 speaking one JSON line per request over its pipes; the parent waits on the pipe with ``poll`` (no fd limit)
 and enforces the per-sample deadline itself, so it works from any thread.
 """
@@ -22,8 +22,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from vision_r1_plugins.reward.answer import Verdict
-from vision_r1_plugins.reward.reasons import Reason
+from vision_r1_plugins.answers.judge import Verdict
+from vision_r1_plugins.answers.reasons import Reason
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class _Worker:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "vision_r1_plugins.reward._worker"],
+            [sys.executable, "-m", "vision_r1_plugins.answers._worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -90,7 +90,7 @@ class _Worker:
         except (TimeoutError, EOFError, ValueError) as error:
             raise VerifierUnavailable(
                 f"the reward's verifier process did not start ({error!r}); run "
-                f"`{sys.executable} -m vision_r1_plugins.reward._worker` to see why"
+                f"`{sys.executable} -m vision_r1_plugins.answers._worker` to see why"
             ) from error
         if not message.get("ready"):
             raise VerifierUnavailable(f"unexpected verifier greeting: {message!r}")
@@ -204,7 +204,7 @@ class VerifierPool:
         if "error" in reply:
             logger.warning("verifier error on answer %r (gold %r): %s", pred[:80], gold[:80], reply["error"])
             return VERIFIER_ERROR
-        return Verdict(bool(reply["correct"]), str(reply["reason"]))
+        return Verdict(bool(reply["correct"]), str(reply["reason"]), str(reply.get("detail", "")))
 
     def close(self) -> None:
         with self._lock:
