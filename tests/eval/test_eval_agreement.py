@@ -37,7 +37,7 @@ def test_the_agreement_table(tmp_path: Path) -> None:
     cells = [cell.strip() for cell in row.strip("|").split("|")]
     assert cells[1] == "86.7" and cells[2] == "86.7" and cells[5] == "100.0%"
     assert "1 models, 30 rows: row agreement 100.0%" in result.stdout
-    assert (tmp_path / "fixture_model" / "rows.jsonl").is_file()
+    assert (tmp_path / "mathvista" / "fixture_model" / "rows.jsonl").is_file()
 
 
 def test_a_folder_without_results_is_an_error(tmp_path: Path) -> None:

@@ -48,8 +48,9 @@ def test_case(case: dict) -> None:
             "<think>" + "Wait, let me check. " * 10_000 + "</think><answer> Final Answer: 7 </answer>",
             ("7", "answer_tag"),
         ),
-        # No box is ever closed, so there is no boxed answer; a tagless 350K-character reply is not a bare answer.
-        ("\\boxed{" * 50_000 + "7", (None, "none")),
+        # No box is closed; the last one, at the end of the reply, reads to its line's end (a reply cut off at the
+        # token limit inside its box, "\\boxed{D.", states D).
+        ("\\boxed{" * 50_000 + "7", ("7", "boxed")),
         # Opening tags only: the last block is empty and 320K characters of tags are no bare reply.
         ("<answer>" * 40_000, (None, "none")),
         # Only the last "the answer is" counts, and what follows it is the 7.

@@ -7,9 +7,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from vision_r1_plugins.reward.reasons import Reason
 
-from vision_r1_plugins.reward import compute_score
+from vision_r1_plugins.reward import Reason, compute_score
 
 CASES_PATH = Path(__file__).with_name("reward_cases.jsonl")
 CASES = [json.loads(line) for line in CASES_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -35,7 +34,8 @@ def test_case(case: dict) -> None:
     result = compute_score("cases", case["response"], case["ground_truth"], extra, **case.get("options", {}))
     assert result["score"] == case["expected_score"], (result, case.get("note"))
     assert result["reason"] == case["expected_reason"], (result, case.get("note"))
-    assert set(result) == {"score", "format_ok", "answer_ok", "pred", "reason"}
+    assert set(result) == {"score", "format_ok", "answer_ok", "pred", "reason", "detail"}
+    assert bool(result["detail"]) is (result["reason"] == Reason.UNRECOGNIZED_CONTENT)
 
 
 # Cases written from the rules in README's reward spec (issue 13): exploits a GRPO policy finds and natural
@@ -71,8 +71,9 @@ def test_rule_case(case: dict) -> None:
 
 
 # Red-team cases (issue 13): answers written to exploit the reward or as models normally write them, each
-# labelled 0 or 1 by applying README's rules. The few the reward still gets wrong are marked
-# ``known_limitation`` and listed in README; they are expected to fail (strict), so a fix shows up here.
+# labelled 0 or 1 by applying README's rules of the time. A case the reward gets wrong would be marked
+# ``known_limitation`` and expected to fail (strict), so a fix shows up here. Labels the answer language of
+# issue 22 changed carry a ``relabel`` note saying why.
 REDTEAM_PATH = Path(__file__).with_name("reward_redteam_cases.jsonl")
 REDTEAM = [json.loads(line) for line in REDTEAM_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
 
@@ -89,3 +90,27 @@ def test_redteam_case(case: dict) -> None:
     result = compute_score("redteam", response, case["ground_truth"], extra)
     assert result["reason"] != Reason.INTERNAL_ERROR
     assert result["score"] == case["expected_score"], (result, case["group"])
+
+
+# The second red team (issue 22): 2,525 cases written from README's answer language by testers who never saw the
+# code, 1,418 natural answers and 1,107 exploits, each labelled 0 or 1 by applying the rules. Labels changed
+# afterwards say why in ``relabel`` (a rule README left out, or a gap the testers found and the reader closed).
+REDTEAM2_PATH = Path(__file__).with_name("reward_redteam2_cases.jsonl")
+REDTEAM2 = [json.loads(line) for line in REDTEAM2_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_second_red_team_file_is_well_formed() -> None:
+    assert len(REDTEAM2) >= 500
+    assert len({case["id"] for case in REDTEAM2}) == len(REDTEAM2)
+    kinds = Counter(case["kind"] for case in REDTEAM2)
+    assert set(kinds) == {"natural", "exploit"} and kinds["natural"] >= len(REDTEAM2) / 2
+    assert {case["expected_score"] for case in REDTEAM2} == {0.0, 1.0}
+    assert all(("relabel" in case) == ("original_score" in case) for case in REDTEAM2)
+
+
+@pytest.mark.parametrize("case", REDTEAM2, ids=[case["id"] for case in REDTEAM2])
+def test_second_red_team_case(case: dict) -> None:
+    extra = {"choices": case["choices"]} if case.get("choices") else None
+    result = compute_score("redteam2", f"{THINK}<answer>{case['answer']}</answer>", case["ground_truth"], extra)
+    assert result["reason"] != Reason.INTERNAL_ERROR
+    assert result["score"] == case["expected_score"], (result, case["why"])

@@ -136,6 +136,7 @@ def test_hanging_answer_times_out_and_the_worker_is_replaced() -> None:
         "answer_ok": False,
         "pred": "9^{9^{9^{9^{9}}}}",
         "reason": "timeout",
+        "detail": "",
     }
     assert elapsed < 1.0 + SLACK
     assert pool.restarts == restarts + 1

@@ -98,18 +98,21 @@ def decide(pred: str, gold: str, choices: Sequence[str] | None = None, *, algebr
         return _judge_yes_no(values, golds[0].text)
     if len(golds) == 1 and golds[0].kind in ("word", "label"):
         return _judge_words(values, golds[0])
+    ordered = _is_list(list(golds))
     golds = _list_items(list(golds))
     if len(golds) > 1:
-        return _judge_list(_list_items(values), golds, algebra)
+        return _judge_list(_list_items(values), golds, algebra, ordered=ordered)
     return _judge_value(values, golds[0], algebra)
+
+
+def _is_list(values: list[Value]) -> bool:
+    return len(values) == 1 and values[0].kind == "tuple" and values[0].brackets == "[]" and len(values[0].items) >= 3
 
 
 def _list_items(values: list[Value]) -> list[Value]:
     """A list in square brackets with three or more elements (``[2, 3, 5]``) is its elements; two elements in
     brackets are an interval."""
-    if len(values) == 1 and values[0].kind == "tuple" and values[0].brackets == "[]" and len(values[0].items) >= 3:
-        return list(values[0].items)
-    return values
+    return list(values[0].items) if _is_list(values) else values
 
 
 # ------------------------------------------------------------------------------------------- multiple choice
@@ -254,11 +257,11 @@ def _options_named(values: Sequence[Value], choices: list[str], algebra: bool) -
     hits: set[int] = set()
     undecided = False
     for index, choice in enumerate(choices):
-        reading = read_answer(choice)
-        if not (reading.complete and len(reading.values) == len(values)):
+        written = _option_values(index, choice)
+        if len(written) != len(values):
             continue
         matches = []
-        for value, option in zip(values, reading.values, strict=True):
+        for value, option in zip(values, written, strict=True):
             if value.kind == "word" or option.kind == "word":
                 matches.append(value.kind == option.kind and _same_words(value.text, option.text))
             else:
@@ -270,6 +273,17 @@ def _options_named(values: Sequence[Value], choices: list[str], algebra: bool) -
     if hits or not undecided:
         return hits
     return None
+
+
+def _option_values(index: int, choice: str) -> tuple[Value, ...]:
+    """What an option's text states; an option written with its own letter ("B. 6" as option B) states its text."""
+    reading = read_answer(choice)
+    if not reading.complete:
+        return ()
+    values = reading.values
+    if len(values) == 1 and values[0].kind == "letter" and values[0].option and _letter_index(values[0]) == index:
+        return values[0].option
+    return values
 
 
 def _plain_value(value: Value) -> str:
@@ -537,8 +551,16 @@ def _membership(value: Value) -> Value | None:
     return reading.values[0] if reading.complete and len(reading.values) == 1 else None
 
 
-def _judge_list(values: list[Value], golds: list[Value], algebra: bool) -> Verdict | None:
-    """A gold of several values ("1, 2, 3", "x = 1, y = 2"): the answer states each of them, in any order."""
+def _judge_list(values: list[Value], golds: list[Value], algebra: bool, *, ordered: bool = False) -> Verdict | None:
+    """A gold of several values ("1, 2, 3", "x = 1, y = 2"): the answer states each of them, in any order; a
+    bracketed list ("[2, 3, 5]") in its order."""
+    if ordered:
+        if len(values) != len(golds):
+            return WRONG
+        verdicts = [_compare(value, gold, algebra) for value, gold in zip(values, golds, strict=True)]
+        if any(verdict is not None and not verdict.correct for verdict in verdicts):
+            return WRONG
+        return None if None in verdicts else CORRECT
     distinct = _distinct(values, algebra)
     if distinct is None or isinstance(distinct, Verdict):
         return distinct

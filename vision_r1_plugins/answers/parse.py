@@ -472,6 +472,8 @@ class _Builder:
         if len(node.children) == 2:  # implicit: 2\sqrt{3}, 2x
             left, right = node.children
             a, b = self.math(left), self.math(right)
+            if "letter" in (a.kind, b.kind):  # "(A) (C)": letters side by side are no product
+                raise Unaccounted(*_bounds(node), "option letters side by side")
             if _is_mixed_number(left, right):  # 3\frac{1}{2} is three and a half
                 return _Math(_latex(node), exact_value=exact.add(a.exact, b.exact))
             return _Math(_latex(node), exact_value=exact.multiply(a.exact, b.exact),
