@@ -2,8 +2,9 @@
 
     .venv/bin/python benchmarks/reward_bench.py [--responses 2000] [--threads 8]
 
-1. Agreement with the labelled cases in tests/reward/reward_cases.jsonl, reward_rule_cases.jsonl and
-   reward_redteam_cases.jsonl (hard-mode cases). A scorer "accepts" a response when it gives full credit:
+1. Agreement with the labelled cases in tests/reward/reward_cases.jsonl, reward_rule_cases.jsonl,
+   reward_redteam_cases.jsonl and reward_redteam2_cases.jsonl (hard-mode cases).
+   A scorer "accepts" a response when it gives full credit:
    score 1.0 for ours and math_verify; >= 0.9 (its accuracy share) for geometry3k's soft 0.9/0.1 reward.
    A false positive is an accepted response labelled 0.
 2. Throughput and worst-case latency on generated responses with 2K-8K characters of thinking, scored from 8
@@ -32,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT / "tests" / "reward" / "reward_cases.jsonl"
 RULE_CASES = ROOT / "tests" / "reward" / "reward_rule_cases.jsonl"
 REDTEAM_CASES = ROOT / "tests" / "reward" / "reward_redteam_cases.jsonl"
+REDTEAM2_CASES = ROOT / "tests" / "reward" / "reward_redteam2_cases.jsonl"
 RULE_THINK = "<think>\nWorking through the figure step by step.\n</think>\n"
 
 # (response, gold, extra_info, options) -> score. Only ours has options (boxed style, think_in_prompt); the
@@ -150,9 +152,11 @@ def workload(count: int, group_size: int, seed: int = 0) -> list[tuple[str, str]
 
 
 def load_cases() -> list[dict]:
-    """Hard-mode cases of both case files; rule cases give ``answer`` inside a fixed think block."""
+    """Hard-mode cases of the case files; the others give ``answer`` inside a fixed think block."""
     cases = [json.loads(line) for line in CASES.read_text(encoding="utf-8").splitlines() if line.strip()]
-    for line in [*RULE_CASES.read_text(encoding="utf-8").split("\n"), *REDTEAM_CASES.read_text().split("\n")]:
+    paths = (RULE_CASES, REDTEAM_CASES, REDTEAM2_CASES)
+    lines = [line for path in paths for line in path.read_text(encoding="utf-8").split("\n")]
+    for line in lines:
         if line.strip():
             case = json.loads(line)
             if "answer" in case:

@@ -162,7 +162,6 @@ JOINERS = ["6", "-6", "\\;6", "\\:6", "\\ 6", "&6", "#6", "@6", "%6", "^6", "_6"
            ": 6", "; 6", "\\colon 6", "\\mid 6", "\\vert 6", "\\parallel 6", "\\perp 6", "\\% 6"]  # fmt: skip
 
 
-
 @settings(max_examples=300, deadline=None)
 @given(st.sampled_from(JOINERS), st.sampled_from(["{v} {j}", "{v}{j}", "{j} {v}", "{j}{v}"]), st.sampled_from("56"))
 def test_a_second_value_joined_by_any_token_never_scores(joiner: str, shape: str, gold: str) -> None:

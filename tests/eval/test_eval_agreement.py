@@ -1,4 +1,5 @@
-"""benchmarks/eval_agreement.py on a fixture in the layout of MathVista's released results (rows of our own)."""
+"""benchmarks/eval_agreement.py on fixtures in the layouts of MathVista's and MathVision's released results (rows
+of our own; MathVision's ``model_answer`` and ``correct`` were computed by MATH-V's ``evaluation/evaluate.py``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from types import ModuleType
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = Path(__file__).with_name("fixtures") / "mathvista"
+MATHVISION = Path(__file__).with_name("fixtures") / "mathvision_release"
 SCRIPT = REPO / "benchmarks" / "eval_agreement.py"
 
 
@@ -44,3 +46,32 @@ def test_a_folder_without_results_is_an_error(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path)], capture_output=True, text=True,
                             timeout=120, check=False)  # fmt: skip
     assert result.returncode == 2 and "has no data/testmini.json" in result.stderr
+
+
+def test_the_mathvision_agreement_table(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, str(SCRIPT), "--mathvision", str(MATHVISION), "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    released = [json.loads(line) for line in (MATHVISION / "outputs" / "fixture" / "Fixture-Model.jsonl").open()]
+    ours = {
+        row["id"]: row for row in map(json.loads, (tmp_path / "mathvision" / "Fixture-Model" / "rows.jsonl").open())
+    }
+    assert len(ours) == len(released) == 36
+    differ = {row["id"] for row in released if ours[row["id"]]["correct"] != row["correct"]}
+    # MATH-V's rule keeps whole sentences where a response puts its answer after prose ("Answer: E" on the last
+    # line, <answer> tags, bold) or a unit on the value ("40degrees"); ours reads those answers, and nothing else
+    # differs
+    assert differ == {"6", "10", "21", "30", "35"}
+    assert all(ours[row_id]["correct"] for row_id in differ)
+    row = next(line for line in result.stdout.splitlines() if line.startswith("| Fixture-Model"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    official = 100 * sum(row["correct"] for row in released) / len(released)
+    assert cells[1] == f"{official:.1f}" and cells[2] == f"{official + 100 * len(differ) / 36:.1f}"
+    assert cells[5] == f"{100 * (36 - len(differ)) / 36:.1f}%"
+    assert "1 models, 36 rows" in result.stdout
+
+
+def test_a_mathvision_folder_without_outputs_is_an_error(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, str(SCRIPT), "--mathvision", str(tmp_path)], capture_output=True,
+                            text=True, timeout=120, check=False)  # fmt: skip
+    assert result.returncode == 2 and "has no data/test.jsonl" in result.stderr

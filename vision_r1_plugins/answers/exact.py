@@ -57,17 +57,24 @@ def _square_free(number: int) -> tuple[int, int | None]:
     """(s, f) with number = s^2 * f and f square-free; f None when ``number`` is too large to factor here."""
     if number <= 0:
         return 1, None if number < 0 else 0
-    square = 1
-    rest = number
+    square, free, rest = 1, 1, number
     divisor = 2
-    while divisor * divisor <= rest:
+    # Trial division up to the cube root of what is left suffices: a rest with no prime factor up to its cube
+    # root has at most two, so it is 1, a prime, a product of two primes, or a prime squared.
+    while divisor * divisor * divisor <= rest:
         if divisor > _MAX_TRIAL_DIVISOR:
             return 1, None
         while rest % (divisor * divisor) == 0:
             rest //= divisor * divisor
             square *= divisor
+        if rest % divisor == 0:
+            rest //= divisor
+            free *= divisor
         divisor += 1 if divisor == 2 else 2
-    return square, rest
+    root = math.isqrt(rest)
+    if root * root == rest:
+        return square * root, free
+    return square, free * rest
 
 
 def add(left: Surd | None, right: Surd | None, sign: int = 1) -> Surd | None:

@@ -432,6 +432,8 @@ def _same(left: Value, right: Value, algebra: bool) -> bool | None:
         return True
     if left.kind not in ("number", "expression") or right.kind not in ("number", "expression"):
         return False
+    if _comparable_samples(left, right):
+        return left.samples == right.samples
     if not algebra:
         return None
     from vision_r1_plugins.answers.equivalence import equivalent, numeric_value
@@ -446,6 +448,13 @@ def _same(left: Value, right: Value, algebra: bool) -> bool | None:
             if number is not None:
                 return abs(number - float(known.exact)) <= 1e-12 * max(1.0, abs(number))
     return bool(equivalent(left.text, right.text))
+
+
+def _comparable_samples(left: Value, right: Value) -> bool:
+    """Both are rational functions of their letters, stated as exact (not approximate) values: equal exactly
+    when their values at random points are (see :mod:`vision_r1_plugins.answers.samples`)."""
+    return (left.samples is not None and right.samples is not None and not (left.approximate or right.approximate)
+            and left.kind in ("number", "expression") and right.kind in ("number", "expression"))  # fmt: skip
 
 
 def _equal_exact(left: Value, right: Value) -> bool:
@@ -495,6 +504,8 @@ def _compare(value: Value, gold: Value, algebra: bool) -> Verdict | None:
         decided = _compare_items(value, gold)
         if decided is not None:
             return decided
+    if _comparable_samples(value, gold):
+        return CORRECT if value.samples == gold.samples else WRONG
     if not algebra:
         return None
     from vision_r1_plugins.answers.equivalence import equivalent, numeric_value, read_math

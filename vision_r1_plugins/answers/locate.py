@@ -84,9 +84,7 @@ def reply_part(response: str) -> str | None:
     return unicodedata.normalize("NFKC", reply)
 
 
-def find_answer(
-    response: str, methods: Sequence[str] = METHODS, skip: Callable[[str], bool] | None = None
-) -> Found:
+def find_answer(response: str, methods: Sequence[str] = METHODS, skip: Callable[[str], bool] | None = None) -> Found:
     """Where ``response`` states its final answer; see the module docstring. ``methods`` restricts the search
     to some of :data:`METHODS`; ``skip`` rejects an anchored text (evaluation skips refusals), so that an
     earlier anchor is tried."""

@@ -16,6 +16,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from vision_r1_plugins.answers import exact
+from vision_r1_plugins.answers import samples as samples_
 from vision_r1_plugins.answers.characters import has_content, normalize_answer_text
 from vision_r1_plugins.answers.exact import Surd
 from vision_r1_plugins.answers.lexicon import CURRENCY_WORDS, HAN_UNITS
@@ -182,16 +183,24 @@ def _places(token: Token) -> int | None:
     return None
 
 
+# Letters that name constants (Euler's number, the imaginary unit) rather than variables.
+_CONSTANT_LETTERS = frozenset({"e", "i"})
+
+
 class _Math:
     """What one math subtree states: its LaTeX, exact value, decimals as written, kind and elements."""
 
-    __slots__ = ("approximate", "brackets", "exact", "items", "kind", "latex", "places", "plus_minus")
+    __slots__ = ("approximate", "brackets", "exact", "items", "kind", "latex", "places", "plus_minus", "samples")
 
     def __init__(self, latex: str, kind: str = "expression", exact_value: Surd | None = None,
                  places: int | None = None, items: tuple[Value, ...] = (), brackets: str = "",
-                 plus_minus: bool = False, approximate: bool = False) -> None:  # fmt: skip
+                 plus_minus: bool = False, approximate: bool = False,
+                 samples: samples_.Samples | None = None) -> None:  # fmt: skip
         self.latex, self.kind, self.exact, self.places = latex, kind, exact_value, places
         self.items, self.brackets, self.plus_minus, self.approximate = items, brackets, plus_minus, approximate
+        if samples is None and exact_value is not None and exact_value.radicand == 1:
+            samples = samples_.constant(exact_value.coefficient)
+        self.samples = samples
 
 
 class _Builder:
@@ -334,9 +343,10 @@ class _Builder:
         kind = math.kind
         if kind == "expression" and math.exact is not None:
             kind = "number"
+        points = math.samples if kind in ("number", "expression") else None
         return Value(kind, math.latex, start, end, exact=math.exact, places=math.places, unit=unit,
                      approximate=math.approximate, plus_minus=math.plus_minus, items=math.items,
-                     brackets=math.brackets)  # fmt: skip
+                     brackets=math.brackets, samples=points)  # fmt: skip
 
     def number_word(self, token: Token) -> Value:
         top, _, bottom = token.value.partition("/")
@@ -345,7 +355,7 @@ class _Builder:
         return Value("number", latex, token.start_pos, token.end_pos, exact=Surd(value))
 
     def lettered(self, node: Tree) -> list[Value]:
-        """"C. 6\\pi", "C: hexagon", "C)", "Option C": the letter, with its option's text if written."""
+        """ "C. 6\\pi", "C: hexagon", "C)", "Option C": the letter, with its option's text if written."""
         children = node.children
         letter = next(child for child in children if isinstance(child, Token) and child.type == "CAPITAL")
         text: list[Value] = []
@@ -431,6 +441,8 @@ class _Builder:
             return _Math(token.value, "letter")
         if kind == "LABEL":
             return _Math(token.value, "label")
+        if (kind == "VARIABLE" and token.value not in _CONSTANT_LETTERS) or kind == "GREEK":
+            return _Math(_latex(token), samples=samples_.letter(token.value))
         return _Math(_latex(token))
 
     def m_decimal_dots(self, node: Tree) -> _Math:
@@ -455,7 +467,7 @@ class _Builder:
         if inner.kind == "letter" and node.children[0].type in ("LPAR", "LBRACK"):
             return _Math(inner.latex, "letter")  # (C), [C]
         return _Math(_latex(node), "number" if inner.exact is not None else "expression", inner.exact,
-                     plus_minus=inner.plus_minus)  # fmt: skip
+                     plus_minus=inner.plus_minus, samples=inner.samples)  # fmt: skip
 
     def m_sum(self, node: Tree) -> _Math:
         left, operator, right = node.children
@@ -463,10 +475,11 @@ class _Builder:
         if operator.type == "CUP":  # a union of sets or intervals
             return _Math(_latex(node), "set")
         plus_minus = a.plus_minus or b.plus_minus or operator.type == "PM"
-        value = None
+        value = points = None
         if operator.type in ("PLUS", "MINUS"):
-            value = exact.add(a.exact, b.exact, 1 if operator.type == "PLUS" else -1)
-        return _Math(_latex(node), exact_value=value, plus_minus=plus_minus)
+            sign = 1 if operator.type == "PLUS" else -1
+            value, points = exact.add(a.exact, b.exact, sign), samples_.add(a.samples, b.samples, sign)
+        return _Math(_latex(node), exact_value=value, plus_minus=plus_minus, samples=points)
 
     def m_product(self, node: Tree) -> _Math:
         if len(node.children) == 2:  # implicit: 2\sqrt{3}, 2x
@@ -476,28 +489,36 @@ class _Builder:
                 raise Unaccounted(*_bounds(node), "option letters side by side")
             if _is_mixed_number(left, right):  # 3\frac{1}{2} is three and a half
                 return _Math(_latex(node), exact_value=exact.add(a.exact, b.exact))
+            # f(x) may be a function applied, not a product: left to computer algebra
+            applied = isinstance(left, Token) and isinstance(right, Tree) and right.data == "group"
+            points = None if applied else samples_.multiply(a.samples, b.samples)
             return _Math(_latex(node), exact_value=exact.multiply(a.exact, b.exact),
-                         plus_minus=a.plus_minus or b.plus_minus)  # fmt: skip
+                         plus_minus=a.plus_minus or b.plus_minus, samples=points)  # fmt: skip
         left, operator, right = node.children
         a, b = self.math(left), self.math(right)
-        combine = exact.multiply if operator.type in ("TIMES", "STAR") else exact.divide
+        times = operator.type in ("TIMES", "STAR")
+        combine = exact.multiply if times else exact.divide
+        points = (samples_.multiply if times else samples_.divide)(a.samples, b.samples)
         places = _scientific_places(left, operator, right, a)
         return _Math(_latex(node), exact_value=combine(a.exact, b.exact), places=places,
-                     plus_minus=a.plus_minus or b.plus_minus)  # fmt: skip
+                     plus_minus=a.plus_minus or b.plus_minus, samples=points)  # fmt: skip
 
     def m_signed(self, node: Tree) -> _Math:
         operator, operand = node.children
         inner = self.math(operand)
         if operator.type == "PM":
             return _Math(_latex(node), plus_minus=True)
-        value = exact.negate(inner.exact) if operator.type == "MINUS" else inner.exact
+        minus = operator.type == "MINUS"
+        value = exact.negate(inner.exact) if minus else inner.exact
         kind = "number" if value is not None else "expression"
-        return _Math(_latex(node), kind, value, inner.places, plus_minus=inner.plus_minus)
+        points = samples_.negate(inner.samples) if minus else inner.samples
+        return _Math(_latex(node), kind, value, inner.places, plus_minus=inner.plus_minus, samples=points)
 
     def m_power(self, node: Tree) -> _Math:
         base, _, exponent = node.children
         a, b = self.math(base), self.math(exponent)
-        return _Math(_latex(node), exact_value=exact.power(a.exact, b.exact), plus_minus=a.plus_minus or b.plus_minus)
+        return _Math(_latex(node), exact_value=exact.power(a.exact, b.exact), plus_minus=a.plus_minus or b.plus_minus,
+                     samples=samples_.power(a.samples, b.samples))  # fmt: skip
 
     def m_postfix(self, node: Tree) -> _Math:
         """``n!``; a subscript or a prime only on a name (``x_1``, ``f'``): ``5_6`` is no value math-verify reads
@@ -530,7 +551,8 @@ class _Builder:
             return _Math(f"\\frac{{{digits[0]}}}{{{digits[1]}}}", exact_value=value)
         top, bottom = self.math(children[2]), self.math(children[5])
         return _Math(_latex(node), exact_value=exact.divide(top.exact, bottom.exact),
-                     plus_minus=top.plus_minus or bottom.plus_minus)  # fmt: skip
+                     plus_minus=top.plus_minus or bottom.plus_minus,
+                     samples=samples_.divide(top.samples, bottom.samples))  # fmt: skip
 
     def m_binomial(self, node: Tree) -> _Math:
         top, bottom = self.math(node.children[2]), self.math(node.children[5])
@@ -633,8 +655,10 @@ def _is_name(node: Tree | Token) -> bool:
         return _is_name(node.children[0])
     if node.data == "product" and len(node.children) == 2:  # m\angle A, f(2), P(A)
         left, right = node.children
-        return isinstance(left, Token) and left.type in ("VARIABLE", "CAPITAL") and (
-            _is_name(right) or (isinstance(right, Tree) and right.data == "group")
+        return (
+            isinstance(left, Token)
+            and left.type in ("VARIABLE", "CAPITAL")
+            and (_is_name(right) or (isinstance(right, Tree) and right.data == "group"))
         )
     if node.data == "function":
         return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from vision_r1_plugins.answers.exact import Surd
 
@@ -28,6 +29,8 @@ class Value:
     option: tuple[Value, ...] = ()  # a letter written with its option's text ("C. 6\pi"): that text's values
     items: tuple[Value, ...] = ()  # the elements of a tuple, interval or set
     brackets: str = ""  # an interval's or tuple's brackets, e.g. "[)"
+    # a number or a rational function of letters at this process's random points (see answers.samples)
+    samples: tuple[Fraction, ...] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -449,7 +449,7 @@ def _unit_power(token: Token, previous: Token | None, following: Token | None, o
 
 def _approx_after(token: Token, previous: Token | None, following: Token | None, out: list[Token],
     tokens: list[Token]) -> str | None:  # fmt: skip
-    """"5 approximately", "5 (approx.)": after its value, not before one."""
+    """ "5 approximately", "5 (approx.)": after its value, not before one."""
     if token.type not in ("APPROX", "APPROX_AFTER"):
         return None
     if following is not None and following.type == "RPAR":
@@ -461,7 +461,7 @@ def _approx_after(token: Token, previous: Token | None, following: Token | None,
 
 def _article(token: Token, previous: Token | None, following: Token | None, out: list[Token],
     tokens: list[Token]) -> str | None:  # fmt: skip
-    """"A right triangle", "a square": the article; "I think": a word."""
+    """ "A right triangle", "a square": the article; "I think": a word."""
     if following is None or following.type not in _WORDISH:
         return None
     if token.type == "CAPITAL" and token.value in ("A", "I"):
@@ -471,7 +471,7 @@ def _article(token: Token, previous: Token | None, following: Token | None, out:
 
 def _restatement(token: Token, previous: Token | None, following: Token | None, out: list[Token],
     tokens: list[Token]) -> str | None:  # fmt: skip
-    """"5 (five)": a parenthesis after a space and a value; "(A) (C)" is two groups."""
+    """ "5 (five)": a parenthesis after a space and a value; "(A) (C)" is two groups."""
     if token.type != "LPAR" or previous is None or not _gap(previous, token):
         return None
     return "PAREN_OPEN" if previous.type in _VALUE_END and previous.type not in ("RPAR", "RBRACK") else None
@@ -479,7 +479,7 @@ def _restatement(token: Token, previous: Token | None, following: Token | None, 
 
 def _square(token: Token, previous: Token | None, following: Token | None, out: list[Token],
     tokens: list[Token]) -> str | None:  # fmt: skip
-    """"square" after a value makes a unit square ("5 square feet"); elsewhere it is the noun ("a square")."""
+    """ "square" after a value makes a unit square ("5 square feet"); elsewhere it is the noun ("a square")."""
     if token.type != "SQUARE" or (previous is not None and previous.type in _UNIT_AFTER):
         return None
     return "NOUN" if token.value.lower() == "square" else "ADJ"
@@ -487,7 +487,7 @@ def _square(token: Token, previous: Token | None, following: Token | None, out: 
 
 def _slash_or(token: Token, previous: Token | None, following: Token | None, out: list[Token],
     tokens: list[Token]) -> str | None:  # fmt: skip
-    """"A/C", "yes/no": one or the other (between numbers a slash divides)."""
+    """ "A/C", "yes/no": one or the other (between numbers a slash divides)."""
     if token.type != "SLASH" or previous is None or following is None:
         return None
     both = previous.type in _WORD_LIKE and (following.type in _WORD_LIKE or following.type in ("YES", "NO"))

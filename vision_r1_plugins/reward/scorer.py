@@ -72,9 +72,7 @@ def _as_choices(extra_info: Any) -> list[str] | None:
     return listed or None
 
 
-def _result(
-    value: float, format_ok: bool, answer_ok: bool, pred: str, reason: str, detail: str = ""
-) -> dict[str, Any]:
+def _result(value: float, format_ok: bool, answer_ok: bool, pred: str, reason: str, detail: str = "") -> dict[str, Any]:
     # str(): a plain string in results, so they print, pickle and compare like any other. verl gathers every
     # key into its reward_extra_info, so every result has the same keys.
     return {
