@@ -1,4 +1,5 @@
-"""``import vision_r1_plugins.reward`` and scoring need only math-verify: no torch, transformers or verl."""
+"""``import vision_r1_plugins.reward`` and scoring need only math-verify and the reader's lark and pint: no torch,
+transformers or verl."""
 
 from __future__ import annotations
 

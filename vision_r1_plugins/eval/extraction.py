@@ -14,8 +14,9 @@ documented layer on top, for evaluation only:
    reply or its last sentence, or a restated yes/no question (negated or not; a comparison checked against the
    question's); the last sentence naming one option by letter (also as its last word: "... to get D."), by its
    text or by every word of it.
-3. Otherwise the value the last sentence states ("The number missing in the sequence is 14.", "... = 8"), cut
-   to the value and its unit; an earlier sentence only when the last is an aside (a list item, an example).
+3. Otherwise the first value a reply sets in bold ("... highest in **2019**, with 25.8%."), else the value the
+   last sentence states ("The number missing in the sequence is 14.", "... = 8"), cut to the value and its
+   unit; an earlier sentence only when the last is an aside (a list item, an example).
 
 A reply that ends saying it cannot answer states none (rules 2-3), and so does a response whose thinking
 never closed. Every scan is linear in the response length.
