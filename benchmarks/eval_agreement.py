@@ -67,6 +67,11 @@ def _read_jsonl(path: Path) -> dict[str, dict]:
     return {str(row["id"]): row for row in rows}
 
 
+def _selected(models: list[Path], names: str | None) -> list[Path]:
+    """The output files whose names contain one of the comma-separated ``names`` (all without)."""
+    return [path for path in models if not names or any(name in path.name for name in names.split(","))]
+
+
 def _table_header(columns: str) -> None:
     print(columns)
     print("|" + "|".join("-" * len(cell) for cell in columns.split("|")[1:-1]) + "|")
@@ -74,9 +79,7 @@ def _table_header(columns: str) -> None:
 
 def _mathvista(repo: Path, names: str | None, out_root: Path) -> int:
     data = repo / "data" / "testmini.json"
-    models = released_models(repo)
-    if names:
-        models = [path for path in models if any(name in path.name for name in names.split(","))]
+    models = _selected(released_models(repo), names)
     if not data.is_file() or not models:
         print(f"error: {repo} has no data/testmini.json or no results/*/output_*.json", file=sys.stderr)
         return 2
@@ -120,9 +123,7 @@ def _mathvista(repo: Path, names: str | None, out_root: Path) -> int:
 
 def _mathvision(repo: Path, names: str | None, out_root: Path) -> int:
     data = repo / "data" / "test.jsonl"
-    models = mathvision_models(repo)
-    if names:
-        models = [path for path in models if any(name in path.name for name in names.split(","))]
+    models = _selected(mathvision_models(repo), names)
     if not data.is_file() or not models:
         print(f"error: {repo} has no data/test.jsonl or no outputs/**/*.jsonl", file=sys.stderr)
         return 2

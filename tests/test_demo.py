@@ -131,6 +131,29 @@ def test_demo_steps_subset_and_unknown_step(tmp_path: Path) -> None:
         run_demo(tmp_path, steps=["reward", "nope"])
 
 
+def test_a_console_handler_on_a_closed_stream_is_moved_not_flushed(tmp_path: Path) -> None:
+    # A library imported inside an earlier CliRunner call (lark adds a console handler on import) keeps a
+    # handler on that call's stream, closed since; the demo's log capture must move it, not crash flushing it.
+    import io
+    import logging
+    import sys
+
+    from vision_r1_plugins.demo import captured
+
+    gone = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")  # what CliRunner puts in sys.stderr
+    gone.close()
+    handler = logging.StreamHandler(gone)
+    logger = logging.getLogger("vision_r1_test_closed_console")
+    logger.addHandler(handler)
+    try:
+        with captured(tmp_path / "step.log"):
+            logger.warning("during the step")
+        assert "during the step" in (tmp_path / "step.log").read_text()
+        assert handler.stream is (sys.__stderr__ or sys.stderr)
+    finally:
+        logger.removeHandler(handler)
+
+
 @pytest.mark.slow
 def test_demo_bridge_step_alone(tmp_path: Path) -> None:
     from vision_r1_plugins.demo import run_demo

@@ -70,7 +70,11 @@ def _point(handler: logging.StreamHandler[Any], stream: IO[str]) -> IO[str]:
     old = handler.stream
     if "flush" in vars(handler):
         handler.flush = stream.flush  # type: ignore[method-assign]
-    handler.setStream(stream)
+    if getattr(old, "closed", False):  # setStream would flush the closed stream first, which raises
+        with handler.lock or contextlib.nullcontext():
+            handler.stream = stream
+    else:
+        handler.setStream(stream)
     return old
 
 

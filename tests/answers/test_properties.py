@@ -39,7 +39,7 @@ def _unrelated(first: int, second: int) -> bool:
 values = st.integers(2, 999)
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(values, values, st.characters(categories=SEPARATOR_CATEGORIES), st.sampled_from(SHAPES))
 def test_two_values_joined_by_any_character_never_score(first: int, second: int, joiner: str, shape: str) -> None:
     assume(_unrelated(first, second))
@@ -56,7 +56,7 @@ def _latex_commands() -> list[str]:
     return sorted(names)
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(values, values, st.data(), st.sampled_from(["{a} \\{j} {b}", "{a}\\{j} {b}", "{a} \\{j}{{{b}}}"]))
 def test_two_values_joined_by_any_latex_command_never_score(first: int, second: int, data, shape: str) -> None:
     assume(_unrelated(first, second))
@@ -76,7 +76,7 @@ COMMON_WORDS = (
 words = st.sampled_from(COMMON_WORDS) | st.text(alphabet=string.ascii_letters, min_size=1, max_size=9)
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(values, values, words, st.sampled_from(["{a} {j} {b}", "{a}, {j} {b}", "{a} {j}, {b}"]))
 def test_two_values_joined_by_any_word_never_score(first: int, second: int, word: str, shape: str) -> None:
     assume(_unrelated(first, second))

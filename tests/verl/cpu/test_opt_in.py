@@ -42,6 +42,7 @@ def probe(switch: str | None) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # a fresh interpreter imports verl: 6 s
 def test_switch_off_registers_nothing() -> None:
     state = probe(None)
     assert state["reward_manager"]  # our entry point did load
@@ -49,6 +50,7 @@ def test_switch_off_registers_nothing() -> None:
     assert state["cpu_modules"] == [] and not state["patched_process_group"]
 
 
+@pytest.mark.slow  # a fresh interpreter imports verl: 6 s
 def test_switch_on_registers_the_cpu_platform_and_hf_rollout() -> None:
     state = probe("1")
     assert "cpu" in state["platforms"] and "hf" in state["rollouts"] and "hf" in state["replicas"]
