@@ -59,16 +59,3 @@ def boxed_at(text: str, start: int) -> tuple[str | None, int]:
     if close < 0:
         return None, -1
     return text[brace + 1 : close], close + 1
-
-
-def box_spans(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, content) of each complete ``\\boxed{..}`` in order, up to the first unclosed one."""
-    spans = []
-    position = 0
-    while (start := text.find(BOXED, position)) >= 0:
-        content, end = boxed_at(text, start)
-        if content is None:
-            break
-        spans.append((start, end, content))
-        position = end
-    return spans

@@ -16,7 +16,6 @@ The rules, in order:
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -284,10 +283,6 @@ def _option_values(index: int, choice: str) -> tuple[Value, ...]:
     if len(values) == 1 and values[0].kind == "letter" and values[0].option and _letter_index(values[0]) == index:
         return values[0].option
     return values
-
-
-def _plain_value(value: Value) -> str:
-    return f"{value.kind}:{value.text}:{value.unit}"
 
 
 # ------------------------------------------------------------------------------------------- words, yes/no
@@ -608,10 +603,3 @@ def _judge_raw(values: list[Value], gold: str, algebra: bool) -> Verdict | None:
     if result is None:
         return BAD_GOLD
     return CORRECT if result else (WRONG if read_math(distinct[0].text) else UNPARSABLE)
-
-
-@functools.lru_cache(maxsize=1 << 12)
-def gold_values(gold: str) -> tuple[Value, ...]:
-    """The values a gold states (empty when the reader cannot read it)."""
-    reading = read_answer(gold)
-    return reading.values if reading.complete else ()
