@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from vision_r1_plugins.reward import Reason
 from vision_r1_plugins.testing.processes import finish
 from vision_r1_plugins.testing.processes import start_cli as vision_r1
+from vision_r1_plugins.testing.schedules import write_cpu_schedule
 
 pytest.importorskip("verl")
 pytestmark = pytest.mark.slow
@@ -26,28 +26,6 @@ STAGES = [
     {"name": "long_few", "max_response_length": 32, "rollout_n": 2, "steps": 3},
 ]
 DENSE_REWARD = "pkg://vision_r1_plugins.testing.dense_reward"
-
-
-def write_schedule(folder: Path, model: Path, data: Path, stages: list[dict], **verl: object) -> Path:
-    schedule = {
-        "name": "cpu_ptst", "checkpoint_dir": str(folder / "checkpoints"), "allow_budget_change": True,
-        "reward": {"mode": "hard"}, "stages": stages,
-        "verl": {
-            "algorithm.adv_estimator": "grpo", "data.train_files": str(data), "data.val_files": str(data),
-            "data.max_prompt_length": 512, "data.train_batch_size": 2, "actor_rollout_ref.model.path": str(model),
-            "actor_rollout_ref.actor.ppo_mini_batch_size": 2,
-            "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu": 4,
-            "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu": 4,
-            "actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu": 4,
-            "actor_rollout_ref.actor.optim.lr": 1.0e-3, "actor_rollout_ref.actor.use_kl_loss": True,
-            "actor_rollout_ref.actor.kl_loss_coef": 0.01, "actor_rollout_ref.actor.kl_loss_type": "low_var_kl",
-            "trainer.logger": ["console", "file"], "trainer.test_freq": -1, "trainer.val_before_train": False,
-            **verl,
-        },
-    }  # fmt: skip
-    path = folder / "schedule.yaml"
-    path.write_text(yaml.safe_dump(schedule, sort_keys=False))
-    return path
 
 
 def step_rows(schedule: Path) -> list[dict]:
@@ -62,7 +40,7 @@ def killed_and_resumed(tiny_model_dir: Path, rl_parquet: Path, tmp_path_factory:
     folder = tmp_path_factory.mktemp("hook")
     overrides = {"reward.custom_reward_function.path": DENSE_REWARD, "trainer.save_freq": 1,
                  "trainer.rollout_data_dir": str(folder / "rollouts")}  # fmt: skip
-    schedule = write_schedule(folder, tiny_model_dir, rl_parquet, STAGES, **overrides)
+    schedule = write_cpu_schedule(folder, tiny_model_dir, rl_parquet, STAGES, **overrides)
     log = folder / "checkpoints" / "metrics" / "hook-from0.jsonl"
     first = vision_r1("ptst", "run", str(schedule), "--cpu", start_new_session=True)
     deadline = time.monotonic() + 300
@@ -154,7 +132,7 @@ def test_training_changes_the_weights_and_the_rollout_follows(killed_and_resumed
 
 def test_stage_runner_gives_the_same_stage_shapes(tiny_model_dir: Path, rl_parquet: Path, tmp_path: Path) -> None:
     stages = [{**STAGES[0]}, {**STAGES[1], "steps": 2}]
-    schedule = write_schedule(tmp_path, tiny_model_dir, rl_parquet, stages)
+    schedule = write_cpu_schedule(tmp_path, tiny_model_dir, rl_parquet, stages)
     code, output = finish(vision_r1("ptst", "run", str(schedule), "--cpu", "--mode", "stages"))
     assert code == 0, output[-6000:]
     assert "stage short_many: finished" in output and "stage long_few: finished" in output

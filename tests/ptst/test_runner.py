@@ -138,3 +138,55 @@ def test_cli_plan_and_run(schedule_file: Path, fake_verl: tuple, tmp_path: Path)
     assert "PTST stages" in ran.output and len(_calls(record)) == 2
     metrics = runner.invoke(app, ["ptst", "metrics", str(schedule_file), "--plot", str(tmp_path / "p.png")])
     assert metrics.exit_code == 0 and (tmp_path / "p.png").is_file()
+
+
+HANGING_VERL = r"""
+import json, os, subprocess, sys, time
+# Like a verl run whose weight sync failed inside a worker: one step logged, then waiting forever, with a child
+# (Ray's daemons) of its own.
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+with open(os.path.join(os.path.dirname(os.environ["PTST_RECORD"]), "child.pid"), "w") as pid:
+    pid.write(str(child.pid))
+with open(os.environ["VERL_FILE_LOGGER_PATH"], "w") as log:
+    log.write(json.dumps({"step": 1, "data": {}}) + "\n")
+print("step 1 done; syncing weights", flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_hung_run_is_killed_at_the_timeout_naming_where_it_stopped(
+    schedule_file: Path, fake_verl: tuple, tmp_path: Path
+) -> None:
+    import os
+    import time
+
+    from vision_r1_plugins.ptst.runner import run_hook
+
+    script = tmp_path / "hanging_verl.py"
+    script.write_text(HANGING_VERL)
+    started = time.monotonic()
+    with pytest.raises(StageFailed) as failure:
+        run_hook(load_schedule(schedule_file), [sys.executable, str(script)], timeout=3)
+    assert time.monotonic() - started < 60
+    message = str(failure.value)
+    assert failure.value.timed_out and failure.value.last_step == 1
+    assert "did not finish within 3 s (--timeout)" in message and "after global step 1" in message
+    assert "syncing weights" in message  # the last output says what it was doing
+    child = int((tmp_path / "child.pid").read_text())
+    for _ in range(50):  # everything the run started went with it
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the hung run's child process is still alive")
+
+
+def test_cli_timeout_is_a_clear_error(schedule_file: Path, fake_verl: tuple, tmp_path: Path) -> None:
+    script = tmp_path / "hanging_verl.py"
+    script.write_text(HANGING_VERL)
+    result = CliRunner().invoke(app, ["ptst", "run", str(schedule_file), "--timeout", "2", "--entry",
+                                      f"{sys.executable} {script}"])  # fmt: skip
+    assert result.exit_code == 1
+    assert "did not finish within 2 s (--timeout)" in result.output and "Traceback" not in result.output

@@ -140,3 +140,28 @@ def test_tiny_model_command(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["tiny-model", str(tmp_path / "m"), "--seed", "3"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "m" / "model.safetensors").is_file() and (tmp_path / "m" / "processor_config.json").is_file()
+
+
+def test_head_dim_option_builds_heads_vllm_can_run(tmp_path: Path) -> None:
+    from transformers import AutoConfig, AutoModelForImageTextToText
+
+    from vision_r1_plugins.testing.tiny import mrope_section
+
+    assert [mrope_section(size) for size in (16, 32, 64)] == [[2, 3, 3], [4, 6, 6], [8, 12, 12]]
+    path = build_tiny_qwen2_5_vl(tmp_path / "hd32", seed=0, head_dim=32)
+    text = AutoConfig.from_pretrained(path).text_config
+    assert text.hidden_size // text.num_attention_heads == 32
+    assert sum(text.rope_parameters["mrope_section"]) == 16  # half the head: M-RoPE's split of the frequencies
+    model = AutoModelForImageTextToText.from_pretrained(path)
+    out = model(input_ids=torch.tensor([[1, 2, 3]]))
+    assert out.logits.shape[-1] == text.vocab_size and torch.isfinite(out.logits).all()
+
+
+def test_tiny_model_cli_refuses_a_head_dim_attention_cannot_split(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from vision_r1_plugins.cli import app
+
+    result = CliRunner().invoke(app, ["tiny-model", str(tmp_path / "m"), "--head-dim", "12"])
+    assert result.exit_code == 2 and "--head-dim" in result.output and "multiple of 8" in result.output
+    assert not (tmp_path / "m" / "config.json").exists()

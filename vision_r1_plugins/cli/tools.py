@@ -15,12 +15,25 @@ from vision_r1_plugins.cli.app import app
 def tiny_model(
     out: Annotated[Path, typer.Argument(help="Directory to write the model, processor and tokenizer to.")],
     seed: Annotated[int, typer.Option(help="Same seed, same weights.")] = 0,
+    head_dim: Annotated[
+        int,
+        typer.Option(
+            help="Size of the language model's attention heads (4 heads; a multiple of 8). vLLM's CPU attention "
+            "needs 32 or more (32, 64, 80, 96, 112, 128, ...).",
+        ),
+    ] = 16,
 ) -> None:
     """Build a randomly initialised tiny Qwen2.5-VL offline (for tests, demos and CPU dry runs)."""
-    from vision_r1_plugins.testing.tiny import build_tiny_qwen2_5_vl
+    from vision_r1_plugins.core.errors import UsageError
+    from vision_r1_plugins.testing.tiny import build_tiny_qwen2_5_vl, check_head_dim
 
-    path = build_tiny_qwen2_5_vl(out, seed=seed)
-    console.print(f"tiny Qwen2.5-VL written to {path} (random weights: it runs, it does not reason)", markup=False)
+    try:
+        check_head_dim(head_dim)
+    except ValueError as error:
+        raise UsageError(f"--head-dim: {error}") from None
+    path = build_tiny_qwen2_5_vl(out, seed=seed, head_dim=head_dim)
+    console.print(f"tiny Qwen2.5-VL (head_dim {head_dim}) written to {path} (random weights: it runs, it does not "
+                  "reason)", markup=False)  # fmt: skip
 
 
 @app.command("demo")

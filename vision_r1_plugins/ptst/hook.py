@@ -1,12 +1,20 @@
 """PTST inside one verl run: a trainer that switches ``rollout.n`` and the response length at stage boundaries.
 
-verl's classic trainer reads ``rollout.n`` from its config at every step (batch repeat, mini-batch size, GRPO
-grouping) right after ``fit()`` calls ``_get_gen_batch``, so setting it there switches every use at once. The
-response length is read in other processes from their own config copies, the agent-loop workers (request
-budget and output padding) and the rollout servers (default ``max_tokens``), so the new value is pushed to each
-of them by Ray RPC. What verl fixes at start (dynamic-batch token caps, vLLM's ``max_model_len``) is sized for the
-longest stage by the schedule. The stage is derived from ``global_steps`` at every step, so a resumed run lands
-in the right stage without any state of its own.
+Both of verl 0.9.1's trainers can host it:
+
+- the classic one (``trainer.use_v1=false``, :class:`PTSTTrainer`, a ``RayPPOTrainer``): it reads ``rollout.n``
+  from its config at every step (batch repeat, mini-batch size, GRPO grouping) right after ``fit()`` calls
+  ``_get_gen_batch``, so setting it there switches every use at once;
+- the V1 trainer, verl's default (``trainer.use_v1=true``, :class:`PTSTTrainerV1`, a ``PPOTrainerSync``): it reads
+  ``rollout.n`` on its side for mini-batch sizes and GRPO grouping, and its agent-loop workers fan each prompt out
+  to ``n`` requests from their own config copy; the switch happens in ``prepare_step``, before the step's prompts
+  are submitted.
+
+The response length is read in other processes from their own config copies, the agent-loop workers (request
+budget and output padding) and the rollout servers (default ``max_tokens``), so the new value (and ``n``) is
+pushed to each of them by Ray RPC. What verl fixes at start (dynamic-batch token caps, vLLM's ``max_model_len``)
+is sized for the longest stage by the schedule. The stage is derived from ``global_steps`` at every step, so a
+resumed run lands in the right stage without any state of its own.
 
 The stages come from the verl config (``ptst.stages``, a list of ``{name, max_response_length, rollout_n, steps}``),
 which is what ``vision-r1 ptst run`` writes and what a user's own Hydra command can pass (``+ptst.stages=[...]``).
@@ -21,10 +29,11 @@ from typing import Any
 
 import ray
 from omegaconf import DictConfig, OmegaConf, open_dict
+from verl.trainer.main_ppo import TaskRunnerV1
 from verl.trainer.main_ppo_v0 import BaseTaskRunner
 from verl.trainer.ppo.ray_trainer import RayPPOTrainer
 
-from vision_r1_plugins.ptst.remote import set_response_length
+from vision_r1_plugins.ptst.remote import set_stage_shape
 from vision_r1_plugins.ptst.schedule import Stage, pinned_stage, stage_index_for_step, stages_from_config
 
 logger = logging.getLogger(__name__)
@@ -35,11 +44,17 @@ ROLLOUT_N_METRIC = "ptst/rollout_n"
 RESPONSE_LIMIT_METRIC = "ptst/response_length_limit"
 
 
-class PTSTTrainer(RayPPOTrainer):
-    """``RayPPOTrainer`` (verl's classic trainer) running every PTST stage in one process."""
+class StageSwitch:
+    """What both trainers share: the stages, entering one (local config, then every remote copy), a checkpoint at
+    each stage boundary, and the stage's metrics. Mixed into a verl trainer that has ``config``,
+    ``global_steps``, ``total_training_steps`` and ``llm_server_manager``."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    config: Any
+    global_steps: int
+    total_training_steps: int
+    llm_server_manager: Any
+
+    def _init_stages(self) -> None:
         self.ptst_stages: tuple[Stage, ...] = stages_from_config(self.config)
         self.ptst_stage_index: int | None = None
         # The stage runner (--mode stages) starts one process per stage, each pinned to its stage.
@@ -49,8 +64,10 @@ class PTSTTrainer(RayPPOTrainer):
         ends = [sum(stage.steps for stage in self.ptst_stages[: i + 1]) for i in range(len(self.ptst_stages))]
         self._stage_ends = set(ends)
 
-    # -- called by fit() once per step, before the rollout
-    def _get_gen_batch(self, batch: Any) -> Any:
+    def _agent_loop_workers(self) -> list[Any]:
+        raise NotImplementedError
+
+    def _switch_for_step(self) -> None:
         index = (
             self.ptst_pinned
             if self.ptst_pinned is not None
@@ -58,7 +75,6 @@ class PTSTTrainer(RayPPOTrainer):
         )
         self._enter_stage(index)
         self._set_save_freq(self.global_steps)
-        return super()._get_gen_batch(batch)
 
     def _enter_stage(self, index: int) -> None:
         if index == self.ptst_stage_index:
@@ -67,19 +83,19 @@ class PTSTTrainer(RayPPOTrainer):
         with open_dict(self.config):
             self.config.actor_rollout_ref.rollout.n = stage.rollout_n
             self.config.actor_rollout_ref.rollout.response_length = stage.max_response_length
-        reached = self._push_response_length(stage.max_response_length)
+        reached = self._push_stage_shape(stage)
         logger.warning("PTST: step %d enters stage %d/%d %s (n=%d, response length %d; %d remote configs set)",
                        self.global_steps, index + 1, len(self.ptst_stages), stage.name, stage.rollout_n,
                        stage.max_response_length, reached)  # fmt: skip
         self.ptst_stage_index = index
 
-    def _push_response_length(self, response_length: int) -> int:
-        workers = list(getattr(self.async_rollout_manager, "agent_loop_workers", []))
+    def _push_stage_shape(self, stage: Stage) -> int:
+        workers = self._agent_loop_workers()
         servers = [server for replica in self.llm_server_manager.get_replicas() for server in replica.servers]
         if not workers or not servers:
             raise RuntimeError("PTST cannot reach the agent-loop workers or rollout servers to set the response "
                                "length; this verl version's rollout layout is not supported")  # fmt: skip
-        results = ray.get([actor.__ray_call__.remote(set_response_length, response_length)
+        results = ray.get([actor.__ray_call__.remote(set_stage_shape, stage.max_response_length, stage.rollout_n)
                            for actor in [*workers, *servers]])  # fmt: skip
         if not all(results):
             raise RuntimeError("PTST: a rollout worker or server has no response_length setting to switch")
@@ -91,14 +107,31 @@ class PTSTTrainer(RayPPOTrainer):
         with open_dict(self.config):
             self.config.trainer.save_freq = save_freq
 
+    def _stage_metrics(self) -> dict[str, float]:
+        stage = self.ptst_stages[self.ptst_stage_index or 0]
+        return {STAGE_INDEX_METRIC: float(self.ptst_stage_index or 0), ROLLOUT_N_METRIC: float(stage.rollout_n),
+                RESPONSE_LIMIT_METRIC: float(stage.max_response_length)}  # fmt: skip
+
+
+class PTSTTrainer(StageSwitch, RayPPOTrainer):
+    """``RayPPOTrainer`` (verl's classic trainer) running every PTST stage in one process."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._init_stages()
+
+    def _agent_loop_workers(self) -> list[Any]:
+        return list(getattr(self.async_rollout_manager, "agent_loop_workers", []))
+
+    # -- called by fit() once per step, before the rollout
+    def _get_gen_batch(self, batch: Any) -> Any:
+        self._switch_for_step()
+        return super()._get_gen_batch(batch)
+
     # -- every step's metrics carry the stage: the actor update's metrics are merged into the step's record
     def _update_actor(self, batch: Any) -> Any:
         output = super()._update_actor(batch)
-        stage = self.ptst_stages[self.ptst_stage_index or 0]
-        metrics = output.meta_info.setdefault("metrics", {})
-        metrics[STAGE_INDEX_METRIC] = float(self.ptst_stage_index or 0)
-        metrics[ROLLOUT_N_METRIC] = float(stage.rollout_n)
-        metrics[RESPONSE_LIMIT_METRIC] = float(stage.max_response_length)
+        output.meta_info.setdefault("metrics", {}).update(self._stage_metrics())
         return output
 
 
@@ -136,3 +169,19 @@ class PTSTTaskRunner(BaseTaskRunner):
         )  # fmt: skip
         trainer.init_workers()
         trainer.fit()
+
+
+@ray.remote(num_cpus=1)
+class PTSTTaskRunnerV1(TaskRunnerV1.__ray_actor_class__):  # type: ignore[misc, name-defined]
+    """verl's ``TaskRunnerV1`` (the default trainer's), running
+    :class:`vision_r1_plugins.ptst.hook_v1.PTSTTrainerV1` in ``trainer.v1.trainer_mode=sync``."""
+
+    def run(self, config: DictConfig) -> None:
+        from verl.trainer.ppo.v1 import trainer_base
+
+        from vision_r1_plugins.ptst.hook_v1 import PTSTTrainerV1
+
+        # verl looks the trainer class up by mode name inside this actor: only this process's registry changes, and
+        # the mode stays "sync" because verl's V1 code branches on that name (replay buffer, checkpoints).
+        trainer_base.TRAINER_REGISTRY["sync"] = PTSTTrainerV1
+        super().run(config)

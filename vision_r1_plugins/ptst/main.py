@@ -3,11 +3,13 @@
     python -m vision_r1_plugins.ptst.main \\
         +ptst.stages='[{name:s1,max_response_length:4096,rollout_n:16,steps:100},
                        {name:s2,max_response_length:8192,rollout_n:8,steps:100}]' \\
-        data.max_response_length=8192 trainer.total_training_steps=200 trainer.use_v1=false ...
+        data.max_response_length=8192 trainer.total_training_steps=200 ...
 
 Takes every ``verl.trainer.main_ppo`` override. It checks every stage before Ray starts, then runs verl's own
-``run_ppo`` with :class:`vision_r1_plugins.ptst.hook.PTSTTaskRunner`. ``vision-r1 ptst run SCHEDULE.yaml`` writes
-this command for you from a schedule file.
+``run_ppo`` with :class:`vision_r1_plugins.ptst.hook.PTSTTaskRunner` (``trainer.use_v1=false``, verl's classic
+trainer) or :class:`vision_r1_plugins.ptst.hook.PTSTTaskRunnerV1` (``trainer.use_v1=true``, verl 0.9.1's
+default, with ``trainer.v1.trainer_mode=sync``; it needs TransferQueue, which ``verl[vllm]`` installs).
+``vision-r1 ptst run SCHEDULE.yaml`` writes this command for you from a schedule file.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ def run(config) -> None:
     from verl.utils.device import auto_set_device
 
     from vision_r1_plugins.core.errors import UsageError
-    from vision_r1_plugins.ptst.hook import PTSTTaskRunner
+    from vision_r1_plugins.ptst.hook import PTSTTaskRunner, PTSTTaskRunnerV1
     from vision_r1_plugins.ptst.preflight import require_runnable
     from vision_r1_plugins.ptst.schedule import pinned_stage, stages_from_config
 
@@ -34,8 +36,10 @@ def run(config) -> None:
     pinned = pinned_stage(config)
     if pinned is not None and not 0 <= pinned < len(stages):
         raise UsageError(f"ptst.stage={pinned} is not a stage index (0-{len(stages) - 1})")
-    if config.trainer.get("use_v1", True):
-        raise UsageError("the PTST trainer needs verl's classic trainer: add trainer.use_v1=false")
+    use_v1 = bool(config.trainer.get("use_v1", True))
+    if use_v1 and config.trainer.v1.trainer_mode != "sync":
+        raise UsageError(f"PTST runs on verl's V1 trainer in its sync mode, not trainer.v1.trainer_mode="
+                         f"{config.trainer.v1.trainer_mode}: set trainer.v1.trainer_mode=sync")  # fmt: skip
     last = len(stages) - 1 if pinned is None else pinned
     total = sum(stage.steps for stage in stages[: last + 1])
     if int(config.trainer.total_training_steps or 0) != total:
@@ -44,7 +48,7 @@ def run(config) -> None:
     auto_set_device(config)
     require_runnable(config, stages if pinned is None else [stages[pinned]])
     validate_config(config=config, use_reference_policy=need_reference_policy(config), use_critic=need_critic(config))
-    run_ppo(config, task_runner_class=PTSTTaskRunner)
+    run_ppo(config, task_runner_class=PTSTTaskRunnerV1 if use_v1 else PTSTTaskRunner)
 
 
 @hydra.main(config_path=HYDRA_CONFIG, config_name="ppo_trainer", version_base=None)

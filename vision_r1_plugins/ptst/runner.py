@@ -13,11 +13,14 @@ stage, ``n`` and the response length with every step.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,12 +40,21 @@ class MissingCheckpoint(RunError, FileNotFoundError):
 
 
 class StageFailed(RunError):
-    def __init__(self, stage: Stage | None, returncode: int, tail: list[str]) -> None:
+    def __init__(self, stage: Stage | None, returncode: int, tail: list[str], timed_out: float | None = None,
+                 last_step: int | None = None) -> None:  # fmt: skip
         lines = "\n".join(tail)
         what = f"stage {stage.name}" if stage is not None else "the PTST run"
-        super().__init__(f"{what} failed with exit code {returncode}; last output:\n{lines}")
+        if timed_out is None:
+            message = f"{what} failed with exit code {returncode}; last output:\n{lines}"
+        else:
+            where = f"after global step {last_step}" if last_step else "before its first training step ended"
+            message = (f"{what} did not finish within {timed_out:.0f} s (--timeout) and was killed {where}; "
+                       f"last output:\n{lines}")  # fmt: skip
+        super().__init__(message)
         self.stage = stage
         self.returncode = returncode
+        self.timed_out = timed_out is not None
+        self.last_step = last_step
 
 
 class VerlCommand:
@@ -142,16 +154,67 @@ def plan_hook(schedule: Schedule, entry: Sequence[str] = DEFAULT_ENTRY, extra: d
     return HookPlan(done, {**schedule.hook_overrides(), **(extra or {})}, tuple(entry))
 
 
-def _stream(argv: list[str], env: dict[str, str], on_line: Callable[[str], None] | None) -> tuple[int, list[str]]:
+def last_logged_step(log: str | Path) -> int | None:
+    """The last global step verl's file logger wrote to ``log`` (None before the first)."""
+    steps = []
+    with contextlib.suppress(OSError), open(log, encoding="utf-8") as lines:
+        for line in lines:
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                steps.append(int(json.loads(line)["step"]))
+    return max(steps, default=None)
+
+
+def _kill_tree(process: subprocess.Popen[str]) -> None:
+    """SIGKILL ``process`` and every process under it: verl's Ray cluster (GCS, raylet, workers, vLLM engines)
+    are its descendants. (Not a process group of its own: a user's kill of this command's group must still reach
+    verl, as it did before.)"""
+    import psutil
+
+    with contextlib.suppress(psutil.Error):
+        tree = psutil.Process(process.pid)
+        members = [*tree.children(recursive=True), tree]
+        for member in members:
+            with contextlib.suppress(psutil.Error):
+                member.send_signal(signal.SIGKILL)
+
+
+def _stream(
+    argv: list[str], env: dict[str, str], on_line: Callable[[str], None] | None, timeout: float | None = None
+) -> tuple[int, list[str], bool]:
+    """Run ``argv``, passing each output line on. Past ``timeout`` seconds it is killed with everything it started
+    (a weight sync that fails inside a Ray worker can leave verl waiting forever); so is it when this process is
+    interrupted. Returns the exit code, the last lines and whether it timed out."""
     tail: deque[str] = deque(maxlen=40)
+    expired = threading.Event()
     with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
                           env=env) as process:  # fmt: skip
-        assert process.stdout is not None
-        for line in process.stdout:
-            tail.append(line.rstrip("\n"))
-            if on_line:
-                on_line(line.rstrip("\n"))
-        return process.wait(), list(tail)
+        timer = None
+        if timeout is not None:
+            timer = threading.Timer(timeout, lambda: (expired.set(), _kill_tree(process)))
+            timer.daemon = True
+            timer.start()
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                tail.append(line.rstrip("\n"))
+                if on_line:
+                    on_line(line.rstrip("\n"))
+            returncode = process.wait()
+        except BaseException:
+            _kill_tree(process)
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+        return returncode, list(tail), expired.is_set()
+
+
+def _check(stage: Stage | None, result: tuple[int, list[str], bool], log: str, timeout: float | None) -> None:
+    returncode, tail, timed_out = result
+    if timed_out:
+        raise StageFailed(stage, returncode, tail, timed_out=timeout, last_step=last_logged_step(log))
+    if returncode != 0:
+        raise StageFailed(stage, returncode, tail)
 
 
 def _log_env(schedule: Schedule, file_name: str, env: Mapping[str, str] | None) -> dict[str, str]:
@@ -168,9 +231,11 @@ def run_hook(
     on_line: Callable[[str], None] | None = None,
     extra: dict[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
 ) -> HookPlan | None:
     """Run every stage in one verl process; verl resumes from the newest checkpoint (``resume_mode=auto``).
-    Returns None when the schedule's last checkpoint already exists."""
+    Returns None when the schedule's last checkpoint already exists. ``timeout``: seconds before the run is
+    killed (:class:`StageFailed` names the last step it logged)."""
     done = completed_steps(schedule.checkpoint_dir)
     total = schedule.total_steps
     if done >= total and checkpoint_path(schedule.checkpoint_dir, total).exists():
@@ -178,9 +243,10 @@ def run_hook(
     hook_plan = plan_hook(schedule, entry, extra, done)
     if on_start:
         on_start(hook_plan, "resuming" if done else "starting")
-    returncode, tail = _stream(hook_plan.argv, _log_env(schedule, f"hook-from{done}.jsonl", env), on_line)
-    if returncode != 0:
-        raise StageFailed(None, returncode, tail)
+    run_env = _log_env(schedule, f"hook-from{done}.jsonl", env)
+    result = _stream(hook_plan.argv, run_env, on_line, timeout)
+    _check(None, result, run_env["VERL_FILE_LOGGER_PATH"], timeout)
+    tail = result[1]
     final = checkpoint_path(schedule.checkpoint_dir, total)
     if not final.exists():
         raise StageFailed(None, 0, [*tail, f"(finished, but {final} was not written)"])
@@ -200,9 +266,11 @@ def run(
     on_line: Callable[[str], None] | None = None,
     extra: dict[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
 ) -> list[StageOutcome]:
     """Run the stages in order. A stage whose final checkpoint exists is skipped; a stage that crashed resumes
-    from its newest checkpoint; a failing stage stops the run with its exit code and last output lines."""
+    from its newest checkpoint; a failing stage stops the run with its exit code and last output lines.
+    ``timeout`` bounds each stage's process."""
     outcomes = []
     for index in range(len(schedule.stages)):
         done = completed_steps(schedule.checkpoint_dir)
@@ -219,9 +287,9 @@ def run(
             on_stage(stage_plan, "resuming" if stage_plan.resume_from and done > stage_plan.start_step else "starting")
         attempt_start = max(done, stage_plan.start_step)
         log_env = _log_env(schedule, f"{index:02d}-{stage_plan.stage.name}-from{attempt_start}.jsonl", env)
-        returncode, tail = _stream(stage_plan.argv, log_env, on_line)
-        if returncode != 0:
-            raise StageFailed(stage_plan.stage, returncode, tail)
+        result = _stream(stage_plan.argv, log_env, on_line, timeout)
+        _check(stage_plan.stage, result, log_env["VERL_FILE_LOGGER_PATH"], timeout)
+        tail = result[1]
         final = checkpoint_path(schedule.checkpoint_dir, stage_plan.end_step)
         if not final.exists():
             raise StageFailed(stage_plan.stage, 0, [*tail, f"(finished, but {final} was not written)"])

@@ -125,20 +125,39 @@ TINY_MIN_PIXELS = 56 * 56
 TINY_MAX_PIXELS = 112 * 112
 
 
-def _tiny_config(tokenizer: Any) -> Any:
+TINY_HEAD_DIM = 16
+TINY_ATTENTION_HEADS = 4
+
+
+def mrope_section(head_dim: int) -> list[int]:
+    """M-RoPE's split of the ``head_dim / 2`` rotary frequencies over (temporal, height, width), in Qwen2.5-VL's
+    proportions (its [16, 24, 24] of 64): 16 -> [2, 3, 3], 32 -> [4, 6, 6], 64 -> [8, 12, 12]."""
+    half = head_dim // 2
+    temporal = half // 4
+    height = (half - temporal) // 2
+    return [temporal, height, half - temporal - height]
+
+
+def check_head_dim(head_dim: int) -> None:
+    if head_dim < 8 or head_dim % 8:
+        raise ValueError(f"head_dim must be a multiple of 8 (at least 8), got {head_dim}")
+
+
+def _tiny_config(tokenizer: Any, head_dim: int = TINY_HEAD_DIM) -> Any:
     from transformers import Qwen2_5_VLConfig
 
+    check_head_dim(head_dim)
     ids = {token: tokenizer.convert_tokens_to_ids(token) for token in QWEN_SPECIAL_TOKENS}
+    hidden = TINY_ATTENTION_HEADS * head_dim
     text_config = {
         "vocab_size": len(tokenizer),
-        "hidden_size": 64,
-        "intermediate_size": 128,
+        "hidden_size": hidden,
+        "intermediate_size": 2 * hidden,
         "num_hidden_layers": 2,
-        "num_attention_heads": 4,
-        "num_key_value_heads": 2,
+        "num_attention_heads": TINY_ATTENTION_HEADS,
+        "num_key_value_heads": TINY_ATTENTION_HEADS // 2,
         "max_position_embeddings": 32768,  # room for PTST's 8K+ stages in dry runs
-        # head_dim 16 -> 8 rotary frequencies, split over (temporal, height, width) like Qwen's [16, 24, 24] of 64.
-        "rope_parameters": {"rope_type": "default", "rope_theta": 1000000.0, "mrope_section": [2, 3, 3]},
+        "rope_parameters": {"rope_type": "default", "rope_theta": 1000000.0, "mrope_section": mrope_section(head_dim)},
         # No BOS, like the tokenizer: a config BOS the tokenizer lacks makes the HF Trainer rewrite both configs.
         "bos_token_id": tokenizer.bos_token_id,
         "eos_token_id": ids["<|im_end|>"],
@@ -170,11 +189,13 @@ def _tiny_config(tokenizer: Any) -> Any:
     )
 
 
-def build_tiny_qwen2_5_vl(out_dir: str | Path, seed: int = 0) -> Path:
+def build_tiny_qwen2_5_vl(out_dir: str | Path, seed: int = 0, head_dim: int | None = None) -> Path:
     """Save a randomly initialised tiny ``Qwen2_5_VLForConditionalGeneration`` plus its processor to ``out_dir``.
 
     Everything ``AutoProcessor``/``AutoTokenizer``/``AutoConfig``/``AutoModelForImageTextToText`` need is written,
-    so the directory stands in for a hub checkpoint offline. Deterministic for a seed.
+    so the directory stands in for a hub checkpoint offline. Deterministic for a seed. ``head_dim`` sets the size of
+    the language model's attention heads (default 16; the hidden size is 4 heads of it): vLLM's CPU attention
+    takes 32, 64, 80, 96, 112, 128 and up only.
     """
     import torch
     from transformers import (
@@ -188,7 +209,7 @@ def build_tiny_qwen2_5_vl(out_dir: str | Path, seed: int = 0) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tokenizer = build_tiny_tokenizer(seed=seed)
-    config = _tiny_config(tokenizer)
+    config = _tiny_config(tokenizer, head_dim or TINY_HEAD_DIM)
     geometry = {
         "patch_size": TINY_PATCH_SIZE,
         "merge_size": TINY_MERGE_SIZE,

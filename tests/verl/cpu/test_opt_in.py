@@ -69,3 +69,55 @@ def test_cpu_refuses_gpu_only_settings_by_name() -> None:
     assert merged["data.x"] == 1 and merged["actor_rollout_ref.rollout.name"] == CPU_OVERRIDES[
         "actor_rollout_ref.rollout.name"]  # fmt: skip
     assert gpu_only_settings({tp: 1, "actor_rollout_ref.rollout.name": "hf"}) == []
+
+
+def test_vllm_rollout_gets_cpu_engine_settings_and_keeps_the_users_sizes() -> None:
+    schedule = {"actor_rollout_ref.rollout.max_model_len": 2048, "data.x": 1}
+    merged = cpu_overrides(schedule, {"actor_rollout_ref.rollout.max_num_seqs": 4}, False, rollout="vllm")
+    assert merged["actor_rollout_ref.rollout.name"] == "vllm" and merged["actor_rollout_ref.rollout.mode"] == "async"
+    assert merged["actor_rollout_ref.rollout.enforce_eager"] is True
+    assert merged["actor_rollout_ref.rollout.free_cache_engine"] is False
+    assert merged["+actor_rollout_ref.rollout.enable_sleep_mode"] is False
+    assert merged["actor_rollout_ref.rollout.dtype"] == "float32"
+    # The schedule's and the user's own engine sizes win over CPU's defaults.
+    assert merged["actor_rollout_ref.rollout.max_model_len"] == 2048
+    assert merged["actor_rollout_ref.rollout.max_num_seqs"] == 4
+    assert merged["actor_rollout_ref.rollout.max_num_batched_tokens"] == 1024
+    # The same engine options are refused for the hf rollout, which reads none of them.
+    with pytest.raises(UsageError, match="max_num_seqs"):
+        cpu_overrides({}, {"actor_rollout_ref.rollout.max_num_seqs": 4}, drop_gpu_settings=False)
+
+
+def test_vllm_rollout_still_refuses_gpu_only_settings() -> None:
+    with pytest.raises(UsageError, match="gpu_memory_utilization"):
+        cpu_overrides({}, {"actor_rollout_ref.rollout.gpu_memory_utilization": 0.5}, False, rollout="vllm")
+    with pytest.raises(UsageError, match="tensor_model_parallel_size=2"):
+        cpu_overrides({}, {"actor_rollout_ref.rollout.tensor_model_parallel_size": 2}, False, rollout="vllm")
+    with pytest.raises(UsageError, match=r"rollout\.name=sglang"):
+        cpu_overrides({}, {"actor_rollout_ref.rollout.name": "sglang"}, False, rollout="vllm")
+    # A smoke run drops a GPU recipe's engine sizes for CPU's.
+    recipe = {"actor_rollout_ref.rollout.max_model_len": 12288, "actor_rollout_ref.rollout.gpu_memory_utilization": 0.6}
+    smoke = cpu_overrides(recipe, {}, True, rollout="vllm")
+    assert smoke["actor_rollout_ref.rollout.max_model_len"] == 1024
+    assert "actor_rollout_ref.rollout.gpu_memory_utilization" not in smoke
+    with pytest.raises(UsageError, match="--rollout must be one of hf, vllm"):
+        cpu_overrides({}, {}, False, rollout="sglang")
+
+
+def test_rollout_is_a_cpu_option_and_vllm_needs_the_rl_environment() -> None:
+    from importlib.util import find_spec
+
+    from typer.testing import CliRunner
+
+    from vision_r1_plugins.cli import app
+    from vision_r1_plugins.core.resources import recipe
+
+    schedule = str(recipe("verl", "vision_r1_ptst_8gpu.yaml"))
+    runner = CliRunner()
+    no_cpu = runner.invoke(app, ["ptst", "plan", schedule, "--rollout", "vllm"])
+    assert no_cpu.exit_code == 2 and "--rollout picks the CPU rollout engine (with --cpu)" in no_cpu.output
+    unknown = runner.invoke(app, ["ptst", "plan", schedule, "--cpu", "--rollout", "sglang"])
+    assert unknown.exit_code == 2 and "--rollout must be one of hf, vllm" in unknown.output
+    if find_spec("vllm") is None:  # the SFT environment
+        missing = runner.invoke(app, ["ptst", "plan", schedule, "--cpu", "--smoke", "--rollout", "vllm"])
+        assert missing.exit_code == 2 and "make setup-rl" in missing.output and "Traceback" not in missing.output

@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 
 from vision_r1_plugins.ptst.dry_run import compose_config
-from vision_r1_plugins.ptst.remote import set_response_length
+from vision_r1_plugins.ptst.remote import set_stage_shape
 from vision_r1_plugins.verl.cpu.rollout import HFRolloutServer
 
 
@@ -49,10 +49,10 @@ def test_generates_with_images_within_the_length_and_never_a_placeholder(server:
 
 def test_response_length_pushed_by_the_hook_applies(server: HFRolloutServer) -> None:
     ids, images = image_prompt(server)
-    assert set_response_length(server, 5) == 1
+    assert set_stage_shape(server, 5) == 1
     output = asyncio.run(server.generate(ids, {"temperature": 1.0, "top_k": -1}, "r", image_data=images))
     assert len(output.token_ids) <= 5
-    set_response_length(server, 12)
+    set_stage_shape(server, 12)
 
 
 def test_update_weights_needs_every_parameter(server: HFRolloutServer) -> None:

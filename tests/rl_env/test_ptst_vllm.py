@@ -1,0 +1,179 @@
+"""PTST with verl's own vLLM rollout on CPU (``vision-r1 ptst run --cpu --rollout vllm``), in the RL environment:
+real GRPO steps with the tiny model (head_dim 32), Ray on 127.0.0.1, vLLM's AsyncLLM engine in verl's
+``vLLMHttpServer``. Two runs answer every test here:
+
+- verl's default trainer (``trainer.use_v1=true``), killed with SIGKILL during stage 2 and rerun;
+- verl's classic trainer (``trainer.use_v1=false``), straight through.
+
+The engine's own requests are logged by our vLLM plugin (``VISION_R1_VLLM_REQUEST_LOG``): what ``max_tokens`` and
+``n`` reached vLLM at each stage, which verl's response-length metrics cannot show (its agent loop also cuts
+responses to the stage length). Each run carries ``--timeout``: a failed weight sync leaves verl waiting forever.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from vision_r1_plugins.testing.processes import finish, start_cli
+from vision_r1_plugins.testing.schedules import CPU_STAGES, write_cpu_schedule
+
+pytest.importorskip("vllm")
+pytest.importorskip("transfer_queue")
+pytestmark = pytest.mark.slow
+
+DENSE_REWARD = "pkg://vision_r1_plugins.testing.dense_reward"
+RUN_TIMEOUT = "420"  # seconds; a run here takes 2-3 minutes
+PROMPTS_PER_STEP = 2  # data.train_batch_size
+SHORT, LONG = CPU_STAGES
+
+
+def ptst(folder: Path, *args: str) -> tuple[list[str], dict[str, str]]:
+    argv = ["ptst", "run", str(folder / "schedule.yaml"), "--cpu", "--rollout", "vllm", "--timeout", RUN_TIMEOUT, *args]
+    return argv, {"VISION_R1_VLLM_REQUEST_LOG": str(folder / "engine-requests.jsonl")}
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def metrics_rows(schedule: Path) -> list[dict]:
+    code, output = finish(start_cli("ptst", "metrics", str(schedule), "--json"), 120)
+    assert code == 0, output
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+
+def logged_steps(log: Path) -> set[int]:
+    return (
+        {json.loads(line)["step"] for line in log.read_text().splitlines() if line.strip()} if log.is_file() else set()
+    )
+
+
+@pytest.fixture(scope="module")
+def v1_killed_and_resumed(
+    vllm_model_dir: Path, vllm_rl_parquet: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict:
+    folder = tmp_path_factory.mktemp("v1")
+    schedule = write_cpu_schedule(
+        folder,
+        vllm_model_dir,
+        vllm_rl_parquet,
+        **{"reward.custom_reward_function.path": DENSE_REWARD, "trainer.save_freq": 1},
+    )
+    argv, env = ptst(folder, "--set", "trainer.use_v1=true")
+    metrics_log = folder / "checkpoints" / "metrics" / "hook-from0.jsonl"
+    first_log = folder / "first.log"
+    first = start_cli(*argv, start_new_session=True, log=first_log, env=env)
+    deadline = time.monotonic() + 400
+    try:
+        while 3 not in logged_steps(metrics_log):  # step 3 is stage 2's first: step 4 is running
+            assert first.poll() is None, first_log.read_text()[-6000:]
+            assert time.monotonic() < deadline, "stage 2 never started: " + first_log.read_text()[-3000:]
+            time.sleep(0.2)
+        os.killpg(first.pid, signal.SIGKILL)
+    finally:
+        first.wait(timeout=60)
+    killed_at = sorted(int(path.name.split("_")[-1]) for path in (folder / "checkpoints").glob("global_step_*"))
+    requests_before_kill = len(read_jsonl(folder / "engine-requests.jsonl"))
+    second_log = folder / "second.log"
+    code, output = finish(start_cli(*argv, log=second_log, env=env), 480, log=second_log)
+    assert code == 0, output[-6000:]
+    return {
+        "folder": folder,
+        "schedule": schedule,
+        "output": output,
+        "first_output": first_log.read_text(),
+        "killed_at": killed_at,
+        "requests_before_kill": requests_before_kill,
+        "requests": read_jsonl(folder / "engine-requests.jsonl"),
+        "rows": metrics_rows(schedule),
+    }
+
+
+@pytest.fixture(scope="module")
+def classic_run(vllm_model_dir: Path, vllm_rl_parquet: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    folder = tmp_path_factory.mktemp("classic")
+    schedule = write_cpu_schedule(
+        folder, vllm_model_dir, vllm_rl_parquet, **{"reward.custom_reward_function.path": DENSE_REWARD}
+    )
+    argv, env = ptst(folder)
+    log = folder / "run.log"
+    code, output = finish(start_cli(*argv, log=log, env=env), 480, log=log)
+    assert code == 0, output[-6000:]
+    return {
+        "folder": folder,
+        "schedule": schedule,
+        "output": output,
+        "requests": read_jsonl(folder / "engine-requests.jsonl"),
+        "rows": metrics_rows(schedule),
+    }
+
+
+RUNS = ["v1_killed_and_resumed", "classic_run"]
+
+
+@pytest.fixture(params=RUNS)
+def vllm_run(request: pytest.FixtureRequest) -> dict:
+    return request.getfixturevalue(request.param)
+
+
+def test_each_trainer_ran_as_asked(v1_killed_and_resumed: dict, classic_run: dict) -> None:
+    assert "PTSTTaskRunnerV1" in v1_killed_and_resumed["output"]
+    assert "PTSTTaskRunner " in classic_run["output"] and "PTSTTaskRunnerV1" not in classic_run["output"]
+    for run in (v1_killed_and_resumed, classic_run):  # verl's own vLLM server, not the hf stand-in
+        assert "vLLMHttpServer" in run["output"] and "HFServer" not in run["output"]
+
+
+def test_the_engine_receives_each_stages_max_tokens_and_n(vllm_run: dict) -> None:
+    requests = vllm_run["requests"]
+    # verl's agent loop sends one request per sample (n=1 each): rollout.n shows as requests per prompt.
+    assert {request["n"] for request in requests} == {1}
+    limits = [request["max_tokens"] for request in requests]
+    stage1 = SHORT["steps"] * PROMPTS_PER_STEP * SHORT["rollout_n"]
+    assert limits[:stage1] == [SHORT["max_response_length"]] * stage1
+    stage2 = limits[stage1:]
+    per_step = PROMPTS_PER_STEP * LONG["rollout_n"]
+    assert set(stage2) == {LONG["max_response_length"]}
+    # Every stage-2 step sent n x prompts requests; the killed run's interrupted step may have sent its own.
+    assert len(stage2) % per_step == 0 and LONG["steps"] * per_step <= len(stage2) <= (LONG["steps"] + 1) * per_step
+
+
+def test_metrics_show_the_stage_of_every_step(vllm_run: dict) -> None:
+    rows = vllm_run["rows"]
+    assert [row["step"] for row in rows] == [1, 2, 3, 4]  # each step exactly once, across the kill
+    assert [(row["stage"], row["rollout_n"], row["rollout_n_source"]) for row in rows] == [
+        ("short_many", 4, "trainer")
+    ] * 2 + [("long_few", 2, "trainer")] * 2
+    assert all(row["response_length_max"] <= 16 for row in rows[:2])
+    assert (
+        all(row["response_length_max"] <= 32 for row in rows[2:]) and max(r["response_length_max"] for r in rows) > 16
+    )
+    assert all(row["grad_norm"] > 0 for row in rows)
+
+
+def test_weights_reach_the_engine_after_every_update(vllm_run: dict) -> None:
+    # The engine's log-probs of its own tokens match the actor's recomputation at every step: the oneDNN packing
+    # is off, so verl's in-place weight sync lands (lr 1e-3 moves the weights far more than this).
+    logs = (vllm_run["folder"] / "checkpoints" / "metrics").glob("*.jsonl")
+    diffs = {
+        json.loads(line)["step"]: json.loads(line)["data"]["training/rollout_probs_diff_max"]
+        for path in logs
+        for line in path.read_text().splitlines()
+        if "rollout_probs_diff_max" in line
+    }
+    assert set(diffs) == {1, 2, 3, 4} and max(diffs.values()) < 1e-3
+
+
+def test_v1_kill_in_stage_2_resumes_in_stage_2(v1_killed_and_resumed: dict) -> None:
+    run = v1_killed_and_resumed
+    checkpoints = run["folder"] / "checkpoints"
+    assert max(run["killed_at"]) == 3 and (checkpoints / "global_step_2").is_dir()  # the stage boundary is saved
+    assert "PTST resuming at global step 4 of 4" in run["output"]
+    resumed = run["requests"][run["requests_before_kill"] :]
+    assert resumed and {request["max_tokens"] for request in resumed} == {LONG["max_response_length"]}
+    assert (checkpoints / "metrics" / "hook-from3.jsonl").is_file() and (checkpoints / "global_step_4").is_dir()
