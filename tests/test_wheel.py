@@ -4,52 +4,25 @@ copies one with its DeepSpeed config, from a fresh virtual environment outside t
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
-import sysconfig
-import venv
 from pathlib import Path
 
 import pytest
+
+from vision_r1_plugins.testing.wheel import install_wheel
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow
 def test_demo_runs_from_an_installed_wheel(tmp_path: Path) -> None:
-    wheels = tmp_path / "wheels"
-    # Built from a copy so that setuptools' build/ folder stays out of the checkout; no build isolation: the
-    # project venv's setuptools builds it, offline.
-    source = tmp_path / "source"
-    shutil.copytree(ROOT / "vision_r1_plugins", source / "vision_r1_plugins",
-                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(ROOT / name, source / name)
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(wheels),
-         str(source)],
-        check=True, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    (wheel,) = wheels.glob("vision_r1_plugins-*.whl")
-    target = tmp_path / "env"
-    venv.EnvBuilder(with_pip=False).create(target)
-    python = target / "bin" / "python"
-    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                          check=True, capture_output=True, text=True).stdout.strip()  # fmt: skip
-    # Dependencies come from the project's venv, appended after the fresh venv's own site-packages (a plain .pth
-    # line: the project venv's own .pth files, its editable install among them, are not processed).
-    Path(site, "project-deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
-                    str(wheel)], check=True, capture_output=True, text=True, timeout=600)  # fmt: skip
+    installed = install_wheel(ROOT, tmp_path)
+    python, site, env, cli = installed.python, str(installed.site), installed.env, installed.cli
     work = tmp_path / "elsewhere"
     work.mkdir()
-    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
     where = subprocess.run([str(python), "-c", "import vision_r1_plugins; print(vision_r1_plugins.__file__)"],
                            cwd=work, env=env, check=True, capture_output=True, text=True).stdout  # fmt: skip
     assert where.startswith(site), where
-    cli = target / "bin" / "vision-r1"
     demo = subprocess.run([str(cli), "demo", "--out", str(work / "demo"), "--step", "reward"], cwd=work, env=env,
                           capture_output=True, text=True, timeout=300)  # fmt: skip
     assert demo.returncode == 0, demo.stdout + demo.stderr

