@@ -144,11 +144,11 @@ HANGING_VERL = r"""
 import json, os, subprocess, sys, time
 # Like a verl run whose weight sync failed inside a worker: one step logged, then waiting forever, with a child
 # (Ray's daemons) of its own.
-child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
-with open(os.path.join(os.path.dirname(os.environ["PTST_RECORD"]), "child.pid"), "w") as pid:
-    pid.write(str(child.pid))
 with open(os.environ["VERL_FILE_LOGGER_PATH"], "w") as log:
     log.write(json.dumps({"step": 1, "data": {}}) + "\n")
+child = subprocess.Popen(["sleep", "600"])
+with open(os.path.join(os.path.dirname(os.environ["PTST_RECORD"]), "child.pid"), "w") as pid:
+    pid.write(str(child.pid))
 print("step 1 done; syncing weights", flush=True)
 time.sleep(600)
 """
@@ -166,11 +166,11 @@ def test_a_hung_run_is_killed_at_the_timeout_naming_where_it_stopped(
     script.write_text(HANGING_VERL)
     started = time.monotonic()
     with pytest.raises(StageFailed) as failure:
-        run_hook(load_schedule(schedule_file), [sys.executable, str(script)], timeout=3)
+        run_hook(load_schedule(schedule_file), [sys.executable, str(script)], timeout=2)
     assert time.monotonic() - started < 60
     message = str(failure.value)
     assert failure.value.timed_out and failure.value.last_step == 1
-    assert "did not finish within 3 s (--timeout)" in message and "after global step 1" in message
+    assert "did not finish within 2 s (--timeout)" in message and "after global step 1" in message
     assert "syncing weights" in message  # the last output says what it was doing
     child = int((tmp_path / "child.pid").read_text())
     for _ in range(50):  # everything the run started went with it
@@ -186,7 +186,7 @@ def test_a_hung_run_is_killed_at_the_timeout_naming_where_it_stopped(
 def test_cli_timeout_is_a_clear_error(schedule_file: Path, fake_verl: tuple, tmp_path: Path) -> None:
     script = tmp_path / "hanging_verl.py"
     script.write_text(HANGING_VERL)
-    result = CliRunner().invoke(app, ["ptst", "run", str(schedule_file), "--timeout", "2", "--entry",
+    result = CliRunner().invoke(app, ["ptst", "run", str(schedule_file), "--timeout", "1", "--entry",
                                       f"{sys.executable} {script}"])  # fmt: skip
     assert result.exit_code == 1
-    assert "did not finish within 2 s (--timeout)" in result.output and "Traceback" not in result.output
+    assert "did not finish within 1 s (--timeout)" in result.output and "Traceback" not in result.output
