@@ -152,7 +152,7 @@ def _prepare(
         shapes = ", ".join(
             f"{s.name} {s.max_response_length} tokens x {s.rollout_n} for {s.steps} steps" for s in schedule.stages
         )
-        unchecked = "GPU memory, multi-GPU sharding, real lengths" + (", vLLM" if rollout != "vllm" else "")
+        unchecked = "GPU memory, " + ("" if rollout == "vllm" else "vLLM, ") + "multi-GPU sharding, real lengths"
         notes.append(f"smoke: {shapes}, batch 2, tiny model; checkpoints in {schedule.checkpoint_dir}. "
                      f"Not checked: {unchecked}.")  # fmt: skip
     env: dict[str, str] = {}
