@@ -3,7 +3,7 @@ real GRPO steps with the tiny model (head_dim 32), Ray on 127.0.0.1, vLLM's Asyn
 ``vLLMHttpServer``. Two runs answer every test here:
 
 - verl's default trainer (``trainer.use_v1=true``), killed with SIGKILL during stage 2 and rerun;
-- verl's classic trainer (``trainer.use_v1=false``), straight through.
+- verl's classic trainer (``trainer.use_v1=false``), the same.
 
 The engine's own requests are logged by our vLLM plugin (``VISION_R1_VLLM_REQUEST_LOG``): what ``max_tokens`` and
 ``n`` reached vLLM at each stage, which verl's response-length metrics cannot show (its agent loop also cuts
@@ -54,24 +54,18 @@ def logged_steps(log: Path) -> set[int]:
     )
 
 
-@pytest.fixture(scope="module")
-def v1_killed_and_resumed(
-    vllm_model_dir: Path, vllm_rl_parquet: Path, tmp_path_factory: pytest.TempPathFactory
-) -> dict:
-    folder = tmp_path_factory.mktemp("v1")
-    schedule = write_cpu_schedule(
-        folder,
-        vllm_model_dir,
-        vllm_rl_parquet,
-        **{"reward.custom_reward_function.path": DENSE_REWARD, "trainer.save_freq": 1},
-    )
-    argv, env = ptst(folder, "--set", "trainer.use_v1=true")
+def killed_and_resumed(folder: Path, model: Path, data: Path, *args: str) -> dict:
+    """A hook-mode run SIGKILLed during stage 2 (once step 3, stage 2's first, is logged: step 4 is running), then
+    rerun with the same command."""
+    verl = {"reward.custom_reward_function.path": DENSE_REWARD, "trainer.save_freq": 1}
+    schedule = write_cpu_schedule(folder, model, data, **verl)
+    argv, env = ptst(folder, *args)
     metrics_log = folder / "checkpoints" / "metrics" / "hook-from0.jsonl"
     first_log = folder / "first.log"
     first = start_cli(*argv, start_new_session=True, log=first_log, env=env)
     deadline = time.monotonic() + 400
     try:
-        while 3 not in logged_steps(metrics_log):  # step 3 is stage 2's first: step 4 is running
+        while 3 not in logged_steps(metrics_log):
             assert first.poll() is None, first_log.read_text()[-6000:]
             assert time.monotonic() < deadline, "stage 2 never started: " + first_log.read_text()[-3000:]
             time.sleep(0.2)
@@ -96,25 +90,19 @@ def v1_killed_and_resumed(
 
 
 @pytest.fixture(scope="module")
+def v1_run(vllm_model_dir: Path, vllm_rl_parquet: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """verl's default trainer (V1, sync mode)."""
+    folder = tmp_path_factory.mktemp("v1")
+    return killed_and_resumed(folder, vllm_model_dir, vllm_rl_parquet, "--set", "trainer.use_v1=true")
+
+
+@pytest.fixture(scope="module")
 def classic_run(vllm_model_dir: Path, vllm_rl_parquet: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    folder = tmp_path_factory.mktemp("classic")
-    schedule = write_cpu_schedule(
-        folder, vllm_model_dir, vllm_rl_parquet, **{"reward.custom_reward_function.path": DENSE_REWARD}
-    )
-    argv, env = ptst(folder)
-    log = folder / "run.log"
-    code, output = finish(start_cli(*argv, log=log, env=env), 480, log=log)
-    assert code == 0, output[-6000:]
-    return {
-        "folder": folder,
-        "schedule": schedule,
-        "output": output,
-        "requests": read_jsonl(folder / "engine-requests.jsonl"),
-        "rows": metrics_rows(schedule),
-    }
+    """verl's classic trainer (the recipes' trainer.use_v1: false, which --cpu also sets)."""
+    return killed_and_resumed(tmp_path_factory.mktemp("classic"), vllm_model_dir, vllm_rl_parquet)
 
 
-RUNS = ["v1_killed_and_resumed", "classic_run"]
+RUNS = ["v1_run", "classic_run"]
 
 
 @pytest.fixture(params=RUNS)
@@ -122,10 +110,10 @@ def vllm_run(request: pytest.FixtureRequest) -> dict:
     return request.getfixturevalue(request.param)
 
 
-def test_each_trainer_ran_as_asked(v1_killed_and_resumed: dict, classic_run: dict) -> None:
-    assert "PTSTTaskRunnerV1" in v1_killed_and_resumed["output"]
+def test_each_trainer_ran_as_asked(v1_run: dict, classic_run: dict) -> None:
+    assert "PTSTTaskRunnerV1" in v1_run["output"]
     assert "PTSTTaskRunner " in classic_run["output"] and "PTSTTaskRunnerV1" not in classic_run["output"]
-    for run in (v1_killed_and_resumed, classic_run):  # verl's own vLLM server, not the hf stand-in
+    for run in (v1_run, classic_run):  # verl's own vLLM server, not the hf stand-in
         assert "vLLMHttpServer" in run["output"] and "HFServer" not in run["output"]
 
 
@@ -159,18 +147,20 @@ def test_metrics_show_the_stage_of_every_step(vllm_run: dict) -> None:
 def test_weights_reach_the_engine_after_every_update(vllm_run: dict) -> None:
     # The engine's log-probs of its own tokens match the actor's recomputation at every step: the oneDNN packing
     # is off, so verl's in-place weight sync lands (lr 1e-3 moves the weights far more than this).
-    logs = (vllm_run["folder"] / "checkpoints" / "metrics").glob("*.jsonl")
-    diffs = {
-        json.loads(line)["step"]: json.loads(line)["data"]["training/rollout_probs_diff_max"]
-        for path in logs
-        for line in path.read_text().splitlines()
-        if "rollout_probs_diff_max" in line
-    }
-    assert set(diffs) == {1, 2, 3, 4} and max(diffs.values()) < 1e-3
+    # The rerun's first step counts too: the weights it loaded from the checkpoint reached the fresh engine (verl
+    # starts vLLM with random "dummy" weights, so a missed sync would show here).
+    records = [
+        (path.name, record["step"], record["data"]["training/rollout_probs_diff_max"])
+        for path in sorted((vllm_run["folder"] / "checkpoints" / "metrics").glob("*.jsonl"))
+        for record in read_jsonl(path)
+        if "training/rollout_probs_diff_max" in record["data"]
+    ]
+    assert {step for _, step, _ in records} == {1, 2, 3, 4} and ("hook-from3.jsonl", 4) in {r[:2] for r in records}
+    assert max(diff for *_, diff in records) < 1e-3
 
 
-def test_v1_kill_in_stage_2_resumes_in_stage_2(v1_killed_and_resumed: dict) -> None:
-    run = v1_killed_and_resumed
+def test_kill_in_stage_2_resumes_in_stage_2(vllm_run: dict) -> None:
+    run = vllm_run
     checkpoints = run["folder"] / "checkpoints"
     assert max(run["killed_at"]) == 3 and (checkpoints / "global_step_2").is_dir()  # the stage boundary is saved
     assert "PTST resuming at global step 4 of 4" in run["output"]
