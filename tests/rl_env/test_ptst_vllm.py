@@ -121,14 +121,14 @@ def test_the_engine_receives_each_stages_max_tokens_and_n(vllm_run: dict) -> Non
     requests = vllm_run["requests"]
     # verl's agent loop sends one request per sample (n=1 each): rollout.n shows as requests per prompt.
     assert {request["n"] for request in requests} == {1}
-    limits = [request["max_tokens"] for request in requests]
     stage1 = SHORT["steps"] * PROMPTS_PER_STEP * SHORT["rollout_n"]
-    assert limits[:stage1] == [SHORT["max_response_length"]] * stage1
-    stage2 = limits[stage1:]
     per_step = PROMPTS_PER_STEP * LONG["rollout_n"]
-    assert set(stage2) == {LONG["max_response_length"]}
-    # Every stage-2 step sent n x prompts requests; the killed run's interrupted step may have sent its own.
-    assert len(stage2) % per_step == 0 and LONG["steps"] * per_step <= len(stage2) <= (LONG["steps"] + 1) * per_step
+    first = [request["max_tokens"] for request in requests[: vllm_run["requests_before_kill"]]]
+    rerun = [request["max_tokens"] for request in requests[vllm_run["requests_before_kill"] :]]
+    assert first[:stage1] == [SHORT["max_response_length"]] * stage1
+    # Then step 3 whole, and whatever part of step 4 the kill let through; the rerun runs step 4 alone.
+    assert set(first[stage1:]) == {LONG["max_response_length"]} and per_step <= len(first) - stage1 <= 2 * per_step
+    assert rerun == [LONG["max_response_length"]] * per_step
 
 
 def test_metrics_show_the_stage_of_every_step(vllm_run: dict) -> None:
@@ -164,6 +164,4 @@ def test_kill_in_stage_2_resumes_in_stage_2(vllm_run: dict) -> None:
     checkpoints = run["folder"] / "checkpoints"
     assert max(run["killed_at"]) == 3 and (checkpoints / "global_step_2").is_dir()  # the stage boundary is saved
     assert "PTST resuming at global step 4 of 4" in run["output"]
-    resumed = run["requests"][run["requests_before_kill"] :]
-    assert resumed and {request["max_tokens"] for request in resumed} == {LONG["max_response_length"]}
     assert (checkpoints / "metrics" / "hook-from3.jsonl").is_file() and (checkpoints / "global_step_4").is_dir()
