@@ -12,12 +12,14 @@ responses to the stage length). Each run carries ``--timeout``: a failed weight 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from vision_r1_plugins.testing.processes import finish, start_cli
@@ -54,6 +56,20 @@ def logged_steps(log: Path) -> set[int]:
     )
 
 
+def outlived(processes: list[psutil.Process], seconds: float) -> list[str]:
+    """The processes still running (zombies aside) after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        alive = []
+        for process in processes:
+            with contextlib.suppress(psutil.Error):
+                if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(f"{process.pid} {process.name()}")
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.5)
+
+
 def killed_and_resumed(folder: Path, model: Path, data: Path, *args: str) -> dict:
     """A hook-mode run SIGKILLed during stage 2 (once step 3, stage 2's first, is logged: step 4 is running), then
     rerun with the same command."""
@@ -69,9 +85,11 @@ def killed_and_resumed(folder: Path, model: Path, data: Path, *args: str) -> dic
             assert first.poll() is None, first_log.read_text()[-6000:]
             assert time.monotonic() < deadline, "stage 2 never started: " + first_log.read_text()[-3000:]
             time.sleep(0.2)
+        tree = psutil.Process(first.pid).children(recursive=True)  # Ray, its workers, vLLM's engine processes
         os.killpg(first.pid, signal.SIGKILL)
     finally:
         first.wait(timeout=60)
+    survivors = outlived(tree, 30)
     killed_at = sorted(int(path.name.split("_")[-1]) for path in (folder / "checkpoints").glob("global_step_*"))
     requests_before_kill = len(read_jsonl(folder / "engine-requests.jsonl"))
     second_log = folder / "second.log"
@@ -83,6 +101,7 @@ def killed_and_resumed(folder: Path, model: Path, data: Path, *args: str) -> dic
         "output": output,
         "first_output": first_log.read_text(),
         "killed_at": killed_at,
+        "survivors": survivors,
         "requests_before_kill": requests_before_kill,
         "requests": read_jsonl(folder / "engine-requests.jsonl"),
         "rows": metrics_rows(schedule),
@@ -164,4 +183,7 @@ def test_kill_in_stage_2_resumes_in_stage_2(vllm_run: dict) -> None:
     checkpoints = run["folder"] / "checkpoints"
     assert max(run["killed_at"]) == 3 and (checkpoints / "global_step_2").is_dir()  # the stage boundary is saved
     assert "PTST resuming at global step 4 of 4" in run["output"]
+    # Nothing of the killed run lives on: vLLM's engine processes (their own process group under a Ray actor)
+    # follow their parent out under --cpu instead of holding their memory forever.
+    assert run["survivors"] == []
     assert (checkpoints / "metrics" / "hook-from3.jsonl").is_file() and (checkpoints / "global_step_4").is_dir()

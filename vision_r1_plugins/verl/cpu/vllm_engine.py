@@ -118,6 +118,7 @@ def general_plugin() -> None:
 
     if requested():
         keep_linear_weights()
+        exit_with_parent()
     if os.environ.get(REQUEST_LOG_ENV):
         log_requests(os.environ[REQUEST_LOG_ENV])
 
@@ -193,3 +194,28 @@ def keep_linear_weights() -> None:
         )
     _custom_ops._supports_onednn = False
     logger.debug("vision_r1_plugins: vLLM oneDNN weight packing off (CPU rollout weight sync)")
+
+
+_watching = False
+
+
+def exit_with_parent(interval_s: float = 1.0) -> None:
+    """End this process when its parent does. vLLM's engine core and worker processes outlive the Ray actor that
+    started them when the run is SIGKILLed (Ray puts each actor in its own process group, so a kill of the
+    command's group misses them, and they do not notice): a killed CPU run would otherwise leave gigabytes of
+    engine behind. A daemon thread compares the parent's pid every ``interval_s``."""
+    global _watching
+    if _watching:
+        return
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval_s)
+        os._exit(1)  # no cleanup to run: the engine's owner is gone
+
+    threading.Thread(target=watch, name="vision-r1-exit-with-parent", daemon=True).start()
+    _watching = True
