@@ -154,6 +154,7 @@ time.sleep(600)
 """
 
 
+@pytest.mark.slow  # a kill test: waits out a 2-second timeout
 def test_a_hung_run_is_killed_at_the_timeout_naming_where_it_stopped(
     schedule_file: Path, fake_verl: tuple, tmp_path: Path
 ) -> None:

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -121,3 +122,34 @@ def test_rollout_is_a_cpu_option_and_vllm_needs_the_rl_environment() -> None:
     if find_spec("vllm") is None:  # the SFT environment
         missing = runner.invoke(app, ["ptst", "plan", schedule, "--cpu", "--smoke", "--rollout", "vllm"])
         assert missing.exit_code == 2 and "make setup-rl" in missing.output and "Traceback" not in missing.output
+
+
+@pytest.mark.slow  # a kill test: two interpreters, one importing the package
+def test_a_vllm_process_exits_when_its_parent_is_killed(tmp_path) -> None:
+    import signal
+
+    import psutil
+
+    # parent -> child; the child watches its parent the way vLLM's engine processes do under --cpu.
+    ready = tmp_path / "watching"
+    child_code = (
+        "import pathlib, time; from vision_r1_plugins.verl.cpu.vllm_engine import exit_with_parent; "
+        f"exit_with_parent(interval_s=0.05); pathlib.Path({str(ready)!r}).touch(); time.sleep(120)"
+    )
+    parent_code = (
+        f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {child_code!r}]); time.sleep(120)"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", parent_code])
+    try:
+        for _ in range(600):
+            if ready.exists():
+                break
+            time.sleep(0.05)
+        (child,) = psutil.Process(parent.pid).children()
+        assert ready.exists() and child.is_running()
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=10)
+        child.wait(timeout=10)  # raises psutil.TimeoutExpired if the orphan lived on
+    finally:
+        if parent.poll() is None:
+            parent.kill()
