@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from vision_r1_plugins.core.resources import sample_problems
+from vision_r1_plugins.testing.processes import wait_for_lines
 from vision_r1_plugins.testing.real_server import TransformersServer
 
 pytestmark = pytest.mark.slow
@@ -34,16 +34,6 @@ def _keys(store: Path) -> list[tuple]:
     return [tuple(json.loads(line)["key"]) for line in store.read_text().splitlines()]
 
 
-def _kill_when(server: TransformersServer, store: Path, lines: int, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and process.poll() is None:
-        if store.exists() and len(store.read_bytes().splitlines()) >= lines:
-            server.kill()
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"the run ended before {lines} results were stored: the kill must land mid-run")
-
-
 def test_infer_streams_from_the_real_server(server: TransformersServer, tiny_model_dir: Path) -> None:
     done = cli("infer", "--backend", "openai", "--base-url", server.url, "--model", str(tiny_model_dir),
                "--prompt", "What is 1 + 1?", "--max-tokens", "12", "--temperature", "0")  # fmt: skip
@@ -60,7 +50,8 @@ def test_bridge_killed_server_resume_loses_and_repeats_nothing(
                "--base-url", server.url, "--model", model, "--max-tokens", "24", "--reasoner-max-tokens", "24",
                "--concurrency", "2", "--max-attempts", "2", "--timeout", "30"]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _kill_when(server, out / "requests.jsonl", 8, process)
+    wait_for_lines(out / "requests.jsonl", 8, process, timeout=90)
+    server.kill()
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 1 and "Traceback" not in stderr
     assert "requests in a row failed" in stderr and "--resume" in stderr
@@ -90,7 +81,8 @@ def test_eval_killed_server_resume_loses_and_repeats_nothing(
                "--base-url", server.url, "--model", str(tiny_model_dir), "--max-tokens", "24", "--concurrency", "2",
                "--max-attempts", "2", "--timeout", "30"]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _kill_when(server, out / "responses.jsonl", 8, process)
+    wait_for_lines(out / "responses.jsonl", 8, process, timeout=90)
+    server.kill()
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 1 and "Traceback" not in stderr and "--resume" in stderr
     saved = _keys(out / "responses.jsonl")

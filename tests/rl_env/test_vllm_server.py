@@ -8,7 +8,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 pytest.importorskip("vllm")
 
 from vision_r1_plugins.core.resources import sample_problems
+from vision_r1_plugins.testing.processes import wait_for_lines
 from vision_r1_plugins.testing.real_server import VLLMServer
 from vision_r1_plugins.verl.cpu.vllm_engine import REQUEST_LOG_ENV
 
@@ -40,17 +40,15 @@ def command(*args: str) -> list[str]:
     return [sys.executable, "-m", "vision_r1_plugins.cli", *args]
 
 
+def client(server: VLLMServer, model: Path, name: str, out: Path, *options: str) -> list[str]:
+    """``vision-r1 NAME`` over the sample problems against ``server``: 24 tokens, 2 in flight, 2 attempts."""
+    return command(*name.split(), str(sample_problems()), "--out", str(out), "--base-url", server.url, "--model",
+                   str(model), "--max-tokens", "24", "--concurrency", "2", "--max-attempts", "2", "--timeout", "30",
+                   *options)  # fmt: skip
+
+
 def keys(store: Path) -> list[tuple]:
     return [tuple(json.loads(line)["key"]) for line in store.read_text().splitlines()]
-
-
-def wait_for_lines(store: Path, lines: int, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
-        if store.exists() and len(store.read_bytes().splitlines()) >= lines:
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"the run ended before {lines} results were stored: the kill must land mid-run")
 
 
 def test_infer_with_an_image(server: VLLMServer, vllm_model_dir: Path, tmp_path: Path) -> None:
@@ -92,26 +90,7 @@ def test_bridge_killed_server_resume_loses_and_repeats_nothing(
     server: VLLMServer, vllm_model_dir: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "bridge"
-    argv = command(
-        "bridge",
-        str(sample_problems()),
-        "--out",
-        str(out),
-        "--base-url",
-        server.url,
-        "--model",
-        str(vllm_model_dir),
-        "--max-tokens",
-        "24",
-        "--reasoner-max-tokens",
-        "24",
-        "--concurrency",
-        "2",
-        "--max-attempts",
-        "2",
-        "--timeout",
-        "30",
-    )
+    argv = client(server, vllm_model_dir, "bridge", out, "--reasoner-max-tokens", "24")
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_for_lines(out / "requests.jsonl", 8, process)
     server.kill()
@@ -133,25 +112,7 @@ def test_bridge_killed_server_resume_loses_and_repeats_nothing(
 
 def test_eval_killed_mid_run_resumes(server: VLLMServer, vllm_model_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "eval"
-    argv = command(
-        "eval",
-        "run",
-        str(sample_problems()),
-        "--out",
-        str(out),
-        "--base-url",
-        server.url,
-        "--model",
-        str(vllm_model_dir),
-        "--max-tokens",
-        "24",
-        "--concurrency",
-        "2",
-        "--max-attempts",
-        "2",
-        "--timeout",
-        "30",
-    )
+    argv = client(server, vllm_model_dir, "eval run", out)
     before = len(engine_requests(server))
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_for_lines(out / "responses.jsonl", 8, process)

@@ -31,3 +31,16 @@ def finish(process: subprocess.Popen[str], timeout: float = 300, log: Path | Non
     """Wait for a started command: its exit code and whole output (read from ``log`` if it was started with one)."""
     output, _ = process.communicate(timeout=timeout)
     return process.returncode, log.read_text() if log is not None else output
+
+
+def wait_for_lines(path: Path, lines: int, process: subprocess.Popen[str], timeout: float = 120) -> None:
+    """Return once ``path`` holds ``lines`` lines while ``process`` still runs: the moment a kill test strikes, so that
+    it lands mid-run. Fails if the run ends first or ``timeout`` seconds pass."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        if path.exists() and len(path.read_bytes().splitlines()) >= lines:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the run ended before {lines} results were stored: the kill must land mid-run")
