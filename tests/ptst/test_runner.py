@@ -145,7 +145,7 @@ import json, os, subprocess, sys, time
 # Like a verl run whose weight sync failed inside a worker: one step logged, then waiting forever, with a child
 # (Ray's daemons) of its own.
 with open(os.environ["VERL_FILE_LOGGER_PATH"], "w") as log:
-    log.write(json.dumps({"step": 1, "data": {}}) + "\n")
+    log.write(json.dumps({"step": 1, "data": {"critic/score/mean": 0.0}}) + "\n")
 child = subprocess.Popen(["sleep", "600"])
 with open(os.path.join(os.path.dirname(os.environ["PTST_RECORD"]), "child.pid"), "w") as pid:
     pid.write(str(child.pid))

@@ -13,7 +13,6 @@ stage, ``n`` and the response length with every step.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shlex
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from vision_r1_plugins.core.errors import RunError
+from vision_r1_plugins.ptst.metrics import read_steps
 from vision_r1_plugins.ptst.schedule import Schedule, Stage, checkpoint_path, format_override
 
 DEFAULT_ENTRY: tuple[str, ...] = (sys.executable, "-m", "vision_r1_plugins.ptst.main")
@@ -154,16 +154,6 @@ def plan_hook(schedule: Schedule, entry: Sequence[str] = DEFAULT_ENTRY, extra: d
     return HookPlan(done, {**schedule.hook_overrides(), **(extra or {})}, tuple(entry))
 
 
-def last_logged_step(log: str | Path) -> int | None:
-    """The last global step verl's file logger wrote to ``log`` (None before the first)."""
-    steps = []
-    with contextlib.suppress(OSError), open(log, encoding="utf-8") as lines:
-        for line in lines:
-            with contextlib.suppress(ValueError, KeyError, TypeError):
-                steps.append(int(json.loads(line)["step"]))
-    return max(steps, default=None)
-
-
 def _kill_tree(process: subprocess.Popen[str]) -> None:
     """SIGKILL ``process`` and every process under it: verl's Ray cluster (GCS, raylet, workers, vLLM engines)
     are its descendants. (Not a process group of its own: a user's kill of this command's group must still reach
@@ -212,7 +202,8 @@ def _stream(
 def _check(stage: Stage | None, result: tuple[int, list[str], bool], log: str, timeout: float | None) -> None:
     returncode, tail, timed_out = result
     if timed_out:
-        raise StageFailed(stage, returncode, tail, timed_out=timeout, last_step=last_logged_step(log))
+        logged = read_steps(Path(log).parent)  # the newest step verl's file logger wrote: where the run stopped
+        raise StageFailed(stage, returncode, tail, timed_out=timeout, last_step=logged[-1].step if logged else None)
     if returncode != 0:
         raise StageFailed(stage, returncode, tail)
 
