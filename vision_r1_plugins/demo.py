@@ -24,25 +24,47 @@ from pathlib import Path
 from typing import IO, Any
 
 from vision_r1_plugins.core.errors import RunError, UsageError
-from vision_r1_plugins.core.resources import recipe, sample_problems, sample_responses
+from vision_r1_plugins.core.resources import sample_responses
 
-PTST_SCHEDULE = ("verl", "vision_r1_ptst_8gpu.yaml")
 # The names the teacher server lists on /v1/models, and the ones the bridge asks for.
 TEACHER_MLLM, TEACHER_REASONER = "demo-teacher-mllm", "demo-teacher-reasoner"
-# Planted failures: which samples get them is fixed by the seed and the prompts (a hash), so every run tells the
-# same story; on the bundled prompts about one sample in seven fails in one of the three ways.
-TEACHER_SEED = 6
-TEACHER_RATES = {"teacher_failed_rate": 0.04, "teacher_wrong_rate": 0.1, "teacher_truncated_rate": 0.04}
-MAX_TOKENS = 2048
-EVAL_MAX_TOKENS = 24
+MAX_TOKENS = 256
+# The teacher's reasoning is one sentence: the bridge's default minimum (200 characters, for real reasoners) would
+# filter every toy sample as too short.
+MIN_REASONING_CHARS = 20
+# Cold-start SFT: a few epochs of the bridged rows, the vision tower trained too (the tiny one starts random).
+SFT_SETTINGS: dict[str, Any] = {
+    "num_train_epochs": 6,
+    "per_device_train_batch_size": 8,
+    "learning_rate": 2.0e-3,
+    "lr_scheduler_type": "cosine",
+    "warmup_ratio": 0.05,
+    "freeze_vision_tower": False,
+    "cutoff_len": 256,
+}
+# Held-out answers are greedy: the policy's most likely answer, free of sampling noise.
+EVAL_TEMPERATURE = 0.0
+EVAL_MAX_TOKENS = 48
 # verl writes its FSDP shards; with hf_model it also writes an HF model into actor/huggingface (config and
 # tokenizer are always there), which the transformers backend loads as it is.
 SAVE_CONTENTS = "actor_rollout_ref.actor.checkpoint.save_contents=[model,optimizer,extra,hf_model]"
-# A random model never earns the hard reward, so every GRPO advantage would be 0 and RL would not move the weights:
-# the demo's RL adds the test-only dense term (a hash of the response) to the project's hard reward.
-DENSE_REWARD = "reward.custom_reward_function.path=pkg://vision_r1_plugins.testing.dense_reward"
+RL_NAME = "toy_ptst"
+LEARNING_JSON = "learning.json"
 # Child processes run offline: everything they read is on disk.
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+# What each step makes, removed when the demo runs with another seed in the same folder.
+SEEDED_OUTPUTS = (
+    "tiny-qwen2_5_vl",
+    "task",
+    "bridge-output",
+    "sft-data-checked",
+    "sft-output",
+    "sft.yaml",
+    "rl",
+    "eval",
+    "analysis",
+    LEARNING_JSON,
+)
 
 
 @dataclass
@@ -58,10 +80,11 @@ class DemoStep:
 
 
 def _stream_handlers() -> list[logging.StreamHandler[Any]]:
-    loggers = [logging.getLogger(), *(item for item in logging.Logger.manager.loggerDict.values()
-                                      if isinstance(item, logging.Logger))]  # fmt: skip
-    return [handler for log in loggers for handler in log.handlers
-            if type(handler) is logging.StreamHandler]  # fmt: skip
+    loggers = [
+        logging.getLogger(),
+        *(item for item in logging.Logger.manager.loggerDict.values() if isinstance(item, logging.Logger)),
+    ]
+    return [handler for log in loggers for handler in log.handlers if type(handler) is logging.StreamHandler]
 
 
 def _point(handler: logging.StreamHandler[Any], stream: IO[str]) -> IO[str]:
@@ -107,8 +130,11 @@ def captured(log: Path) -> Iterator[IO[str]]:
     with log.open("a", encoding="utf-8", buffering=1) as handle:
         handle.write(f"==== {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(sys.argv)}\n")
         # A handler on a closed stream was pointed at a console that is gone (an earlier CliRunner's, in tests).
-        moved = [(handler, _point(handler, handle)) for handler in _stream_handlers()
-                 if id(handler.stream) in consoles or getattr(handler.stream, "closed", False)]  # fmt: skip
+        moved = [
+            (handler, _point(handler, handle))
+            for handler in _stream_handlers()
+            if id(handler.stream) in consoles or getattr(handler.stream, "closed", False)
+        ]
         try:
             with contextlib.ExitStack() as stack:
                 stack.enter_context(_redirect_fd(1, handle))
@@ -139,8 +165,9 @@ def _run_logged(command: list[str], log: Path, cwd: Path, what: str) -> None:
     with log.open("a", encoding="utf-8") as handle:
         handle.write(f"$ {' '.join(command)}\n")
         handle.flush()
-        done = subprocess.run(command, cwd=cwd, stdout=handle, stderr=subprocess.STDOUT, check=False,
-                              env={**os.environ, **OFFLINE})  # fmt: skip
+        done = subprocess.run(
+            command, cwd=cwd, stdout=handle, stderr=subprocess.STDOUT, check=False, env={**os.environ, **OFFLINE}
+        )
     if done.returncode != 0:
         tail = "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-20:])
         raise RunError(f"{what} failed (exit code {done.returncode}); the last lines of {log}:\n{tail}")
@@ -160,7 +187,7 @@ def _counts(counts: dict[str, int]) -> str:
 # ---- the steps -------------------------------------------------------------------------------------------------
 
 
-def score_sample_responses(workdir: Path) -> DemoStep:
+def score_sample_responses(workdir: Path, seed: int) -> DemoStep:
     from vision_r1_plugins.reward.files import score_file
 
     scores = workdir / "reward_scores.jsonl"
@@ -169,52 +196,119 @@ def score_sample_responses(workdir: Path) -> DemoStep:
     for line in scores.read_text(encoding="utf-8").splitlines():
         reason = json.loads(line)["reason"]
         reasons[reason] = reasons.get(reason, 0) + 1
-    return DemoStep("reward", [f"{summary.rows} sample responses scored by the hard format-and-answer reward: mean "
-                               f"{summary.mean_score:.2f} ({_counts(reasons)})"], [scores])  # fmt: skip
+    return DemoStep(
+        "reward",
+        [
+            f"{summary.rows} sample responses scored by the hard format-and-answer reward: mean "
+            f"{summary.mean_score:.2f} ({_counts(reasons)})"
+        ],
+        [scores],
+    )
 
 
-def build_model(workdir: Path) -> DemoStep:
-    from vision_r1_plugins.testing.tiny import build_tiny_qwen2_5_vl
+def build_model(workdir: Path, seed: int) -> DemoStep:
+    from vision_r1_plugins.testing.tiny import TOY_SIZE, build_tiny_qwen2_5_vl
+    from vision_r1_plugins.testing.toy import TOY_TEXT
 
     model = workdir / "tiny-qwen2_5_vl"
     if (model / "model.safetensors").is_file():
         return DemoStep("model", ["reused the tiny Qwen2.5-VL (random weights)"], [model])
-    build_tiny_qwen2_5_vl(model, seed=0)
-    return DemoStep("model", ["built a tiny Qwen2.5-VL (random weights, ~250K parameters)"], [model])
+    build_tiny_qwen2_5_vl(model, seed=seed, size=TOY_SIZE, extra_text=TOY_TEXT)
+    return DemoStep(
+        "model", [f"built a tiny Qwen2.5-VL with random weights ({_parameters(model) / 1e6:.1f}M parameters)"], [model]
+    )
 
 
-def modality_bridging(workdir: Path) -> DemoStep:
+def _parameters(model: Path) -> int:
+    import math
+
+    from safetensors import safe_open
+
+    with safe_open(str(model / "model.safetensors"), "pt") as weights:
+        return sum(math.prod(weights.get_slice(name).get_shape()) for name in weights.keys())  # noqa: SIM118
+
+
+def write_task(workdir: Path, seed: int) -> DemoStep:
+    from vision_r1_plugins.testing.toy import ToyConfig, ToySplits, write_toy_task
+
+    folder = workdir / "task"
+    reused = (folder / "heldout" / "problems.jsonl").is_file()
+    splits = (
+        ToySplits(*(folder / name / "problems.jsonl" for name in ("bridge", "rl", "heldout")))
+        if reused
+        else write_toy_task(folder, ToyConfig(seed=seed))
+    )
+    counts = {
+        name: len(path.read_text(encoding="utf-8").splitlines())
+        for name, path in (("bridge", splits.bridge), ("rl", splits.rl), ("heldout", splits.heldout))
+    }
+    noisy = sum(
+        1
+        for row in map(json.loads, splits.bridge.read_text(encoding="utf-8").splitlines())
+        if row["answer"] != row["colour"]
+    )
+    return DemoStep(
+        "task",
+        [
+            f"{'reused the ' if reused else ''}toy task 'what colour is the image?' (a noisy colour patch; the "
+            "question quotes a claim, right half the time): "
+            f"{counts['bridge']} problems to bridge ({noisy} labelled from the claim, wrongly), {counts['rl']} for "
+            f"RL, {counts['heldout']} held out (new images, unseen speaker/claim/colour combinations)",
+        ],
+        [folder],
+    )
+
+
+def modality_bridging(workdir: Path, seed: int) -> DemoStep:
     """The bridge through the OpenAI backend, over HTTP, against the teacher server started here."""
+    from vision_r1_plugins.bridge.filters import FilterConfig
     from vision_r1_plugins.bridge.pipeline import BridgeConfig, bridge
     from vision_r1_plugins.generation import BackendConfig, Sampling, make_backend
     from vision_r1_plugins.testing.fake_server import FakeServer, FakeServerConfig
+    from vision_r1_plugins.testing.toy import teacher_settings
 
     out = workdir / "bridge-output"
-    teacher = FakeServerConfig(teacher=True, seed=TEACHER_SEED, models=(TEACHER_MLLM, TEACHER_REASONER),
-                               **TEACHER_RATES)  # fmt: skip
+    teacher = FakeServerConfig(models=(TEACHER_MLLM, TEACHER_REASONER), **teacher_settings(seed))
     with FakeServer(teacher, host="127.0.0.1", port=0) as server:
 
         def backend(model: str) -> Any:
-            return make_backend(BackendConfig("openai", model, base_url=server.url, concurrency=16,
-                                              sampling=Sampling(max_tokens=MAX_TOKENS)))  # fmt: skip
+            return make_backend(
+                BackendConfig(
+                    "openai", model, base_url=server.url, concurrency=16, sampling=Sampling(max_tokens=MAX_TOKENS)
+                )
+            )
 
-        report = bridge(BridgeConfig(sample_problems(), out, resume=True), backend(TEACHER_MLLM),
-                        backend(TEACHER_REASONER))  # fmt: skip
+        config = BridgeConfig(
+            workdir / "task" / "bridge" / "problems.jsonl",
+            out,
+            resume=True,
+            filters=FilterConfig(min_reasoning_chars=MIN_REASONING_CHARS),
+        )
+        report = bridge(config, backend(TEACHER_MLLM), backend(TEACHER_REASONER))
         stats, url = server.stats(), server.url
     (workdir / "logs" / "teacher-server.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
     filtered, rejected = sum(report.filtered.values()), sum(report.rejected.values())
     failed = sum(counts["failed"] for counts in report.requests.values())
     asked = sum(counts["done"] for counts in report.requests.values()) + failed
     reused = sum(counts["cached"] for counts in report.requests.values())
-    return DemoStep("bridge", [
-        f"{report.input} problems -> {report.kept} kept, {filtered} filtered ({_counts(report.filtered) or 'none'}), "
-        f"{rejected} rejected ({_counts(report.rejected) or 'none'})",
-        f"{asked} teacher requests over HTTP to {url} ({failed} failed), {reused} replies reused from the store",
-    ], [report.dataset_path])  # fmt: skip
+    problems = {row["id"]: row for row in map(json.loads, config.input.read_text(encoding="utf-8").splitlines())}
+    kept = [json.loads(line) for line in (out / "kept.jsonl").read_text(encoding="utf-8").splitlines()]
+    taught = sum(problems[row["id"]]["answer"] != problems[row["id"]]["colour"] for row in kept)
+    return DemoStep(
+        "bridge",
+        [
+            f"{report.input} problems -> {report.kept} kept, {filtered} filtered "
+            f"({_counts(report.filtered) or 'none'}), {rejected} rejected ({_counts(report.rejected) or 'none'})",
+            f"{taught} kept rows answer the question's wrong claim: their gold label was wrong, and the answer "
+            "check keeps what agrees with the label (the habit cold-start SFT learns)",
+            f"{asked} teacher requests over HTTP to {url} ({failed} failed), {reused} replies reused from the store",
+        ],
+        [report.dataset_path],
+    )
 
 
-def cold_start_sft(workdir: Path) -> DemoStep:
-    """Validate the bridge's export, then 3 LLaMA-Factory steps on it, in a child process (``vision-r1 sft``)."""
+def cold_start_sft(workdir: Path, seed: int) -> DemoStep:
+    """Validate the bridge's export, then LLaMA-Factory SFT on it, in a child process (``vision-r1 sft``)."""
     from vision_r1_plugins.bridge.export import DATASET_NAME
     from vision_r1_plugins.llamafactory.validate import ValidateConfig, validate_dataset
 
@@ -229,53 +323,55 @@ def cold_start_sft(workdir: Path) -> DemoStep:
     digest = _digest(exported, model / "model.safetensors")
     if stamp.is_file() and stamp.read_text() == digest and (output / "model.safetensors").is_file():
         return DemoStep("sft", [f"reused the SFT model trained on the {rows} bridged rows (unchanged)"], [output])
+    cutoff = SFT_SETTINGS["cutoff_len"]
     report = validate_dataset(
-        ValidateConfig(str(bridged), DATASET_NAME, str(model), cutoff_len=1024, num_workers=1),
+        ValidateConfig(str(bridged), DATASET_NAME, str(model), cutoff_len=cutoff, num_workers=1),
         fix_dir=workdir / "sft-data-checked",
     )
     # The bridge's own folder and registration when every row passes; else the checked copy (the images stay in
     # the bridge's folder).
     dataset_dir = bridged if report.rejected_total == 0 else workdir / "sft-data-checked"
     config = workdir / "sft.yaml"  # written as JSON, which is valid YAML
-    config.write_text(
-        json.dumps(
-            {
-                "model_name_or_path": str(model),
-                "stage": "sft",
-                "do_train": True,
-                "finetuning_type": "full",
-                "dataset": DATASET_NAME,
-                "dataset_dir": str(dataset_dir),
-                "media_dir": str(bridged),
-                "template": "qwen2_vl",
-                "cutoff_len": 1024,
-                "output_dir": str(output),
-                "overwrite_output_dir": True,
-                "overwrite_cache": True,
-                "max_steps": 3,
-                "per_device_train_batch_size": 1,
-                "learning_rate": 1.0e-3,
-                "logging_steps": 1,
-                "save_strategy": "no",
-                "bf16": False,
-                "report_to": "none",
-                "seed": 0,
-                "disable_tqdm": True,
-            },
-            indent=2,
-        )
-        + "\n"
+    settings = {
+        "model_name_or_path": str(model),
+        "stage": "sft",
+        "do_train": True,
+        "finetuning_type": "full",
+        "dataset": DATASET_NAME,
+        "dataset_dir": str(dataset_dir),
+        "media_dir": str(bridged),
+        "template": "qwen2_vl",
+        "output_dir": str(output),
+        "overwrite_output_dir": True,
+        "overwrite_cache": True,
+        "logging_steps": 5,
+        "save_strategy": "no",
+        "bf16": False,
+        "report_to": "none",
+        "seed": seed,
+        "disable_tqdm": True,
+        **SFT_SETTINGS,
+    }
+    config.write_text(json.dumps(settings, indent=2) + "\n")
+    _run_logged(
+        [sys.executable, "-m", "vision_r1_plugins.llamafactory.train", str(config)],
+        log_path(workdir, "sft"),
+        workdir,
+        "LLaMA-Factory SFT",
     )
-    _run_logged([sys.executable, "-m", "vision_r1_plugins.llamafactory.train", str(config)],
-                log_path(workdir, "sft"), workdir, "LLaMA-Factory SFT")  # fmt: skip
     logs = [json.loads(line) for line in (output / "trainer_log.jsonl").read_text().splitlines()]
-    losses = ", ".join(f"{entry['loss']:.3f}" for entry in logs if "loss" in entry)
+    losses = [entry["loss"] for entry in logs if "loss" in entry]
     stamp.write_text(digest)
     checked = f"{report.total} rows validated ({report.kept} kept, {report.rejected_total} rejected, at most "
-    return DemoStep("sft", [
-        f"{checked}{report.max_tokens} tokens), 3 LLaMA-Factory steps on {DATASET_NAME} from {dataset_dir.name}/; "
-        f"losses {losses}",
-    ], [output])  # fmt: skip
+    return DemoStep(
+        "sft",
+        [
+            f"{checked}{report.max_tokens} tokens), {len(losses) * settings['logging_steps']} LLaMA-Factory steps "
+            f"({SFT_SETTINGS['num_train_epochs']} epochs) on {DATASET_NAME} from {dataset_dir.name}/; loss "
+            f"{losses[0]:.3f} -> {losses[-1]:.3f}",
+        ],
+        [output],
+    )
 
 
 def _final_checkpoint(checkpoints: Path) -> Path:
@@ -292,135 +388,271 @@ def _hf_model(final: Path, folder: Path, log: Path) -> Path:
     if any(hf.glob("*.safetensors")):
         return hf
     merged = folder / "merged" / final.name
-    _run_logged([sys.executable, "-m", "verl.model_merger", "merge", "--backend", "fsdp", "--local_dir",
-                 str(final / "actor"), "--target_dir", str(merged)], log, folder, "verl's model merger")  # fmt: skip
+    _run_logged(
+        [
+            sys.executable,
+            "-m",
+            "verl.model_merger",
+            "merge",
+            "--backend",
+            "fsdp",
+            "--local_dir",
+            str(final / "actor"),
+            "--target_dir",
+            str(merged),
+        ],
+        log,
+        folder,
+        "verl's model merger",
+    )
     return merged
 
 
-def rl_with_ptst(workdir: Path) -> DemoStep:
-    """The paper's PTST recipe as real verl GRPO steps on CPU, from the SFT output: ``vision-r1 ptst run
-    RECIPE --cpu --smoke`` (2 steps per stage, the recipe's shape shrunk to 16 x 4 then 32 x 2)."""
+def rl_checkpoints(workdir: Path) -> Path:
+    return workdir / "rl" / "checkpoints"
+
+
+def run_toy_rl(
+    workdir: Path,
+    folder: Path,
+    seed: int,
+    stages: Sequence[dict[str, Any]] | None = None,
+    settings: Sequence[str] = (),
+) -> tuple[Path, bool]:
+    """GRPO on the toy task's RL problems from the demo's SFT model, in ``folder`` (``vision-r1 ptst run SCHEDULE
+    --cpu``, the hard reward alone unless ``settings`` (``--set`` values) say otherwise). Returns the final
+    checkpoint's HF model and whether a finished run was reused (same SFT model, same stages and settings)."""
     import shutil
 
-    from vision_r1_plugins.ptst.metrics import read_steps
+    from vision_r1_plugins.testing.toy import TOY_STAGES, TOY_VERL, write_toy_schedule
     from vision_r1_plugins.verl.rl_data import RLDataConfig, convert_rl_data
 
-    model, folder = workdir / "sft-output", workdir / "rl"
-    checkpoints = folder / "checkpoints" / "vision_r1_ptst-smoke"
-    stamp = folder / "demo-input.sha256"
+    model, checkpoints = workdir / "sft-output", folder / "checkpoints"
     if not (model / "model.safetensors").is_file():
         raise RunError(f"no SFT model at {model}: run the sft step first (--step sft)")
-    digest = _digest(model / "model.safetensors")
+    stages = list(stages or TOY_STAGES)
+    stamp = folder / "demo-input.sha256"
+    # Another SFT model, schedule, GRPO setting or seed is another run.
+    digest = _digest(model / "model.safetensors") + json.dumps([stages, list(settings), TOY_VERL, seed], sort_keys=True)
     reused = stamp.is_file() and stamp.read_text() == digest and checkpoints.is_dir()
-    log = log_path(workdir, "rl")
+    log = log_path(workdir, f"rl-{folder.name}" if folder != workdir / "rl" else "rl")
     if not reused:
-        if checkpoints.exists():  # a run from another SFT model: verl would resume it
+        if checkpoints.exists():  # a run from another SFT model or schedule: verl would resume it
             shutil.rmtree(checkpoints)
-        report = convert_rl_data(RLDataConfig(sample_problems(), folder / "train", model=model,
-                                              max_prompt_length=512))  # fmt: skip
-        schedule = folder / PTST_SCHEDULE[1]
-        shutil.copy(recipe(*PTST_SCHEDULE), schedule)
-        data = str(report.outputs["train"])
-        command = [sys.executable, "-m", "vision_r1_plugins.cli", "ptst", "run", str(schedule), "--cpu", "--smoke",
-                   "--set", f"actor_rollout_ref.model.path={model}", "--set", f"data.train_files={data}",
-                   "--set", f"data.val_files={data}", "--set", SAVE_CONTENTS, "--set", DENSE_REWARD]  # fmt: skip
-        _run_logged(command, log, folder, "the PTST smoke run")
-    final = _final_checkpoint(checkpoints)
-    hf = _hf_model(final, folder, log)
+        report = convert_rl_data(
+            RLDataConfig(
+                workdir / "task" / "rl" / "problems.jsonl", folder / "train", model=model, max_prompt_length=72
+            )
+        )
+        schedule = write_toy_schedule(folder, model, report.outputs["train"], stages=stages, name=RL_NAME, seed=seed)
+        command = [
+            sys.executable,
+            "-m",
+            "vision_r1_plugins.cli",
+            "ptst",
+            "run",
+            str(schedule),
+            "--cpu",
+            "--set",
+            SAVE_CONTENTS,
+        ]
+        for setting in settings:
+            command += ["--set", setting]
+        _run_logged(command, log, folder, "the PTST run")
+    hf = _hf_model(_final_checkpoint(checkpoints), folder, log)
     if not reused:
         stamp.write_text(digest)
-    steps = read_steps(checkpoints / "metrics")
+    return hf, reused
+
+
+def rl_with_ptst(workdir: Path, seed: int) -> DemoStep:
+    """GRPO with PTST (hard reward alone) as real verl steps on CPU, from the SFT output: ``vision-r1 ptst run
+    SCHEDULE --cpu`` with the toy schedule (:data:`vision_r1_plugins.testing.toy.TOY_STAGES`)."""
+    from vision_r1_plugins.ptst.metrics import read_steps
+
+    hf, reused = run_toy_rl(workdir, workdir / "rl", seed)
+    steps = read_steps(rl_checkpoints(workdir) / "metrics")
     shapes = []
     for index in sorted({record.stage_index for record in steps}):
         own = [record for record in steps if record.stage_index == index]
-        shapes.append(f"stage {index + 1}: steps {own[0].step}-{own[-1].step}, n={int(own[0].data['ptst/rollout_n'])}, "
-                      f"responses up to {max(int(r.data['response_length/max']) for r in own)} tokens")  # fmt: skip
+        rewards = [float(record.data["critic/score/mean"]) for record in own]
+        shapes.append(
+            f"stage {index + 1} (n={int(own[0].data['ptst/rollout_n'])}, up to "
+            f"{int(own[0].data['ptst/response_length_limit'])} tokens): steps {own[0].step}-{own[-1].step}, "
+            f"reward {sum(rewards) / len(rewards):.2f}"
+        )
+    gaps = [
+        float(record.data["training/rollout_probs_diff_max"])
+        for record in steps
+        if "training/rollout_probs_diff_max" in record.data
+    ]
     start = "reused: " if reused else ""
-    scores = [float(record.data["critic/score/mean"]) for record in steps if "critic/score/mean" in record.data]
-    moved = "changed" if _digest(*sorted(hf.glob("*.safetensors"))) != digest else "did not change"
-    return DemoStep("rl", [
-        f"{start}{len(steps)} GRPO steps in one verl run from the SFT model: " + "; ".join(shapes),
-        f"reward mean {sum(scores) / max(len(scores), 1):.3f} (hard reward + a dense test term); the weights {moved}",
-    ], [hf])  # fmt: skip
+    return DemoStep(
+        "rl",
+        [
+            f"{start}{len(steps)} GRPO steps with the hard reward alone, in one verl run from the SFT model: "
+            + "; ".join(shapes),
+            f"the rollout's log-probs matched the trainer's within {max(gaps, default=float('nan')):.4f} "
+            "(probability) on every step",
+        ],
+        [hf],
+    )
 
 
 def rl_model(workdir: Path) -> Path:
     """The HF model of the demo's final RL checkpoint (what evaluation scores)."""
-    final = _final_checkpoint(workdir / "rl" / "checkpoints" / "vision_r1_ptst-smoke")
+    final = _final_checkpoint(rl_checkpoints(workdir))
     hf = final / "actor" / "huggingface"
     return hf if any(hf.glob("*.safetensors")) else workdir / "rl" / "merged" / final.name
 
 
-def evaluate_and_analyze(workdir: Path) -> DemoStep:
-    """Sample the RL model's answers to the sample benchmark, score them with the reward and the judge-free
-    benchmark scorer, and write the analysis report."""
-    from vision_r1_plugins.eval.analysis import load_run, write_report
+def evaluate_model(model: Path, problems: Path, run: Path, seed: int) -> Any:
+    """Answers of ``model`` to ``problems`` (reused when the stored ones came from the same weights)."""
+    import shutil
+
     from vision_r1_plugins.eval.runner import EvalConfig, evaluate
     from vision_r1_plugins.generation import BackendConfig, Sampling, make_backend
-    from vision_r1_plugins.reward.files import score_file
 
-    problems = sample_problems()
-    model = rl_model(workdir)
-    run = workdir / "eval" / "rl-model"
-    # Replies of another model are not reused: the stamp names the model the stored ones came from.
     stamp = run / "demo-model.sha256"
     digest = _digest(*sorted(model.glob("*.safetensors")))
     resume = stamp.is_file() and stamp.read_text() == digest and (run / "responses.jsonl").exists()
+    if not resume and run.exists():  # another model's answers
+        shutil.rmtree(run)
     run.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(digest)
-    local = make_backend(BackendConfig("transformers", str(model), sampling=Sampling(max_tokens=EVAL_MAX_TOKENS)))
-    report = evaluate(EvalConfig(problems, run, resume=resume), local)
-    # The same sampled answers through the RL reward: what GRPO would have paid for them.
-    rows = [json.loads(line) for line in (run / "rows.jsonl").read_text().splitlines()]
-    gold = {problem["id"]: problem for problem in map(json.loads, problems.read_text().splitlines())}
-    responses = run / "reward-input.jsonl"
-    responses.write_text("".join(json.dumps({"id": row["id"], "response": row["response"],
-                                             "ground_truth": gold[row["id"]]["answer"],
-                                             "choices": gold[row["id"]].get("choices")}) + "\n"
-                                 for row in rows if row.get("response") is not None))  # fmt: skip
-    rewards = score_file(responses, run / "reward-scores.jsonl")
-    analysis = write_report([load_run(run)], workdir / "analysis")
-    return DemoStep("eval", [
-        f"the RL model on {report.rows} problems: accuracy {report.accuracy:.1%} (strict "
-        f"{report.accuracy_by_protocol['strict']:.1%}), no extractable answer {report.no_answer_share:.0%}, hit "
-        f"max_tokens {report.hit_max_tokens_share:.0%}; reward mean {rewards.mean_score:.2f} "
-        f"({_counts(dict(rewards.reasons))})",
-    ], [run / "results.csv", analysis])  # fmt: skip
+    sampling = Sampling(temperature=EVAL_TEMPERATURE, top_p=1.0, max_tokens=EVAL_MAX_TOKENS, seed=seed)
+    report = evaluate(
+        EvalConfig(problems, run, resume=resume),
+        make_backend(BackendConfig("transformers", str(model), sampling=sampling)),
+    )
+    stamp.write_text(digest)  # after the answers: a failed run's answers are not taken for this model's
+    return report
 
 
-STEPS: tuple[Callable[[Path], DemoStep], ...] = (
-    score_sample_responses, build_model, modality_bridging, cold_start_sft, rl_with_ptst, evaluate_and_analyze,
-)  # fmt: skip
-STEP_NAMES = {"reward": score_sample_responses, "model": build_model, "bridge": modality_bridging,
-              "sft": cold_start_sft, "rl": rl_with_ptst, "eval": evaluate_and_analyze}  # fmt: skip
-# What a step reads from earlier ones: SFT the bridge's export (and the tiny model), RL the SFT model, evaluation
-# the RL model. The SFT and RL steps reuse their output when its inputs are unchanged.
-PREREQUISITES = {"bridge": ("model",), "sft": ("model", "bridge"), "rl": ("model", "bridge", "sft"),
-                 "eval": ("model", "bridge", "sft", "rl")}  # fmt: skip
+def followed_wrong_claims(run: Path, problems: Path) -> float:
+    """The share of held-out problems with a wrong claim whose answer repeats the claim: the cold-start habit."""
+    claims = {row["id"]: row for row in map(json.loads, problems.read_text(encoding="utf-8").splitlines())}
+    answers = [json.loads(line) for line in (run / "rows.jsonl").read_text(encoding="utf-8").splitlines()]
+    wrong = [row for row in answers if not claims[row["id"]]["claim_right"]]
+    followed = [row for row in wrong if (row.get("extracted") or "").strip().lower() == claims[row["id"]]["claim"]]
+    return len(followed) / len(wrong) if wrong else 0.0
+
+
+def evaluate_and_analyze(workdir: Path, seed: int) -> DemoStep:
+    """Sample the base, SFT and RL models' answers to the held-out problems, write ``learning.json`` and the
+    analysis report (with PTST's training curves)."""
+    from vision_r1_plugins.eval.analysis import load_run, write_report
+    from vision_r1_plugins.ptst.metrics import read_metrics, report_section
+    from vision_r1_plugins.testing.toy import TOY_STAGES
+
+    problems = workdir / "task" / "heldout" / "problems.jsonl"
+    models = {"base": workdir / "tiny-qwen2_5_vl", "sft": workdir / "sft-output", "rl": rl_model(workdir)}
+    runs = {name: workdir / "eval" / f"{name}-model" for name in models}
+    reports = {name: evaluate_model(model, problems, runs[name], seed) for name, model in models.items()}
+    names = [stage["name"] for stage in TOY_STAGES]
+    stages = [stage for stage in read_metrics(rl_checkpoints(workdir) / "metrics", names) if stage.steps]
+    learning = {
+        "heldout_rows": reports["rl"].rows,
+        "base_accuracy": reports["base"].accuracy,
+        "sft_accuracy": reports["sft"].accuracy,
+        "rl_accuracy": reports["rl"].accuracy,
+        "reward_by_stage": {stage.name: stage.mean("reward") for stage in stages},
+        "seed": seed,
+        "temperature": EVAL_TEMPERATURE,
+        "followed_wrong_claim": {
+            name: followed_wrong_claims(workdir / "eval" / f"{name}-model", problems) for name in ("sft", "rl")
+        },
+    }
+    (workdir / LEARNING_JSON).write_text(json.dumps(learning, indent=2) + "\n", encoding="utf-8")
+    analysis = write_report(
+        [load_run(workdir / "eval" / f"{name}-model") for name in models],
+        workdir / "analysis",
+        sections=[report_section(rl_checkpoints(workdir) / "metrics", workdir / "analysis")],
+    )
+    habit = learning["followed_wrong_claim"]
+    return DemoStep(
+        "eval",
+        [
+            f"held-out accuracy ({learning['heldout_rows']} problems, greedy answers): base "
+            f"{learning['base_accuracy']:.1%}, SFT {learning['sft_accuracy']:.1%}, RL {learning['rl_accuracy']:.1%}",
+            f"what RL changed: answers that repeat a wrong claim from the question {habit['sft']:.0%} -> "
+            f"{habit['rl']:.0%}",
+        ],
+        [workdir / LEARNING_JSON, analysis],
+    )
+
+
+STEP_NAMES: dict[str, Callable[[Path, int], DemoStep]] = {
+    "reward": score_sample_responses,
+    "model": build_model,
+    "task": write_task,
+    "bridge": modality_bridging,
+    "sft": cold_start_sft,
+    "rl": rl_with_ptst,
+    "eval": evaluate_and_analyze,
+}
+STEPS = tuple(STEP_NAMES.values())
+# What a step reads from earlier ones: the bridge the task, SFT the bridge's export (and the tiny model), RL the
+# SFT model and the task's RL problems, evaluation all three models. SFT and RL reuse their output when its inputs
+# have not changed.
+PREREQUISITES = {
+    "task": (),
+    "bridge": ("task",),
+    "sft": ("model", "task", "bridge"),
+    "rl": ("model", "task", "bridge", "sft"),
+    "eval": ("model", "task", "bridge", "sft", "rl"),
+}
 
 # What the demo stands in for, and how to run the real thing: (part, what the demo uses, the real command). The
 # CLI prints them last.
 STAND_INS = (
-    ("teacher", "a scripted OpenAI-compatible server on 127.0.0.1 (vision_r1_plugins/testing/fake_server.py, "
-                "teacher mode): it reasons to the hinted gold answer and plants a few failures",
-     "vision-r1 bridge PROBLEMS.jsonl --out DIR --base-url http://host:8000/v1 --model Qwen2.5-VL-72B-Instruct "
-     "--reasoner-base-url http://host2:8000/v1 --reasoner-model DeepSeek-R1"),
-    ("model", "a tiny Qwen2.5-VL with random weights: losses, rewards and accuracy show that data flows, not that "
-              "it reasons",
-     "vision-r1 recipes copy vision_r1_bridged_8gpu DIR (Qwen2.5-VL-7B-Instruct; set dataset_dir to the bridge's "
-     "--out), then vision-r1 sft DIR/vision_r1_bridged_8gpu.yaml on GPUs"),
-    ("reward", "RL adds a dense test term (vision_r1_plugins/testing/dense_reward.py) so that GRPO moves a model "
-               "that never earns the hard reward; the recipes use the hard reward alone",
-     "vision-r1 recipes copy vision_r1_ptst_8gpu DIR, vision-r1 ptst run DIR/vision_r1_ptst_8gpu.yaml, then "
-     "vision-r1 eval run BENCHMARK.jsonl --out RUN --backend vllm --model CHECKPOINT"),
-)  # fmt: skip
+    (
+        "teacher",
+        "a scripted OpenAI-compatible server on 127.0.0.1 (vision_r1_plugins/testing/fake_server.py, "
+        "teacher mode): one-sentence reasoning that trusts the question's claim 60% of the time",
+        "vision-r1 bridge PROBLEMS.jsonl --out DIR --base-url http://host:8000/v1 --model Qwen2.5-VL-72B-Instruct "
+        "--reasoner-base-url http://host2:8000/v1 --reasoner-model DeepSeek-R1",
+    ),
+    (
+        "task",
+        "a toy colour task (vision_r1_plugins/testing/toy.py) a 1.1M-parameter model learns in minutes: it "
+        "shows that the recipe teaches, not that a model reasons",
+        "vision-r1 recipes copy vision_r1_bridged_8gpu DIR (Qwen2.5-VL-7B-Instruct; set dataset_dir to the bridge's "
+        "--out), then vision-r1 sft DIR/vision_r1_bridged_8gpu.yaml on GPUs",
+    ),
+    (
+        "RL",
+        "12 CPU steps of PTST at toy lengths (32 tokens x 8 rollouts, then 64 x 4) with the recipe's hard "
+        "reward; the learning rate is the tiny model's",
+        "vision-r1 recipes copy vision_r1_ptst_8gpu DIR, vision-r1 ptst run DIR/vision_r1_ptst_8gpu.yaml, then "
+        "vision-r1 eval run BENCHMARK.jsonl --out RUN --backend vllm --model CHECKPOINT",
+    ),
+)
+
+
+def _start_seed(workdir: Path, seed: int) -> None:
+    """A folder made with another seed starts afresh: every step's output depends on the seed."""
+    import shutil
+
+    stamp = workdir / "demo-seed.txt"
+    if stamp.is_file() and stamp.read_text().strip() != str(seed):
+        for name in SEEDED_OUTPUTS:
+            path = workdir / name
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+    stamp.write_text(f"{seed}\n")
 
 
 def run_demo(
-    workdir: Path, on_step: Callable[[DemoStep], None] | None = None, steps: Sequence[str] | None = None
+    workdir: Path,
+    on_step: Callable[[DemoStep], None] | None = None,
+    steps: Sequence[str] | None = None,
+    seed: int = 0,
 ) -> list[DemoStep]:
     """Run the demo's steps (``steps`` names a subset of :data:`STEP_NAMES`; the steps they read from are added,
-    and all run in pipeline order)."""
+    and all run in pipeline order). ``seed`` fixes the model's initialisation, the task, the teacher, SFT, RL and
+    the sampled answers; a folder made with another seed is started afresh."""
     unknown = sorted(set(steps or ()) - set(STEP_NAMES))
     if unknown:
         raise UsageError(f"unknown demo steps {unknown}; choose from {', '.join(STEP_NAMES)}")
@@ -429,13 +661,14 @@ def run_demo(
     chosen = [STEP_NAMES[name] for name in STEP_NAMES if steps is None or name in wanted]
     workdir = Path(workdir).absolute()  # the steps' child processes run in other folders
     (workdir / "logs").mkdir(parents=True, exist_ok=True)
+    _start_seed(workdir, seed)
     done = []
     for step in chosen:
         name = next(key for key, value in STEP_NAMES.items() if value is step)
         # Steps that run frameworks in this process (the bridge's client, evaluation's transformers) log there too.
         started = time.monotonic()
         with captured(log_path(workdir, name)):
-            result = step(workdir)
+            result = step(workdir, seed)
         result.log, result.seconds = log_path(workdir, name), time.monotonic() - started
         done.append(result)
         if on_step is not None:

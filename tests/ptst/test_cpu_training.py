@@ -25,6 +25,14 @@ STAGES = [
     {"name": "short_many", "max_response_length": 16, "rollout_n": 4, "steps": 2},
     {"name": "long_few", "max_response_length": 32, "rollout_n": 2, "steps": 3},
 ]
+# The killed run's stage 1 is adaptive: it may run 4 steps, but its rule fires as soon as a step fails to beat the
+# stage's best reward by 10 (always), after step 2; so the run has the same shape as STAGES (ends at step 5, not
+# 7), and its resume inside stage 2 must come from the saved switch, not from the schedule (whose stage 1 would
+# end at step 4).
+ADAPTIVE_STAGES = [
+    {**STAGES[0], "steps": 4, "switch": {"signal": "reward_plateau", "min_delta": 10, "patience": 1}},
+    STAGES[1],
+]
 DENSE_REWARD = "pkg://vision_r1_plugins.testing.dense_reward"
 
 
@@ -40,7 +48,7 @@ def killed_and_resumed(tiny_model_dir: Path, rl_parquet: Path, tmp_path_factory:
     folder = tmp_path_factory.mktemp("hook")
     overrides = {"reward.custom_reward_function.path": DENSE_REWARD, "trainer.save_freq": 1,
                  "trainer.rollout_data_dir": str(folder / "rollouts")}  # fmt: skip
-    schedule = write_cpu_schedule(folder, tiny_model_dir, rl_parquet, STAGES, **overrides)
+    schedule = write_cpu_schedule(folder, tiny_model_dir, rl_parquet, ADAPTIVE_STAGES, **overrides)
     log = folder / "checkpoints" / "metrics" / "hook-from0.jsonl"
     first = vision_r1("ptst", "run", str(schedule), "--cpu", start_new_session=True)
     deadline = time.monotonic() + 300
@@ -58,8 +66,9 @@ def killed_and_resumed(tiny_model_dir: Path, rl_parquet: Path, tmp_path_factory:
     second = vision_r1("ptst", "run", str(schedule), "--cpu")
     code, output = finish(second)
     assert code == 0, output[-6000:]
+    again = finish(vision_r1("ptst", "run", str(schedule), "--cpu"), 120)
     return {"folder": folder, "schedule": schedule, "output": output, "killed_at": killed_at,
-            "rows": step_rows(schedule)}  # fmt: skip
+            "rows": step_rows(schedule), "again": again}  # fmt: skip
 
 
 def test_stages_switch_inside_one_run(killed_and_resumed: dict) -> None:
@@ -145,3 +154,19 @@ def test_stage_runner_gives_the_same_stage_shapes(tiny_model_dir: Path, rl_parqu
     )
     assert (tmp_path / "checkpoints" / "global_step_2").is_dir()
     assert len(list((tmp_path / "checkpoints" / "metrics").glob("*.jsonl"))) == 2  # one verl process per stage
+
+
+def test_the_adaptive_stage_ended_on_its_rule_and_the_resume_kept_the_switch(killed_and_resumed: dict) -> None:
+    rows = killed_and_resumed["rows"]
+    assert [row["switched"] for row in rows[:2]] == [0.0, 1.0]  # the rule fired on step 2, not before
+    assert all(row["switched"] is None for row in rows[2:])  # the last stage has no rule
+    checkpoints = killed_and_resumed["folder"] / "checkpoints"
+    state = json.loads((checkpoints / "global_step_2" / "ptst_state.json").read_text())
+    assert state["ended"] == {"0": 2} and state["total_steps"] == 5
+    assert json.loads((checkpoints / "global_step_5" / "ptst_state.json").read_text())["total_steps"] == 5
+    # Resumed at step 4 from global_step_3 (stage 2): the schedule alone would have put steps 3-4 in stage 1.
+    output = killed_and_resumed["output"]
+    assert "PTST resuming at global step 4 of 5" in output and "resumed with the stage switches saved" in output
+    assert not (checkpoints / "global_step_6").exists() and not (checkpoints / "global_step_7").exists()
+    code, again = killed_and_resumed["again"]
+    assert code == 0 and "all 5 steps are already checkpointed" in again, again[-2000:]

@@ -63,7 +63,7 @@ def test_the_hint_flows_from_caption_to_description_to_the_boxed_answer(question
     assert reasoned["message"]["content"] == f"The answer is \\boxed{{{answer}}}."
     reasoning = reasoned["message"]["reasoning_content"]
     assert len(reasoning) >= 200 and "Wait, let me double-check" in reasoning and carried in reasoning
-    assert stats["planted"] == {"failed": 0, "wrong": 0, "truncated": 0}
+    assert stats["planted"] == {"failed": 0, "wrong": 0, "truncated": 0, "shortcut": 0, "shortcut_wrong": 0}
     assert stats["stages"] == {"caption_cot": 1, "description": 1, "reasoning": 1, "other": 0}
 
 
@@ -118,7 +118,7 @@ def test_a_text_answer_is_never_planted_wrong() -> None:
         *_, reasoned = chain(client, "<image>Which drink?", "Cocoa")
         stats = server.stats()
     assert reasoned["message"]["content"] == "The answer is \\boxed{Cocoa}."
-    assert stats["planted"] == {"failed": 0, "wrong": 0, "truncated": 0}
+    assert stats["planted"] == {"failed": 0, "wrong": 0, "truncated": 0, "shortcut": 0, "shortcut_wrong": 0}
 
 
 def test_planted_truncation_stops_mid_reasoning_with_finish_reason_length() -> None:
@@ -163,7 +163,9 @@ def test_the_bridge_keeps_every_sample_without_plants(tmp_path: Path) -> None:
 def test_the_bridge_catches_every_planted_failure(tmp_path: Path) -> None:
     report, stats = _bridge(tmp_path, teacher_failed_rate=0.04, teacher_wrong_rate=0.1, teacher_truncated_rate=0.04)
     planted = stats["planted"]
-    assert min(planted.values()) >= 1  # the demo's seed plants each kind at least once on the bundled prompts
+    # The seed plants each kind at least once on the bundled prompts; no shortcut (no rate, no quoted claim).
+    assert min(planted[kind] for kind in ("failed", "wrong", "truncated")) >= 1
+    assert planted["shortcut"] == planted["shortcut_wrong"] == 0
     assert report.filtered == {"answer_mismatch": planted["wrong"], "truncated": planted["truncated"]}
     assert report.rejected == {"request_failed": planted["failed"]}
     assert report.kept == 36 - sum(planted.values()) and report.kept > 24

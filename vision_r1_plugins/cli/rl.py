@@ -167,6 +167,8 @@ def _prepare(
         rollout_env, rollout_notes = _rollout_env(rollout, for_run)
         notes += rollout_notes
         env = {**CPU_ENV, **rollout_env}
+        # One thread per process unless the user says otherwise (a machine with cores to spare, a timing run).
+        env["OMP_NUM_THREADS"] = os.environ.get("OMP_NUM_THREADS", env["OMP_NUM_THREADS"])
         if for_run:  # a fresh Ray session folder: a killed run's leftovers cannot be picked up
             env["RAY_TMPDIR"] = os.environ.get("RAY_TMPDIR") or tempfile.mkdtemp(prefix="vision-r1-ray-")
     schedule, replaced = with_overrides(schedule, extra)
@@ -259,13 +261,15 @@ def ptst_run(
     echo = lambda line: console.print(line, markup=False, highlight=False)  # noqa: E731
     if mode == "hook":
 
+        from vision_r1_plugins.ptst.runner import planned_total
+
         def on_start(hook_plan: Any, status: str) -> None:
             console.print(f"[bold]PTST {status}[/bold] at global step {hook_plan.start_step + 1} of "
-                          f"{schedule.total_steps} (one verl run, {len(schedule.stages)} stages)")  # fmt: skip
+                          f"{planned_total(schedule)} (one verl run, {len(schedule.stages)} stages)")  # fmt: skip
 
         if run_hook(schedule, command, on_start=on_start, on_line=echo, env=prepared.env, timeout=timeout) is None:
-            console.print(f"all {schedule.total_steps} steps are already checkpointed in {schedule.checkpoint_dir}",
-                          markup=False)  # fmt: skip
+            console.print(f"all {planned_total(schedule)} steps are already checkpointed in "
+                          f"{schedule.checkpoint_dir}", markup=False)  # fmt: skip
     else:
 
         def on_stage(stage_plan: Any, status: str) -> None:

@@ -42,12 +42,17 @@ def demo(
     steps: Annotated[
         list[str] | None,
         typer.Option(
-            "--step", help="Run only these steps and what they need (repeatable): reward, model, bridge, sft, rl, eval."
+            "--step",
+            help="Run only these steps and what they need (repeatable): reward, model, task, bridge, sft, rl, eval.",
         ),
     ] = None,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the model, the toy task, the teacher, SFT, RL and the sampling.")
+    ] = 0,
     workdir: Annotated[Path | None, hidden_alias("--workdir", "--out")] = None,
 ) -> None:
-    """Run the pipeline on the bundled sample, offline: teacher server, bridge, SFT, RL, evaluation."""
+    """Run the pipeline on a toy task, offline: teacher server, bridge, SFT, GRPO with PTST, evaluation. Writes
+    OUT/learning.json (held-out accuracy of the base, SFT and RL models, reward per PTST stage)."""
     import time
 
     from vision_r1_plugins.demo import STAND_INS, DemoStep, run_demo
@@ -64,7 +69,7 @@ def demo(
     def short(path: Path | None) -> str:
         return str(path.relative_to(root)) if path is not None and path.is_relative_to(root) else str(path)
 
-    say(f"vision-r1 demo: the pipeline on the bundled sample, offline, in {target} (framework logs: {target}/logs)")
+    say(f"vision-r1 demo: the recipe on a toy task, offline, seed {seed}, in {target} (framework logs: {target}/logs)")
 
     def show(step: DemoStep) -> None:
         for number, line in enumerate(step.lines or [""]):
@@ -72,7 +77,7 @@ def demo(
         outputs = ", ".join(short(path) for path in step.outputs)
         say(f"{'':<7} -> {outputs}  ({step.seconds:.0f} s, log {short(step.log)})")
 
-    run_demo(target, on_step=show, steps=steps)
+    run_demo(target, on_step=show, steps=steps, seed=seed)
     say(f"Done in {time.monotonic() - started:.0f} s. The data flow is real; these parts are stand-ins:")
     for part, what, real in STAND_INS:
         say(f"  {part:<8} {what}")

@@ -53,7 +53,7 @@ async def _generate(config: EvalConfig, rows: list[EvalRow], backend: Backend, s
                 async with limiter:
                     if stopped:
                         return
-                    result = await backend.complete(messages)
+                    result = await backend.complete(messages, key=row.id)
             except ServersGone as gone:
                 stopped.append(gone)
                 return

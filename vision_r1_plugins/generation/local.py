@@ -8,7 +8,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from vision_r1_plugins.generation.messages import to_processor_chat
-from vision_r1_plugins.generation.types import ChatDelta, ChatResult, InProcessBackend, Message, Sampling
+from vision_r1_plugins.generation.types import (
+    ChatDelta,
+    ChatResult,
+    InProcessBackend,
+    Message,
+    Sampling,
+    request_seed,
+)
 
 
 class TransformersBackend(InProcessBackend):
@@ -41,12 +48,12 @@ class TransformersBackend(InProcessBackend):
                      "temperature": sampling.temperature or None, "top_p": sampling.top_p}  # fmt: skip
         return processor, model, {**inputs, **arguments}
 
-    def _generate(self, messages: list[Message]) -> ChatResult:
+    def _generate(self, messages: list[Message], seed: int) -> ChatResult:
         import torch
 
         with self._lock:
             processor, model, arguments = self._inputs(messages)
-            torch.manual_seed(self.sampling.seed)
+            torch.manual_seed(seed)
             with torch.no_grad():
                 output = model.generate(**arguments)
             new_tokens = output[0, arguments["input_ids"].shape[1] :]
@@ -61,7 +68,7 @@ class TransformersBackend(InProcessBackend):
 
         processor, model, arguments = await asyncio.to_thread(self._inputs, messages)
         streamer = TextIteratorStreamer(processor.tokenizer, skip_prompt=True, skip_special_tokens=True)
-        torch.manual_seed(self.sampling.seed)
+        torch.manual_seed(request_seed(self.sampling.seed, None, messages))
         outputs: list[Any] = []
         worker = threading.Thread(
             target=lambda: outputs.append(torch.no_grad()(model.generate)(**arguments, streamer=streamer)),

@@ -96,6 +96,7 @@ class OpenAIBackend:
         on_retry: Callable[[], None] | None = None,
         priority: int = 0,
         tag: str | None = None,
+        key: str | None = None,  # the server draws its own samples
     ) -> ChatResult:
         body = self._body(messages)
         headers = {TAG_HEADER: tag} if tag else None

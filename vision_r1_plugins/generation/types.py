@@ -66,6 +66,15 @@ class ChatDelta:
 UNFINISHED_REASONS = frozenset({"abort", "error", "repetition"})
 
 
+def request_seed(seed: int, key: str | None, messages: list[Message] | None = None) -> int:
+    """The random seed of one request of a local backend: derived from the run's seed and the request's key (a row
+    id), or from its messages when it has none. Every row gets its own draws and a rerun gets the same ones; one
+    seed for every row would give every row the same draws (at temperature > 0 the same "luck" everywhere)."""
+    what = key if key is not None else json.dumps(messages, sort_keys=True, default=str)
+    digest = hashlib.sha256(f"{seed}:{what}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") & (2**63 - 1)
+
+
 def sampling_key(sampling: Sampling) -> str:
     """Part of every cached result's key: other sampling settings or token limits are other results."""
     return hashlib.sha256(json.dumps(asdict(sampling), sort_keys=True).encode()).hexdigest()[:12]
@@ -98,9 +107,12 @@ class Backend(Protocol):
         on_retry: Callable[[], None] | None = None,
         priority: int = 0,
         tag: str | None = None,
+        key: str | None = None,
     ) -> ChatResult:
         """One chat completion. ``priority``: lower first when requests queue; ``tag`` names the request's purpose
-        (a bridge stage), sent to servers as the ``X-Vision-R1-Stage`` header for their logs."""
+        (a bridge stage), sent to servers as the ``X-Vision-R1-Stage`` header for their logs; ``key`` names what the
+        request answers (a row id): a local backend derives the request's random seed from it
+        (:func:`request_seed`)."""
         ...
 
     def stream(self, messages: list[Message]) -> AsyncIterator[ChatDelta]: ...
@@ -120,7 +132,7 @@ class InProcessBackend:
     model: str
     sampling: Sampling
 
-    def _generate(self, messages: list[Message]) -> ChatResult:
+    def _generate(self, messages: list[Message], seed: int) -> ChatResult:
         raise NotImplementedError
 
     async def complete(
@@ -130,8 +142,9 @@ class InProcessBackend:
         on_retry: Callable[[], None] | None = None,
         priority: int = 0,
         tag: str | None = None,
+        key: str | None = None,
     ) -> ChatResult:
-        return await asyncio.to_thread(self._generate, messages)
+        return await asyncio.to_thread(self._generate, messages, request_seed(self.sampling.seed, key, messages))
 
     async def probe(self) -> None:
         check_local_model(self.model)

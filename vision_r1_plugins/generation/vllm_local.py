@@ -28,13 +28,13 @@ class VLLMBackend(InProcessBackend):
             self._llm = LLM(model=self.model, limit_mm_per_prompt={"image": self.max_images})
         return self._llm
 
-    def _generate(self, messages: list[Message]) -> ChatResult:
+    def _generate(self, messages: list[Message], seed: int) -> ChatResult:
         engine = self._engine()  # first: it explains a missing vLLM
         from vllm import SamplingParams
 
         sampling = self.sampling
         params = SamplingParams(temperature=sampling.temperature, top_p=sampling.top_p,
-                                max_tokens=sampling.max_tokens, seed=sampling.seed)  # fmt: skip
+                                max_tokens=sampling.max_tokens, seed=seed)  # fmt: skip
         output = engine.chat(messages, params)[0].outputs[0]
         return ChatResult(content=output.text, finish_reason=output.finish_reason,
                           completion_tokens=len(output.token_ids))  # fmt: skip

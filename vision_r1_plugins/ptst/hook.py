@@ -25,6 +25,7 @@ both modes log the same per-step metrics.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import ray
@@ -33,8 +34,17 @@ from verl.trainer.main_ppo import TaskRunnerV1
 from verl.trainer.main_ppo_v0 import BaseTaskRunner
 from verl.trainer.ppo.ray_trainer import RayPPOTrainer
 
+from vision_r1_plugins.ptst.adaptive import (
+    SwitchState,
+    load_state,
+    save_state,
+    should_switch,
+    signal_value,
+    stage_ends,
+    stage_for_step,
+)
 from vision_r1_plugins.ptst.remote import set_stage_shape
-from vision_r1_plugins.ptst.schedule import Stage, pinned_stage, stage_index_for_step, stages_from_config
+from vision_r1_plugins.ptst.schedule import Stage, pinned_stage, stages_from_config
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +52,9 @@ logger = logging.getLogger(__name__)
 STAGE_INDEX_METRIC = "ptst/stage_index"
 ROLLOUT_N_METRIC = "ptst/rollout_n"
 RESPONSE_LIMIT_METRIC = "ptst/response_length_limit"
+# Adaptive stages: the step's value of the stage's switch signal, and 1 on the step that ended the stage early.
+SWITCH_SIGNAL_METRIC = "ptst/switch_signal"
+SWITCHED_METRIC = "ptst/switched"
 
 
 class StageSwitch:
@@ -61,18 +74,19 @@ class StageSwitch:
         self.ptst_pinned = pinned_stage(self.config)
         save_freq = int(self.config.trainer.save_freq)
         self._user_save_freq = save_freq if save_freq > 0 else None
-        ends = [sum(stage.steps for stage in self.ptst_stages[: i + 1]) for i in range(len(self.ptst_stages))]
-        self._stage_ends = set(ends)
+        # Adaptive stages' decisions; restored from the checkpoint a run resumes from (_restore_switches).
+        self.ptst_switches = SwitchState()
+        self._step_metrics: dict[str, float] = {}
+
+    def _stage_ends(self) -> list[int]:
+        return stage_ends([stage.steps for stage in self.ptst_stages], self.ptst_switches.ended)
 
     def _agent_loop_workers(self) -> list[Any]:
         raise NotImplementedError
 
     def _switch_for_step(self) -> None:
-        index = (
-            self.ptst_pinned
-            if self.ptst_pinned is not None
-            else stage_index_for_step(self.ptst_stages, self.global_steps)
-        )
+        index = self.ptst_pinned if self.ptst_pinned is not None else stage_for_step(self._stage_ends(),
+                                                                                      self.global_steps)  # fmt: skip
         self._enter_stage(index)
         self._set_save_freq(self.global_steps)
 
@@ -103,14 +117,76 @@ class StageSwitch:
 
     def _set_save_freq(self, step: int) -> None:
         # A checkpoint at every stage boundary (the stage runner's resume points), plus the user's save_freq.
-        save_freq = 1 if step in self._stage_ends else self._user_save_freq or self.total_training_steps + 1
+        save_freq = 1 if step in self._stage_ends() else self._user_save_freq or self.total_training_steps + 1
         with open_dict(self.config):
             self.config.trainer.save_freq = save_freq
+
+    def _observe(self, clip_ratio: float, reward: float) -> None:
+        """One step's numbers for the current stage's switch rule; ends the stage here when the rule fires."""
+        index = self.ptst_stage_index or 0
+        rule = self.ptst_stages[index].switch
+        self._step_metrics = {}
+        if rule is None or self.ptst_pinned is not None or index == len(self.ptst_stages) - 1:
+            return
+        value = signal_value(rule, clip_ratio, reward)
+        # A resumed stage continues its own history (saved with the checkpoint); a new stage starts afresh.
+        switched = should_switch(rule, self.ptst_switches.observe(index, value))
+        self._step_metrics = {SWITCH_SIGNAL_METRIC: value, SWITCHED_METRIC: float(switched)}
+        if not switched:
+            return
+        stage = self.ptst_stages[index]
+        self.ptst_switches.ended[index] = self.global_steps
+        self.ptst_switches.reasons[index] = rule.describe()
+        # The steps the stage did not use are not given to later stages: the run ends earlier.
+        self.total_training_steps = self._stage_ends()[-1]
+        self._set_save_freq(self.global_steps)  # a checkpoint at this boundary, as at a planned one
+        logger.warning("PTST: stage %s ends at step %d (%s; upper bound %d steps); the run now ends at step %d",
+                       stage.name, self.global_steps, rule.describe(), stage.steps,
+                       self.total_training_steps)  # fmt: skip
+
+    def _restore_switches(self, folder: str) -> None:
+        """After verl loaded a checkpoint: the switch decisions saved with it."""
+        saved = load_state(folder)
+        if saved is None:
+            return
+        self.ptst_switches = saved[0]
+        self.total_training_steps = min(self.total_training_steps, self._stage_ends()[-1])
+        logger.warning("PTST: resumed with the stage switches saved in %s (%s)", folder,
+                       self.ptst_switches.to_json()["ended"] or "none early")  # fmt: skip
+
+    def _save_switches(self, folder: str) -> None:
+        save_state(folder, self.ptst_switches, self.total_training_steps)
+
+    def _checkpoint_folder(self) -> str:
+        root = str(self.config.trainer.default_local_dir)
+        if not os.path.isabs(root):  # as verl resolves it
+            root = os.path.join(os.getcwd(), root)
+        return os.path.join(root, f"global_step_{self.global_steps}")
+
+    def _resumed_folder(self) -> str | None:
+        if not self.global_steps:
+            return None
+        if self.config.trainer.resume_mode == "resume_path" and self.config.trainer.get("resume_from_path"):
+            return str(self.config.trainer.resume_from_path)
+        return self._checkpoint_folder()
 
     def _stage_metrics(self) -> dict[str, float]:
         stage = self.ptst_stages[self.ptst_stage_index or 0]
         return {STAGE_INDEX_METRIC: float(self.ptst_stage_index or 0), ROLLOUT_N_METRIC: float(stage.rollout_n),
-                RESPONSE_LIMIT_METRIC: float(stage.max_response_length)}  # fmt: skip
+                RESPONSE_LIMIT_METRIC: float(stage.max_response_length), **self._step_metrics}  # fmt: skip
+
+
+def batch_signals(batch: Any, response_limit: int) -> tuple[float, float]:
+    """A classic-trainer step's (clip ratio, mean reward): the share of responses that reached the stage's length
+    limit, and the mean sequence score (what verl logs as response_length/clip_ratio and critic/score/mean)."""
+    tensors = batch.batch
+    # TensorDict refuses `key in td`: it wants keys().
+    lengths = tensors["response_mask"].sum(-1) if "response_mask" in tensors.keys() else None  # noqa: SIM118
+    if lengths is None:
+        width = tensors["responses"].shape[-1]
+        lengths = tensors["attention_mask"][:, -width:].sum(-1)
+    scores = tensors["token_level_scores"].sum(-1)
+    return float((lengths >= response_limit).float().mean()), float(scores.float().mean())
 
 
 class PTSTTrainer(StageSwitch, RayPPOTrainer):
@@ -128,11 +204,26 @@ class PTSTTrainer(StageSwitch, RayPPOTrainer):
         self._switch_for_step()
         return super()._get_gen_batch(batch)
 
-    # -- every step's metrics carry the stage: the actor update's metrics are merged into the step's record
+    # -- every step's metrics carry the stage: the actor update's metrics are merged into the step's record. The
+    # update comes before verl's checkpoint decision, so an adaptive stage can end (and checkpoint) at this step.
     def _update_actor(self, batch: Any) -> Any:
+        stage = self.ptst_stages[self.ptst_stage_index or 0]
+        self._observe(*batch_signals(batch, stage.max_response_length))
         output = super()._update_actor(batch)
         output.meta_info.setdefault("metrics", {}).update(self._stage_metrics())
         return output
+
+    # -- the switch decisions travel with each checkpoint
+    def _save_checkpoint(self) -> None:
+        super()._save_checkpoint()
+        self._save_switches(self._checkpoint_folder())
+
+    def _load_checkpoint(self) -> Any:
+        loaded = super()._load_checkpoint()
+        folder = self._resumed_folder()
+        if folder is not None:
+            self._restore_switches(folder)
+        return loaded
 
 
 @ray.remote(num_cpus=1)

@@ -40,6 +40,8 @@ def run(config) -> None:
     if use_v1 and config.trainer.v1.trainer_mode != "sync":
         raise UsageError(f"PTST runs on verl's V1 trainer in its sync mode, not trainer.v1.trainer_mode="
                          f"{config.trainer.v1.trainer_mode}: set trainer.v1.trainer_mode=sync")  # fmt: skip
+    if use_v1 and any(stage.switch is not None for stage in stages):
+        raise UsageError("switch rules (adaptive PTST) run on verl's classic trainer: set trainer.use_v1=false")
     last = len(stages) - 1 if pinned is None else pinned
     total = sum(stage.steps for stage in stages[: last + 1])
     if int(config.trainer.total_training_steps or 0) != total:

@@ -37,6 +37,9 @@ STEP_FIELDS = {
     "advantages_min": "critic/advantages/min",
     "grad_norm": "actor/grad_norm",
     "step_seconds": "timing_s/step",
+    # Adaptive stages (a stage with a switch rule): the step's signal value, and 1.0 on the step that ended it.
+    "switch_signal": "ptst/switch_signal",
+    "switched": "ptst/switched",
 }
 
 
@@ -96,6 +99,16 @@ def read_metrics(metrics_dir: str | Path, stage_names: list[str] | None = None) 
             if key in record.data:
                 stage.series[name].append(float(record.data[key]))
     return [stages[index] for index in sorted(stages)]
+
+
+def reward_gain(records: list[StepRecord], window: int = 3) -> tuple[float, float, float]:
+    """The mean training reward of the first ``window`` steps, of the last ``window``, and the difference: the
+    learning check (a run whose reward does not rise did not learn from it)."""
+    rewards = [float(record.data[METRICS["reward"]]) for record in records]
+    if len(rewards) < 2 * window:
+        raise UsageError(f"the learning check needs at least {2 * window} logged steps, got {len(rewards)}")
+    first, last = statistics.fmean(rewards[:window]), statistics.fmean(rewards[-window:])
+    return first, last, last - first
 
 
 def step_rows(records: list[StepRecord], stage_names: list[str], stage_n: list[int]) -> list[dict[str, object]]:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from vision_r1_plugins.core.errors import RunError
+from vision_r1_plugins.ptst.adaptive import load_state
 from vision_r1_plugins.ptst.metrics import read_steps
 from vision_r1_plugins.ptst.schedule import Schedule, Stage, checkpoint_path, format_override
 
@@ -95,6 +96,16 @@ def completed_steps(checkpoint_dir: str | Path) -> int:
         with contextlib.suppress(ValueError):
             steps.append(int(marker.read_text().strip()))
     return max(steps, default=0)
+
+
+def planned_total(schedule: Schedule) -> int:
+    """The global step the hook-mode run ends at: the schedule's total, or less once an adaptive stage ended early
+    (the newest checkpoint's saved switch state says so)."""
+    newest = completed_steps(schedule.checkpoint_dir)
+    saved = load_state(checkpoint_path(schedule.checkpoint_dir, newest)) if newest else None
+    if saved is None or saved[1] is None:
+        return schedule.total_steps
+    return min(schedule.total_steps, saved[1])
 
 
 def metrics_dir(schedule: Schedule) -> Path:
@@ -228,7 +239,7 @@ def run_hook(
     Returns None when the schedule's last checkpoint already exists. ``timeout``: seconds before the run is
     killed (:class:`StageFailed` names the last step it logged)."""
     done = completed_steps(schedule.checkpoint_dir)
-    total = schedule.total_steps
+    total = planned_total(schedule)
     if done >= total and checkpoint_path(schedule.checkpoint_dir, total).exists():
         return None
     hook_plan = plan_hook(schedule, entry, extra, done)
@@ -238,7 +249,7 @@ def run_hook(
     result = _stream(hook_plan.argv, run_env, on_line, timeout)
     _check(None, result, run_env["VERL_FILE_LOGGER_PATH"], timeout)
     tail = result[1]
-    final = checkpoint_path(schedule.checkpoint_dir, total)
+    final = checkpoint_path(schedule.checkpoint_dir, planned_total(schedule))
     if not final.exists():
         raise StageFailed(None, 0, [*tail, f"(finished, but {final} was not written)"])
     return hook_plan

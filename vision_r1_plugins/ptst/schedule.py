@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from vision_r1_plugins.core.errors import UsageError
+from vision_r1_plugins.ptst.adaptive import SwitchRule, parse_rule, stage_ends, stage_for_step
 
 REWARD_PATH = "pkg://vision_r1_plugins.reward"
 # Token-limit overrides that must cover prompt + response, or verl's sequence balancer asserts at runtime.
@@ -60,6 +61,7 @@ STAGES_KEY = "ptst.stages"
 PINNED_STAGE_KEY = "ptst.stage"
 
 
+STAGE_KEYS = frozenset({"name", "max_response_length", "rollout_n", "steps", "overrides", "switch"})
 # Characters Hydra's override grammar would read as structure (lists, dicts, separators) unless quoted.
 _NEEDS_QUOTES = re.compile(r"[\s,'\"\[\](){}:=]")
 
@@ -75,6 +77,8 @@ class Stage:
     rollout_n: int
     steps: int
     overrides: Mapping[str, Any] = field(default_factory=dict)  # extra verl overrides for this stage only
+    # Adaptive PTST: end the stage early on a training signal (``steps`` is then the upper bound).
+    switch: SwitchRule | None = None
 
     @property
     def token_budget(self) -> int:
@@ -139,6 +143,13 @@ class Schedule:
             if managed:
                 problems.append(f"stage {stage.name}: {managed} are derived from the stage; set the stage fields")
         problems += [f"verl: {managed_message(key)}" for key in sorted(self.verl) if managed_message(key)]
+        use_v1 = str(self.verl.get("trainer.use_v1", True)).strip().lower() not in ("false", "0", "no")
+        if use_v1 and any(stage.switch is not None for stage in self.stages):
+            problems.append("switch rules (adaptive PTST) run on verl's classic trainer: set trainer.use_v1: false "
+                            "in the verl overrides")  # fmt: skip
+        if self.stages and self.stages[-1].switch is not None:
+            problems.append(f"stage {self.stages[-1].name} is the last: its switch rule has no stage to switch to "
+                            "(remove it; the last stage runs its steps)")  # fmt: skip
         budgets = {stage.token_budget for stage in self.stages}
         if len(budgets) > 1 and not self.allow_budget_change:
             detail = ", ".join(f"{s.name} {s.max_response_length}x{s.rollout_n}={s.token_budget}" for s in self.stages)
@@ -209,6 +220,9 @@ class Schedule:
     def stage_overrides(self, index: int, resume_from: str | None = None) -> dict[str, Any]:
         """Every verl override of stage ``index``: shared ones, derived ones, then the stage's own."""
         stage = self.stages[index]
+        if any(item.switch is not None for item in self.stages):
+            raise ScheduleError("switch rules (adaptive PTST) need the hook mode, one verl run for every stage: "
+                                "run without --mode stages")  # fmt: skip
         overrides = self._run_overrides(stage.max_response_length, stage.rollout_n, self.end_step(index),
                                         f"{self.name}-{stage.name}")  # fmt: skip
         # A checkpoint at every stage boundary: the next stage starts from exactly this step.
@@ -306,8 +320,11 @@ def batch_split_problems(
 
 
 def stage_record(stage: Stage) -> dict[str, Any]:
-    return {"name": stage.name, "max_response_length": stage.max_response_length, "rollout_n": stage.rollout_n,
-            "steps": stage.steps}  # fmt: skip
+    record = {"name": stage.name, "max_response_length": stage.max_response_length, "rollout_n": stage.rollout_n,
+              "steps": stage.steps}  # fmt: skip
+    if stage.switch is not None:
+        record["switch"] = stage.switch.record()
+    return record
 
 
 def stages_from_config(config: Any) -> tuple[Stage, ...]:
@@ -325,6 +342,7 @@ def stages_from_config(config: Any) -> tuple[Stage, ...]:
                 max_response_length=int(item["max_response_length"]),
                 rollout_n=int(item["rollout_n"]),
                 steps=int(item["steps"]),
+                switch=parse_rule(str(item.get("name") or f"stage{number + 1}"), _plain(item.get("switch"))),
             )
             for number, item in enumerate(items)
         )
@@ -339,6 +357,18 @@ def stages_from_config(config: Any) -> tuple[Stage, ...]:
     return stages
 
 
+def _plain(value: Any) -> Any:
+    """An OmegaConf node as plain Python (the hook reads its stages from verl's config)."""
+    if value is None or type(value) is dict:
+        return value
+    try:
+        from omegaconf import OmegaConf
+
+        return OmegaConf.to_container(value) if OmegaConf.is_config(value) else value
+    except ImportError:
+        return value
+
+
 def pinned_stage(config: Any) -> int | None:
     """The one stage a stage-runner process runs (``ptst.stage``), or None in the hook mode."""
     ptst = config.get("ptst") if hasattr(config, "get") else None
@@ -347,13 +377,9 @@ def pinned_stage(config: Any) -> int | None:
 
 
 def stage_index_for_step(stages: tuple[Stage, ...] | list[Stage], step: int) -> int:
-    """The stage a (1-based, cumulative) global step belongs to; steps past the schedule stay in the last."""
-    end = 0
-    for index, stage in enumerate(stages):
-        end += stage.steps
-        if step <= end:
-            return index
-    return len(stages) - 1
+    """The stage a (1-based, cumulative) global step belongs to when every stage runs its steps; steps past the
+    schedule stay in the last."""
+    return stage_for_step(stage_ends([stage.steps for stage in stages], {}), step)
 
 
 def checkpoint_path(checkpoint_dir: str | Path, step: int) -> Path:
@@ -373,6 +399,11 @@ def load_schedule(path: str | Path, validate: bool = True) -> Schedule:
     unknown = sorted(set(data) - known)
     if unknown:
         raise ScheduleError(f"{source}: unknown keys {unknown}; allowed: {sorted(known)}")
+    for number, item in enumerate(data.get("stages") or []):
+        extra = sorted(set(item) - STAGE_KEYS) if isinstance(item, dict) else []
+        if extra:
+            raise ScheduleError(f"{source}: stage {item.get('name', number + 1)} has unknown keys {extra}; allowed: "
+                                f"{sorted(STAGE_KEYS)}")  # fmt: skip
     try:
         stages = tuple(
             Stage(
@@ -381,6 +412,7 @@ def load_schedule(path: str | Path, validate: bool = True) -> Schedule:
                 rollout_n=int(item["rollout_n"]),
                 steps=int(item["steps"]),
                 overrides=dict(item.get("overrides") or {}),
+                switch=parse_rule(str(item.get("name", f"stage{number + 1}")), item.get("switch")),
             )
             for number, item in enumerate(data.get("stages") or [])
         )

@@ -23,8 +23,12 @@ to it (to the option's letter when its prompt lists options), in the form the br
 planted deterministically by prompt (a hash of the seed and the prompt text): ``teacher_failed_rate`` of the
 caption requests get the 400 vLLM sends for an over-long prompt, and of the reasoning requests
 ``teacher_wrong_rate`` answer a misread value (numbers and multiple choice only) and ``teacher_truncated_rate``
-stop at the token limit (``finish_reason: "length"``). A stage prompt without a hint or carried value falls back
-to the arithmetic "model" above.
+stop at the token limit (``finish_reason: "length"``). ``teacher_shortcut_rate`` of the reasoning requests whose
+question quotes a claim ("Erin says the image is red.") answer with the claim instead (a reasoner trusting the text
+over the description; right only when the claim is), ``teacher_brief`` makes the reasoning one sentence (a toy
+task's), and ``teacher_palette`` gives the MLLM colour vision: its description names each image's nearest palette
+colour, which the brief reasoner answers when it does not take the shortcut. A stage prompt without a hint or
+carried value falls back to the arithmetic "model" above.
 
 Fault injection is deterministic: whether a request faults depends only on the seed and the request body's
 bytes, and only the first attempt of a given body can fault, so a client that retries always gets through and
@@ -53,6 +57,9 @@ from typing import Any, NamedTuple
 from aiohttp import web
 
 FAULT_KINDS = ("429", "500", "drop", "malformed", "slow")
+# Teacher mode's planted behaviours, counted in /stats: failed requests, misread and truncated reasoning, and
+# shortcuts (answers taken from a claim in the question), of which shortcut_wrong were wrong.
+PLANTED_KINDS = ("failed", "wrong", "truncated", "shortcut", "shortcut_wrong")
 STAGES = ("caption_cot", "description", "reasoning")
 # The request header naming a bridge stage. It must match TAG_HEADER in vision_r1_plugins/generation/openai_server.py
 # (the client that sends it); it is repeated rather than imported so that this test double depends on nothing in
@@ -82,6 +89,11 @@ _CAPTION_CARRIES = 'the quantity the question asks for comes out as "{value}"'
 _DESCRIPTION_CARRIES = 'The value the question asks about is shown in the figure as "{value}".'
 _CARRIED = re.compile(r'(?:comes out as|shown in the figure as) "(?P<value>[^"\n]+)"')
 _FIRST_NUMBER = re.compile(r"\d+")
+# What a teacher_palette description says it sees, and how the reasoner reads it back.
+_SEEN_PHRASE = "Looking at the image, its colour is"
+_SEEN = re.compile(re.escape(_SEEN_PHRASE) + r" (?P<colour>[a-z]+)\.")
+# A claim quoted in a question: "Erin says the image is red." (teacher_shortcut_rate).
+_CLAIM = re.compile(r"\b(?P<who>[A-Z][a-z]+) says (?:that )?(?:it|the [a-z ]+?) is (?P<claim>[A-Za-z0-9 ]+?)[.!]")
 CONTEXT_LENGTH_ERROR = (
     "This model's maximum context length is 32768 tokens. However, you requested 40960 tokens (36864 in the "
     "messages, 4096 in the completion). Please reduce the length of the messages or completion."
@@ -104,6 +116,14 @@ class FakeServerConfig:
     teacher_failed_rate: float = 0.0  # caption requests answered with a 400 (the prompt is over the context length)
     teacher_wrong_rate: float = 0.0  # reasoning requests that answer a misread value
     teacher_truncated_rate: float = 0.0  # reasoning requests cut off at the token limit
+    # Reasoning requests whose question quotes someone's claim ("Erin says the image is red.") that answer with the
+    # claim instead of the carried value: right only when the claim is (what the bridge's answer check lets through).
+    teacher_shortcut_rate: float = 0.0
+    teacher_brief: bool = False  # one-sentence reasoning (a toy task's short answers) instead of a paragraph
+    # The MLLM's "vision" for colour patches: its description names the palette colour nearest to each image's
+    # mean colour, and a brief reasoner that does not take the shortcut answers that colour (which the answer
+    # check then compares with the gold label).
+    teacher_palette: dict[str, tuple[int, int, int]] | None = None
 
     def __post_init__(self) -> None:
         self.faults = tuple(self.faults)
@@ -120,7 +140,7 @@ class FakeServerConfig:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.wrong_answer_every < 0:
             raise ValueError(f"wrong_answer_every must be >= 0, got {self.wrong_answer_every}")
-        for name in ("teacher_failed_rate", "teacher_wrong_rate", "teacher_truncated_rate"):
+        for name in ("teacher_failed_rate", "teacher_wrong_rate", "teacher_truncated_rate", "teacher_shortcut_rate"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         if self.teacher_wrong_rate + self.teacher_truncated_rate > 1.0:
@@ -136,7 +156,7 @@ class _State:
     bad_requests: int = 0
     cancelled: int = 0  # the client went away (e.g. timed out) before the answer was sent
     wrong_answers: int = 0
-    planted: Counter[str] = field(default_factory=Counter)  # teacher mode: failed, wrong, truncated
+    planted: Counter[str] = field(default_factory=Counter)  # teacher mode: PLANTED_KINDS
     in_flight: int = 0
     max_in_flight: int = 0
     faults: Counter[str] = field(default_factory=Counter)
@@ -166,7 +186,7 @@ class _State:
                 "bad_requests": self.bad_requests,
                 "cancelled": self.cancelled,
                 "wrong_answers": self.wrong_answers,
-                "planted": {kind: self.planted[kind] for kind in ("failed", "wrong", "truncated")},
+                "planted": {kind: self.planted[kind] for kind in PLANTED_KINDS},
                 "in_flight": self.in_flight,
                 "max_in_flight": self.max_in_flight,
                 "faults": {kind: self.faults[kind] for kind in FAULT_KINDS},
@@ -196,6 +216,29 @@ def _text_of(content: Any) -> str:
             part["text"] for part in content if isinstance(part, dict) and isinstance(part.get("text"), str)
         )
     return ""
+
+
+def _seen_colours(messages: list[Any], palette: dict[str, tuple[int, int, int]]) -> list[str]:
+    """The palette colour nearest to each data-URL image's mean colour (teacher_palette's "vision")."""
+    import base64
+    import io
+
+    from PIL import Image, ImageStat
+
+    names = []
+    for message in messages:
+        if not (isinstance(message, dict) and isinstance(message.get("content"), list)):
+            continue
+        for part in message["content"]:
+            url = (part.get("image_url") or {}).get("url", "") if isinstance(part, dict) else ""
+            if not url.startswith("data:") or "," not in url:
+                continue
+            image = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB")
+            mean = ImageStat.Stat(image).mean
+            names.append(
+                min(palette, key=lambda name: sum((a - b) ** 2 for a, b in zip(mean, palette[name], strict=True)))
+            )
+    return names
 
 
 def _count_images(messages: list[Any]) -> int:
@@ -442,7 +485,7 @@ class _FakeModel:
         problem = _Problem.find(text)
         reasoning: str | None = None
         wrong = False
-        taught = self._teach(stage, text, _count_images(messages)) if self.config.teacher else None
+        taught = self._teach(stage, text, messages) if self.config.teacher else None
         cut = False
         if taught is not None:
             reasoning, content, wrong, cut = taught
@@ -541,8 +584,9 @@ class _FakeModel:
         digest = hashlib.blake2b(f"{self.config.seed}:teacher:{salt}:{text}".encode(), digest_size=8).digest()
         return int.from_bytes(digest, "big") / 2**64
 
-    def _teach(self, stage: str, text: str, images: int) -> _Taught | None:
+    def _teach(self, stage: str, text: str, messages: list[Any]) -> _Taught | None:
         """A bridge stage's reply in teacher mode; None to fall back to the arithmetic model."""
+        images = _count_images(messages)
         if stage == "caption_cot":
             hints = list(_HINT.finditer(text))
             answer = hints[-1].group("answer").rstrip(".").strip() if hints else ""  # "... is 15." -> 15
@@ -566,10 +610,28 @@ class _FakeModel:
                 "elements are arranged left to right with plain black text on a white background, and nothing in "
                 f"the image contradicts the question. {DESCRIPTION_END}"
             )
+            if self.config.teacher_palette:
+                seen = ", ".join(_seen_colours(messages, self.config.teacher_palette)) or "unclear"
+                description = f"{_SEEN_PHRASE} {seen}. {description}"
             return _Taught(None, description)
         return self._teacher_reasoning(text, carried[-1])
 
     def _teacher_reasoning(self, text: str, value: str) -> _Taught:
+        claim = _CLAIM.search(text)
+        if claim and self._teacher_draw(text, "shortcut") < self.config.teacher_shortcut_rate:
+            said = claim.group("claim")
+            with self.state.lock:
+                self.state.planted["shortcut"] += 1
+                self.state.planted["shortcut_wrong"] += int(said != value)
+            reasoning = (f"The text says it is {said}, so it is {said}." if self.config.teacher_brief else
+                         f"The question says that {claim.group('who')} reports {said}; I take that as given, so the "
+                         f"answer is {said}.")  # fmt: skip
+            return _Taught(reasoning, f"The answer is \\boxed{{{said}}}.", wrong=said != value)
+        if self.config.teacher_brief:
+            seen = _SEEN.search(text)
+            read = seen.group("colour") if seen else value
+            return _Taught(f"I look at the image: it is {read}.", f"The answer is \\boxed{{{read}}}.",
+                           wrong=read != value)  # fmt: skip
         options = {match.group("text"): match.group("letter") for match in _OPTION.finditer(text)}
         draw = self._teacher_draw(text, "reasoning")
         wrong = draw < self.config.teacher_wrong_rate

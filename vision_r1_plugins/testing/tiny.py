@@ -10,6 +10,7 @@ deterministic for a seed.
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -80,8 +81,11 @@ def _corpus(seed: int, lines: int = 3000) -> list[str]:
     return out
 
 
-def build_tiny_tokenizer(out_dir: str | Path | None = None, seed: int = 0, vocab_size: int = 1024) -> Any:
-    """A ``Qwen2TokenizerFast`` trained locally; saved to ``out_dir`` when given so ``AutoTokenizer`` reloads it."""
+def build_tiny_tokenizer(
+    out_dir: str | Path | None = None, seed: int = 0, vocab_size: int = 1024, extra_text: tuple[str, ...] = ()
+) -> Any:
+    """A ``Qwen2TokenizerFast`` trained locally; saved to ``out_dir`` when given so ``AutoTokenizer`` reloads it.
+    ``extra_text``: lines added to the training text (a toy task's words become whole tokens)."""
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import Qwen2TokenizerFast
 
@@ -99,7 +103,7 @@ def build_tiny_tokenizer(out_dir: str | Path | None = None, seed: int = 0, vocab
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    backend.train_from_iterator(_corpus(seed), trainer=trainer)
+    backend.train_from_iterator([*_corpus(seed), *extra_text], trainer=trainer)
     tokenizer = Qwen2TokenizerFast(
         tokenizer_object=backend,
         eos_token="<|im_end|>",
@@ -143,9 +147,26 @@ def check_head_dim(head_dim: int) -> None:
         raise ValueError(f"head_dim must be a multiple of 8 (at least 8), got {head_dim}")
 
 
-def _tiny_config(tokenizer: Any, head_dim: int = TINY_HEAD_DIM) -> Any:
+@dataclass(frozen=True)
+class TinySize:
+    """The tiny model's size. The default is the ~250K-parameter model the tests use; :data:`TOY_SIZE` is the one
+    that learns the toy task (:mod:`vision_r1_plugins.testing.toy`)."""
+
+    head_dim: int = TINY_HEAD_DIM  # the hidden size is 4 heads of it
+    layers: int = 2
+    vision_hidden: int = 32
+    vision_depth: int = 2
+
+
+# 1.1M parameters: text hidden 128 in 4 layers, vision hidden 64 (head_dim 32 also suits vLLM's CPU attention).
+TOY_SIZE = TinySize(head_dim=32, layers=4, vision_hidden=64, vision_depth=2)
+
+
+def _tiny_config(tokenizer: Any, head_dim: int = TINY_HEAD_DIM, size: TinySize | None = None) -> Any:
     from transformers import Qwen2_5_VLConfig
 
+    size = size or TinySize(head_dim=head_dim)
+    head_dim = size.head_dim
     check_head_dim(head_dim)
     ids = {token: tokenizer.convert_tokens_to_ids(token) for token in QWEN_SPECIAL_TOKENS}
     hidden = TINY_ATTENTION_HEADS * head_dim
@@ -153,7 +174,7 @@ def _tiny_config(tokenizer: Any, head_dim: int = TINY_HEAD_DIM) -> Any:
         "vocab_size": len(tokenizer),
         "hidden_size": hidden,
         "intermediate_size": 2 * hidden,
-        "num_hidden_layers": 2,
+        "num_hidden_layers": size.layers,
         "num_attention_heads": TINY_ATTENTION_HEADS,
         "num_key_value_heads": TINY_ATTENTION_HEADS // 2,
         "max_position_embeddings": 32768,  # room for PTST's 8K+ stages in dry runs
@@ -165,9 +186,9 @@ def _tiny_config(tokenizer: Any, head_dim: int = TINY_HEAD_DIM) -> Any:
         "tie_word_embeddings": False,
     }
     vision_config = {
-        "depth": 2,
-        "hidden_size": 32,
-        "intermediate_size": 128,
+        "depth": size.vision_depth,
+        "hidden_size": size.vision_hidden,
+        "intermediate_size": 4 * size.vision_hidden,
         "num_heads": 2,
         "out_hidden_size": text_config["hidden_size"],
         "patch_size": TINY_PATCH_SIZE,
@@ -175,7 +196,7 @@ def _tiny_config(tokenizer: Any, head_dim: int = TINY_HEAD_DIM) -> Any:
         "temporal_patch_size": TINY_TEMPORAL_PATCH_SIZE,
         "window_size": 112,
         # Block 0 takes the windowed-attention path and block 1 the full one, as both kinds exist in the real tower.
-        "fullatt_block_indexes": [1],
+        "fullatt_block_indexes": list(range(1, size.vision_depth)),
         "tokens_per_second": 2,
     }
     return Qwen2_5_VLConfig(
@@ -189,13 +210,20 @@ def _tiny_config(tokenizer: Any, head_dim: int = TINY_HEAD_DIM) -> Any:
     )
 
 
-def build_tiny_qwen2_5_vl(out_dir: str | Path, seed: int = 0, head_dim: int | None = None) -> Path:
+def build_tiny_qwen2_5_vl(
+    out_dir: str | Path,
+    seed: int = 0,
+    head_dim: int | None = None,
+    size: TinySize | None = None,
+    extra_text: tuple[str, ...] = (),
+) -> Path:
     """Save a randomly initialised tiny ``Qwen2_5_VLForConditionalGeneration`` plus its processor to ``out_dir``.
 
     Everything ``AutoProcessor``/``AutoTokenizer``/``AutoConfig``/``AutoModelForImageTextToText`` need is written,
     so the directory stands in for a hub checkpoint offline. Deterministic for a seed. ``head_dim`` sets the size of
     the language model's attention heads (default 16; the hidden size is 4 heads of it): vLLM's CPU attention
-    takes 32, 64, 80, 96, 112, 128 and up only.
+    takes 32, 64, 80, 96, 112, 128 and up only. ``size`` sets every dimension (its ``head_dim`` wins);
+    ``extra_text`` is added to the tokenizer's training text.
     """
     import torch
     from transformers import (
@@ -208,8 +236,9 @@ def build_tiny_qwen2_5_vl(out_dir: str | Path, seed: int = 0, head_dim: int | No
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tokenizer = build_tiny_tokenizer(seed=seed)
-    config = _tiny_config(tokenizer, head_dim or TINY_HEAD_DIM)
+    tokenizer = build_tiny_tokenizer(seed=seed, extra_text=extra_text)
+    size = size or TinySize(head_dim=head_dim or TINY_HEAD_DIM)
+    config = _tiny_config(tokenizer, size=size)
     geometry = {
         "patch_size": TINY_PATCH_SIZE,
         "merge_size": TINY_MERGE_SIZE,

@@ -24,9 +24,9 @@ def server(tiny_model_dir: Path) -> HFRolloutServer:
     return HFRolloutServer(config.actor_rollout_ref.rollout, config.actor_rollout_ref.model)
 
 
-def image_prompt(server: HFRolloutServer) -> tuple[list[int], list[Image.Image]]:
+def image_prompt(server: HFRolloutServer, question: str = "What is x?") -> tuple[list[int], list[Image.Image]]:
     image = Image.new("RGB", (56, 56), (200, 30, 30))
-    messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "What is x?"}]}]
+    messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": question}]}]
     text = server.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
     ids = server.processor(text=[text], images=[image], return_tensors="pt")["input_ids"][0].tolist()
     return ids, [image]
@@ -66,3 +66,36 @@ def test_update_weights_needs_every_parameter(server: HFRolloutServer) -> None:
         asyncio.run(server.update_weights(missing))
     with pytest.raises(KeyError, match="does not have"):
         asyncio.run(server.update_weights({**state, "model.not_a_layer.weight": torch.zeros(1)}))
+
+
+def actor_log_probs(
+    server: HFRolloutServer, ids: list[int], images: list[Image.Image], tokens: list[int]
+) -> torch.Tensor:
+    """The log-probs of ``tokens`` after ``ids`` from one forward pass with what the processor gives a Qwen-VL model
+    (pixel values, grid, and its own mm_token_type_ids, from which transformers builds the 3D M-RoPE positions that
+    verl's actor and LLaMA-Factory use)."""
+    full = ids + tokens
+    inputs = dict(server.processor.image_processor(images=images, return_tensors="pt"))
+    inputs["input_ids"] = torch.tensor([full])
+    inputs["attention_mask"] = torch.ones_like(inputs["input_ids"])
+    inputs["mm_token_type_ids"] = torch.tensor(server.processor.create_mm_token_type_ids([full]))
+    with torch.no_grad():
+        logits = server.model(**inputs).logits[0, len(ids) - 1 : -1].float()
+    return torch.log_softmax(logits, -1).gather(-1, torch.tensor(tokens)[:, None]).squeeze(-1)
+
+
+def test_log_probs_of_a_batch_equal_the_actors_forward_on_prompts_with_images(server: HFRolloutServer) -> None:
+    # Two prompts of different lengths arrive together: one left-padded batch. Each response's log-probs are what a
+    # full forward with 3D positions gives (1D positions, transformers' default without mm_token_type_ids, differ).
+    prompts = [image_prompt(server), image_prompt(server, "What colour is the big square in the middle?")]
+    params = {"temperature": 1.0, "top_p": 1.0, "top_k": -1, "logprobs": True}
+
+    async def together() -> list:
+        return await asyncio.gather(*(server.generate(ids, params, f"r{i}", image_data=images)
+                                      for i, (ids, images) in enumerate(prompts)))  # fmt: skip
+
+    torch.manual_seed(1)
+    outputs = asyncio.run(together())
+    for (ids, images), output in zip(prompts, outputs, strict=True):
+        expected = actor_log_probs(server, ids, images, output.token_ids)
+        assert torch.allclose(torch.tensor(output.log_probs), expected, atol=1e-4), (output.log_probs, expected)

@@ -5,7 +5,8 @@ to a server actor and get token ids back, and the actor workers push new weights
 module provides the three pieces of that contract for transformers:
 
 - :class:`HFRolloutServer`, the server actor: ``generate(prompt_ids, sampling_params, ...) -> TokenOutput``, as
-  ``vLLMHttpServer.generate`` answers, with images through the model's processor;
+  ``vLLMHttpServer.generate`` answers, with images through the model's processor; requests that arrive together
+  are generated as left-padded batches (what vLLM's continuous batching does, in its simplest form);
 - :class:`HFReplica`, which launches one server per replica (registered in ``RolloutReplicaRegistry``);
 - :class:`HFServerAdapter`, the worker-side end (registered in ``_ROLLOUT_REGISTRY``) that hands the trained
   weights to the server on ``update_weights``.
@@ -19,6 +20,7 @@ import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import ray
@@ -29,6 +31,23 @@ from verl.workers.rollout.replica import RolloutReplica, TokenOutput
 logger = logging.getLogger(__name__)
 
 SERVER_PREFIX = "hf_"
+# Requests generated together: a step's burst (prompts x n) in a few padded batches. The wait lets the burst
+# arrive before the first batch starts.
+MAX_BATCH = 64
+BATCH_WAIT_SECONDS = 0.05
+
+
+@dataclass
+class _Request:
+    prompt_ids: list[int]
+    max_tokens: int
+    sampling: dict[str, Any]
+    images: list[Any] = field(default_factory=list)
+
+    def sampling_key(self) -> tuple[Any, ...]:
+        """Requests batched together share every sampling setting but the token budget."""
+        return tuple(sorted((key, repr(value)) for key, value in self.sampling.items()
+                            if key not in ("max_tokens", "max_new_tokens")))  # fmt: skip
 
 
 def server_name(replica_rank: int, node_rank: int = 0) -> str:
@@ -48,9 +67,20 @@ def _placeholder_token_ids(config: Any) -> list[int]:
     return sorted(ids)
 
 
+def mm_token_type_ids(input_ids: torch.Tensor, config: Any) -> torch.Tensor:
+    """What a Qwen-VL processor returns beside the token ids (1 for an image token, 2 for a video token, 0 for
+    text), rebuilt from the ids for a prompt that arrives as ids (as verl's agent loop does for its own forward)."""
+    types = torch.zeros_like(input_ids)
+    for kind, name in ((1, "image_token_id"), (2, "video_token_id")):
+        token = getattr(config, name, None)
+        if isinstance(token, int) and token >= 0:
+            types[input_ids == token] = kind
+    return types
+
+
 class HFRolloutServer:
-    """The rollout server actor. One ``generate`` runs at a time (CPU threads are better spent inside one
-    forward pass than across several); requests wait in order."""
+    """The rollout server actor. One ``generate()`` runs at a time (CPU threads are better spent inside one forward
+    pass than across several): requests that arrive meanwhile wait, in order, and go in the next batch."""
 
     def __init__(self, config: Any, model_config: Any, replica_rank: int = 0) -> None:
         from transformers import AutoProcessor, AutoTokenizer, GenerationConfig
@@ -75,7 +105,11 @@ class HFRolloutServer:
         if self.tokenizer.eos_token_id is not None and self.tokenizer.eos_token_id not in self.eos_token_ids:
             self.eos_token_ids.append(self.tokenizer.eos_token_id)
         self.pad_token_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        # Sampling draws from the process's generator: seeded like vLLM's engine (rollout.seed).
+        torch.manual_seed(int(getattr(self.config, "seed", 0) or 0) + replica_rank)
         self._lock = asyncio.Lock()
+        self._pending: list[tuple[_Request, asyncio.Future[TokenOutput]]] = []
+        self._drainer: asyncio.Future[None] | None = None
         self.global_steps: int | None = None
         self.weight_version = 0
         # verl's checkpoint conversion renames some keys (transformers' _checkpoint_conversion_mapping); map the
@@ -100,29 +134,68 @@ class HFRolloutServer:
     ) -> TokenOutput:
         if video_data:
             raise ValueError("the hf rollout backend does not take videos")
-        async with self._lock:
-            return await asyncio.to_thread(self._generate, list(prompt_ids), dict(sampling_params), image_data)
+        request = _Request(list(prompt_ids), self._max_tokens(len(prompt_ids), dict(sampling_params)),
+                           dict(sampling_params), list(image_data or []))  # fmt: skip
+        done: asyncio.Future[TokenOutput] = asyncio.get_running_loop().create_future()
+        self._pending.append((request, done))
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.ensure_future(self._drain())
+        return await done
 
-    def _generate(self, prompt_ids: list[int], sampling: dict[str, Any], images: list[Any] | None) -> TokenOutput:
-        prompt_length, response_length = int(self.config.prompt_length), int(self.config.response_length)
+    async def _drain(self) -> None:
+        """Generate what is waiting, a batch at a time: verl sends a step's requests at once, and one padded batch
+        costs little more on CPU than one sequence. Requests with other sampling settings go in other batches."""
+        async with self._lock:
+            await asyncio.sleep(BATCH_WAIT_SECONDS)  # the rest of the burst arrives
+            while self._pending:
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                groups: dict[tuple[Any, ...], list[tuple[_Request, asyncio.Future[TokenOutput]]]] = {}
+                for item in batch:
+                    groups.setdefault(item[0].sampling_key(), []).append(item)
+                for group in groups.values():
+                    try:
+                        outputs = await asyncio.to_thread(self._generate_batch, [request for request, _ in group])
+                    except Exception as error:  # every request of the batch gets the error, as one would alone
+                        for _, future in group:
+                            if not future.done():
+                                future.set_exception(error)
+                        continue
+                    for (_, future), output in zip(group, outputs, strict=True):
+                        if not future.done():
+                            future.set_result(output)
+
+    def _max_tokens(self, prompt_length: int, sampling: dict[str, Any]) -> int:
         if "max_tokens" in sampling:
-            max_tokens = int(sampling.pop("max_tokens"))
+            max_tokens = int(sampling["max_tokens"])
         elif "max_new_tokens" in sampling:
-            max_tokens = int(sampling.pop("max_new_tokens"))
+            max_tokens = int(sampling["max_new_tokens"])
         else:  # as vLLMHttpServer: the configured response length, within the prompt + response budget
-            max_tokens = min(response_length, prompt_length + response_length - len(prompt_ids))
-        max_tokens = max(1, max_tokens)
-        inputs: dict[str, Any] = {"input_ids": torch.tensor([prompt_ids])}
-        inputs["attention_mask"] = torch.ones_like(inputs["input_ids"])
+            response_length = int(self.config.response_length)
+            max_tokens = min(response_length, int(self.config.prompt_length) + response_length - prompt_length)
+        return max(1, max_tokens)
+
+    def _generate_batch(self, requests: list[_Request]) -> list[TokenOutput]:
+        """One left-padded ``generate()`` over requests that share their sampling settings."""
+        first = requests[0]
+        width = max(len(request.prompt_ids) for request in requests)
+        pad = self.pad_token_id
+        input_ids = torch.tensor([[pad] * (width - len(r.prompt_ids)) + r.prompt_ids for r in requests])
+        attention = torch.tensor([[0] * (width - len(r.prompt_ids)) + [1] * len(r.prompt_ids) for r in requests])
+        inputs: dict[str, Any] = {"input_ids": input_ids, "attention_mask": attention}
+        images = [image for request in requests for image in request.images]
         if images:
             if self.processor is None or getattr(self.processor, "image_processor", None) is None:
                 raise ValueError(f"{self.model_config.local_path} has no image processor for the rollout's images")
             vision = self.processor.image_processor(images=images, return_tensors="pt")
             inputs.update({key: value for key, value in vision.items() if key in ("pixel_values", "image_grid_thw")})
+            # Without it transformers >= 5.3 builds 1D positions for a Qwen-VL prompt: not the policy the actor
+            # (verl's forward, with 3D M-RoPE positions) trains. Padding is text (0).
+            inputs["mm_token_type_ids"] = mm_token_type_ids(input_ids, self.model.config) * attention
+        sampling = first.sampling
         temperature = float(sampling.get("temperature", 1.0) or 0.0)
         top_k = int(sampling.get("top_k", -1) or -1)
         options: dict[str, Any] = {
-            "max_new_tokens": max_tokens,
+            "max_new_tokens": max(request.max_tokens for request in requests),
             "do_sample": temperature > 0,
             "eos_token_id": self.eos_token_ids,
             "pad_token_id": self.pad_token_id,
@@ -138,26 +211,28 @@ class HFRolloutServer:
             options["repetition_penalty"] = repetition
         with torch.no_grad():
             output = self.model.generate(**inputs, **options)
-        tokens = output.sequences[0, len(prompt_ids) :].tolist()
-        log_probs = None
+        log_probs_all = None
         if options["output_logits"]:
             # The unprocessed distribution scaled by temperature: what verl's actor recomputes for the same tokens.
-            logits = torch.stack([step[0] for step in output.logits]).float()
+            logits = torch.stack(output.logits, dim=1).float()  # (batch, generated, vocab)
             if temperature > 0:
                 logits = logits / temperature
-            chosen = torch.tensor(tokens[: logits.shape[0]])
-            log_probs = torch.log_softmax(logits, dim=-1).gather(-1, chosen[:, None]).squeeze(-1).tolist()
-        # generate() pads finished sequences; a single sequence only stops early, so cut after the first EOS.
-        for position, token in enumerate(tokens):
-            if token in self.eos_token_ids:
-                tokens = tokens[: position + 1]
-                break
-        if log_probs is not None:
-            log_probs = log_probs[: len(tokens)]
-        return TokenOutput(
-            token_ids=tokens, log_probs=log_probs, stop_reason="completed",
-            extra_fields={"global_steps": self.global_steps, "weight_version": self.weight_version},
-        )  # fmt: skip
+            generated = output.sequences[:, width : width + logits.shape[1]]
+            log_probs_all = torch.log_softmax(logits, dim=-1).gather(-1, generated[..., None]).squeeze(-1)
+        results = []
+        for row, request in enumerate(requests):
+            tokens = output.sequences[row, width:].tolist()[: request.max_tokens]
+            # generate() pads sequences that finished early: each ends after its first EOS.
+            for position, token in enumerate(tokens):
+                if token in self.eos_token_ids:
+                    tokens = tokens[: position + 1]
+                    break
+            log_probs = log_probs_all[row, : len(tokens)].tolist() if log_probs_all is not None else None
+            results.append(TokenOutput(
+                token_ids=tokens, log_probs=log_probs, stop_reason="completed",
+                extra_fields={"global_steps": self.global_steps, "weight_version": self.weight_version},
+            ))  # fmt: skip
+        return results
 
     async def update_weights(self, weights: dict[str, torch.Tensor]) -> int:
         """Copy the trainer's weights in; returns how many tensors were loaded. Every parameter must arrive."""
