@@ -180,4 +180,4 @@ def test_demo_bridge_step_alone(tmp_path: Path) -> None:
     first = (tmp_path / "task" / "bridge" / "problems.jsonl").read_text()
     run_demo(tmp_path, steps=["bridge"], seed=4)
     assert (tmp_path / "task" / "bridge" / "problems.jsonl").read_text() != first
-    assert (tmp_path / "demo-seed.txt").read_text().strip() == "4"
+    assert json.loads((tmp_path / "demo.json").read_text())["seed"] == 4

@@ -52,7 +52,10 @@ RL_NAME = "toy_ptst"
 LEARNING_JSON = "learning.json"
 # Child processes run offline: everything they read is on disk.
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
-# What each step makes, removed when the demo runs with another seed in the same folder.
+# The folder's stamp: the demo's version (its task and model) and the seed its outputs were made with.
+DEMO_STAMP = "demo.json"
+DEMO_VERSION = "toy-colour-1"
+# What each step makes, removed when the demo runs with another seed or version in the same folder.
 SEEDED_OUTPUTS = (
     "tiny-qwen2_5_vl",
     "task",
@@ -630,18 +633,24 @@ STAND_INS = (
 
 
 def _start_seed(workdir: Path, seed: int) -> None:
-    """A folder made with another seed starts afresh: every step's output depends on the seed."""
+    """A folder made with another seed, or by another version of the demo (its task, its model), starts afresh:
+    every step's output depends on both."""
     import shutil
 
-    stamp = workdir / "demo-seed.txt"
-    if stamp.is_file() and stamp.read_text().strip() != str(seed):
+    stamp = workdir / DEMO_STAMP
+    wanted = {"demo": DEMO_VERSION, "seed": seed}
+    try:
+        current = json.loads(stamp.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        current = None
+    if current != wanted:
         for name in SEEDED_OUTPUTS:
             path = workdir / name
             if path.is_dir():
                 shutil.rmtree(path)
             elif path.exists():
                 path.unlink()
-    stamp.write_text(f"{seed}\n")
+    stamp.write_text(json.dumps(wanted) + "\n", encoding="utf-8")
 
 
 def run_demo(
