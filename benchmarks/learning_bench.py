@@ -10,7 +10,10 @@ Variants (same prompts per step and learning rate; PTST keeps length x n at 256 
 
 - fixed: one stage, 64 tokens x 4 rollouts, 12 steps (the paper's "Long" baseline: the longest length throughout);
 - ptst: the demo's schedule, 32 x 8 for 6 steps, then 64 x 4 for 6 steps;
-- adaptive: PTST whose first stage ends when its reward stops improving (by 0.02 over 2 steps), 6 steps at most;
+- adaptive: PTST whose first stage ends once fewer than 5% of its responses hit its 32-token limit for 3 steps in a
+  row (the model answers within the short limit: time for the longer stage), 6 steps at most; the stages that
+  follow keep their steps (a reward-plateau rule, min_delta 0.02 over 2 steps, did not fire in 6 steps on seed 0:
+  the reward kept rising);
 - control-negated / control-constant: PTST with the reward's sign flipped, or 1 for every answer
   (:mod:`vision_r1_plugins.testing.sabotage`): a learning check must fail on these.
 
@@ -34,7 +37,7 @@ from vision_r1_plugins.testing.toy import TOY_STAGES
 
 SABOTAGE = "reward.custom_reward_function.path=pkg://vision_r1_plugins.testing.sabotage"
 ADAPTIVE_STAGES = [
-    {**TOY_STAGES[0], "switch": {"signal": "reward_plateau", "min_delta": 0.02, "patience": 2}},
+    {**TOY_STAGES[0], "switch": {"signal": "clip_ratio", "below": 0.05, "patience": 3}},
     TOY_STAGES[1],
 ]
 VARIANTS: dict[str, tuple[list[dict[str, Any]], tuple[str, ...]]] = {

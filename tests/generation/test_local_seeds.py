@@ -9,6 +9,8 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
+
 from vision_r1_plugins.eval.runner import EvalConfig, evaluate
 from vision_r1_plugins.generation import BackendConfig, Sampling, make_backend
 from vision_r1_plugins.generation.types import request_seed
@@ -39,6 +41,7 @@ def test_same_prompt_in_two_rows_is_sampled_independently_and_reproducibly(tiny_
     assert asyncio.run(draw("a", "b", "c")) == first[:3]  # and the same in a second run
 
 
+@pytest.mark.slow
 def test_eval_rows_with_one_prompt_get_different_samples_that_repeat_between_runs(
     tmp_path: Path, tiny_model_dir: Path
 ) -> None:
