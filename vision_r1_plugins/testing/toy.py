@@ -11,10 +11,12 @@ them. Problems are written in the bridge's input layout (``problems.jsonl`` with
 The held-out set is disjoint from the training set twice over: its images are drawn from another random stream,
 and its (speaker, claimed colour, true colour) combinations never occur in training.
 
-:func:`teacher_settings` is the scripted teacher the demo's bridge asks: a reasoner that trusts the quoted claim
-part of the time (:data:`TEACHER_SHORTCUT_RATE`) and otherwise reasons from what the image shows. The bridge's
-answer check drops its wrong shortcuts but keeps the right ones, so the cold-start data teaches a habit that is
-right only when the claim is: a small version of what a noisy cold start leaves for RL to fix.
+The problems to bridge carry label noise (:attr:`ToyConfig.bridge_label_noise`): some with a wrong claim have
+the claim as their gold answer. :func:`teacher_settings` is the scripted teacher the demo's bridge asks: an MLLM
+that names the patch's colour, and a reasoner that trusts the quoted claim part of the time
+(:data:`TEACHER_SHORTCUT_RATE`) and otherwise answers the colour it was told. The bridge's answer check keeps what
+agrees with the label, so the cold-start data teaches answering the claim where the label was wrong: a small
+version of what a noisy cold start leaves for RL (with correct answers) to fix.
 """
 
 from __future__ import annotations
