@@ -183,6 +183,11 @@ def _digest(*paths: Path) -> str:
     return hasher.hexdigest()
 
 
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    """The rows of a JSONL file the demo itself wrote (the task's problems, the bridge's and evaluation's records)."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
 def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{name} {count}" for name, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
@@ -241,15 +246,9 @@ def write_task(workdir: Path, seed: int) -> DemoStep:
         if reused
         else write_toy_task(folder, ToyConfig(seed=seed))
     )
-    counts = {
-        name: len(path.read_text(encoding="utf-8").splitlines())
-        for name, path in (("bridge", splits.bridge), ("rl", splits.rl), ("heldout", splits.heldout))
-    }
-    noisy = sum(
-        1
-        for row in map(json.loads, splits.bridge.read_text(encoding="utf-8").splitlines())
-        if row["answer"] != row["colour"]
-    )
+    bridge_rows = _jsonl(splits.bridge)
+    counts = {"bridge": len(bridge_rows), "rl": len(_jsonl(splits.rl)), "heldout": len(_jsonl(splits.heldout))}
+    noisy = sum(row["answer"] != row["colour"] for row in bridge_rows)
     return DemoStep(
         "task",
         [
@@ -294,9 +293,8 @@ def modality_bridging(workdir: Path, seed: int) -> DemoStep:
     failed = sum(counts["failed"] for counts in report.requests.values())
     asked = sum(counts["done"] for counts in report.requests.values()) + failed
     reused = sum(counts["cached"] for counts in report.requests.values())
-    problems = {row["id"]: row for row in map(json.loads, config.input.read_text(encoding="utf-8").splitlines())}
-    kept = [json.loads(line) for line in (out / "kept.jsonl").read_text(encoding="utf-8").splitlines()]
-    taught = sum(problems[row["id"]]["answer"] != problems[row["id"]]["colour"] for row in kept)
+    problems = {row["id"]: row for row in _jsonl(config.input)}
+    taught = sum(problems[row["id"]]["answer"] != problems[row["id"]]["colour"] for row in _jsonl(out / "kept.jsonl"))
     return DemoStep(
         "bridge",
         [
@@ -533,9 +531,8 @@ def evaluate_model(model: Path, problems: Path, run: Path, seed: int) -> Any:
 
 def followed_wrong_claims(run: Path, problems: Path) -> float:
     """The share of held-out problems with a wrong claim whose answer repeats the claim: the cold-start habit."""
-    claims = {row["id"]: row for row in map(json.loads, problems.read_text(encoding="utf-8").splitlines())}
-    answers = [json.loads(line) for line in (run / "rows.jsonl").read_text(encoding="utf-8").splitlines()]
-    wrong = [row for row in answers if not claims[row["id"]]["claim_right"]]
+    claims = {row["id"]: row for row in _jsonl(problems)}
+    wrong = [row for row in _jsonl(run / "rows.jsonl") if not claims[row["id"]]["claim_right"]]
     followed = [row for row in wrong if (row.get("extracted") or "").strip().lower() == claims[row["id"]]["claim"]]
     return len(followed) / len(wrong) if wrong else 0.0
 

@@ -167,8 +167,6 @@ def _prepare(
         rollout_env, rollout_notes = _rollout_env(rollout, for_run)
         notes += rollout_notes
         env = {**CPU_ENV, **rollout_env}
-        # One thread per process unless the user says otherwise (a machine with cores to spare, a timing run).
-        env["OMP_NUM_THREADS"] = os.environ.get("OMP_NUM_THREADS", env["OMP_NUM_THREADS"])
         if for_run:  # a fresh Ray session folder: a killed run's leftovers cannot be picked up
             env["RAY_TMPDIR"] = os.environ.get("RAY_TMPDIR") or tempfile.mkdtemp(prefix="vision-r1-ray-")
     schedule, replaced = with_overrides(schedule, extra)
@@ -260,7 +258,6 @@ def ptst_run(
     command = shlex.split(entry) if entry else DEFAULT_ENTRY
     echo = lambda line: console.print(line, markup=False, highlight=False)  # noqa: E731
     if mode == "hook":
-
         from vision_r1_plugins.ptst.runner import planned_total
 
         def on_start(hook_plan: Any, status: str) -> None:

@@ -162,10 +162,9 @@ class TinySize:
 TOY_SIZE = TinySize(head_dim=32, layers=4, vision_hidden=64, vision_depth=2)
 
 
-def _tiny_config(tokenizer: Any, head_dim: int = TINY_HEAD_DIM, size: TinySize | None = None) -> Any:
+def _tiny_config(tokenizer: Any, size: TinySize) -> Any:
     from transformers import Qwen2_5_VLConfig
 
-    size = size or TinySize(head_dim=head_dim)
     head_dim = size.head_dim
     check_head_dim(head_dim)
     ids = {token: tokenizer.convert_tokens_to_ids(token) for token in QWEN_SPECIAL_TOKENS}
@@ -238,7 +237,7 @@ def build_tiny_qwen2_5_vl(
     out.mkdir(parents=True, exist_ok=True)
     tokenizer = build_tiny_tokenizer(seed=seed, extra_text=extra_text)
     size = size or TinySize(head_dim=head_dim or TINY_HEAD_DIM)
-    config = _tiny_config(tokenizer, size=size)
+    config = _tiny_config(tokenizer, size)
     geometry = {
         "patch_size": TINY_PATCH_SIZE,
         "merge_size": TINY_MERGE_SIZE,

@@ -14,9 +14,9 @@ and its (speaker, claimed colour, true colour) combinations never occur in train
 The problems to bridge carry label noise (:attr:`ToyConfig.bridge_label_noise`): some with a wrong claim have
 the claim as their gold answer. :func:`teacher_settings` is the scripted teacher the demo's bridge asks: an MLLM
 that names the patch's colour, and a reasoner that trusts the quoted claim part of the time
-(:data:`TEACHER_SHORTCUT_RATE`) and otherwise answers the colour it was told. The bridge's answer check keeps what
-agrees with the label, so the cold-start data teaches answering the claim where the label was wrong: a small
-version of what a noisy cold start leaves for RL (with correct answers) to fix.
+(:data:`TEACHER_SHORTCUT_RATE`) and otherwise answers the colour the MLLM's description names. The bridge's answer
+check keeps what agrees with the label, so the cold-start data teaches answering the claim where the label was
+wrong: a small version of what a noisy cold start leaves for RL (with correct answers) to fix.
 """
 
 from __future__ import annotations
@@ -164,9 +164,8 @@ TOY_STAGES: tuple[dict[str, Any], ...] = (
 # What a 1.1M-parameter model needs from GRPO (the recipe's are for 7B): a learning rate 300x the recipe's (1e-6
 # does nothing here; 2e-4 with mini-batches of 8 moved one seed in three within 12 steps; 5e-4 helped the slowest
 # seed but made another's answers run long and wrong in stage 2), 16 prompts a step in mini-batches of 4 (four
-# updates a step), the paper's KL and clip, sampling at
-# temperature 1, token caps well above one batch (the derived ones split batches into tiny pieces), and no
-# gradient checkpointing (nothing to save on a model this size).
+# updates a step), the paper's KL and clip, sampling at temperature 1, token caps well above one batch (the
+# derived ones split batches into tiny pieces), and no gradient checkpointing (nothing to save on a model this size).
 TOY_VERL: dict[str, Any] = {
     "data.max_prompt_length": 72,
     "data.train_batch_size": 16,
@@ -199,7 +198,7 @@ def write_toy_schedule(
     **verl: Any,
 ) -> Path:
     """``folder/schedule.yaml``: GRPO with PTST on the toy task's RL data, the hard reward alone. ``seed`` seeds
-    the data order, the actor's initialisation of its optimiser state and the rollout's sampling."""
+    the data order, the actor's random state and the rollout's sampling."""
     from vision_r1_plugins.testing.schedules import write_cpu_schedule
 
     seeds = {
