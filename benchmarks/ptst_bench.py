@@ -48,9 +48,25 @@ def tree_pss(process: psutil.Process) -> int:
 
 def run(path: Path, mode: str, rollout: str) -> tuple[float, int]:
     start = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "vision_r1_plugins.cli", "ptst", "run", str(path), "--cpu",
-                              "--rollout", rollout, "--mode", mode, "--timeout", "900"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vision_r1_plugins.cli",
+            "ptst",
+            "run",
+            str(path),
+            "--cpu",
+            "--rollout",
+            rollout,
+            "--mode",
+            mode,
+            "--timeout",
+            "900",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     watched, peak = psutil.Process(child.pid), 0
     while child.poll() is None:
         peak = max(peak, tree_pss(watched))
@@ -67,15 +83,18 @@ def main() -> None:
     args = parser.parse_args()
     rollouts = args.rollout or ["hf", "vllm"]
     if "vllm" in rollouts and importlib.util.find_spec("vllm") is None:
-        raise SystemExit("vLLM is not installed here: run this from the RL environment (make setup-rl; "
-                         ".venv-rl/bin/python benchmarks/ptst_bench.py) or pass --rollout hf")  # fmt: skip
+        raise SystemExit(
+            "vLLM is not installed here: run this from the RL environment (make setup-rl; "
+            ".venv-rl/bin/python benchmarks/ptst_bench.py) or pass --rollout hf"
+        )
     stages = [{**stage, "steps": args.steps} for stage in CPU_STAGES]
     rows = []
     with tempfile.TemporaryDirectory(prefix="ptst-bench-") as folder:
         root = Path(folder)
         model = build_tiny_qwen2_5_vl(root / "tiny", seed=0, head_dim=32)
-        data = convert_rl_data(RLDataConfig(sample_problems(), root / "rl" / "train", model=model,
-                                            max_prompt_length=512)).outputs["train"]  # fmt: skip
+        data = convert_rl_data(
+            RLDataConfig(sample_problems(), root / "rl" / "train", model=model, max_prompt_length=512)
+        ).outputs["train"]
         for rollout in rollouts:
             for mode in MODES:
                 run_dir = root / f"{rollout}-{mode}"
@@ -84,8 +103,10 @@ def main() -> None:
                 steps = read_steps(run_dir / "checkpoints" / "metrics")
                 times = [record.data["timing_s/step"] for record in steps]
                 rows.append((rollout, mode, len(steps), wall, statistics.median(times), max(times), peak))
-    print(f"{'rollout':8} {'mode':8} {'steps':>5} {'wall s':>7} {'step s (median)':>16} {'step s (max)':>13} "
-          f"{'peak PSS GB':>12}")  # fmt: skip
+    print(
+        f"{'rollout':8} {'mode':8} {'steps':>5} {'wall s':>7} {'step s (median)':>16} {'step s (max)':>13} "
+        f"{'peak PSS GB':>12}"
+    )
     for rollout, mode, count, wall, median, slowest, peak in rows:
         print(f"{rollout:8} {mode:8} {count:5d} {wall:7.1f} {median:16.2f} {slowest:13.2f} {peak / 2**30:12.2f}")
     walls = {(rollout, mode): wall for rollout, mode, _, wall, *_ in rows}

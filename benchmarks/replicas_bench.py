@@ -28,8 +28,11 @@ LATENCY = 0.2
 
 
 def start_server() -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen([sys.executable, "-m", "vision_r1_plugins.testing.fake_server", "--port", "0",
-                                "--latency", str(LATENCY)], stdout=subprocess.PIPE, text=True)  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vision_r1_plugins.testing.fake_server", "--port", "0", "--latency", str(LATENCY)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert process.stdout is not None
     return process, process.stdout.readline().strip()
 
@@ -43,8 +46,12 @@ def run(urls: tuple[str, ...], count: int, concurrency: int) -> tuple[float, int
             return make_backend(BackendConfig("openai", model, urls, concurrency=concurrency, timeout=30.0))
 
         start = time.perf_counter()
-        config = BridgeConfig(source, root / "out", max_active_samples=4 * concurrency * len(urls),
-                              filters=FilterConfig(min_reasoning_chars=10))  # fmt: skip
+        config = BridgeConfig(
+            source,
+            root / "out",
+            max_active_samples=4 * concurrency * len(urls),
+            filters=FilterConfig(min_reasoning_chars=10),
+        )
         report = bridge(config, backend("fake-mllm"), backend("fake-reasoner"))
         elapsed = time.perf_counter() - start
     assert report.kept + sum(report.filtered.values()) == count, report
@@ -59,8 +66,10 @@ def main() -> None:
     servers = [start_server() for _ in range(2)]
     try:
         urls = tuple(url for _, url in servers)
-        print(f"latency {LATENCY * 1000:.0f} ms per request, 3 requests per sample, concurrency {args.concurrency} "
-              f"per server, {args.samples} samples, {os.cpu_count()} CPUs\n")  # fmt: skip
+        print(
+            f"latency {LATENCY * 1000:.0f} ms per request, 3 requests per sample, concurrency {args.concurrency} "
+            f"per server, {args.samples} samples, {os.cpu_count()} CPUs\n"
+        )
         header = ("servers", "seconds", "samples/s", "ideal/s", "of ideal", "speed-up")
         print("| " + " | ".join(header) + " |")
         print("|" + "|".join("---" for _ in header) + "|")
@@ -69,8 +78,11 @@ def main() -> None:
             elapsed, _ = run(chosen, args.samples, args.concurrency)
             rate, ideal = args.samples / elapsed, len(chosen) * args.concurrency / LATENCY / 3
             baseline = baseline or rate
-            print(f"| {len(chosen)} | {elapsed:.1f} | {rate:.2f} | {ideal:.2f} | {rate / ideal:.1%} | "
-                  f"{rate / baseline:.2f}x |", flush=True)  # fmt: skip
+            print(
+                f"| {len(chosen)} | {elapsed:.1f} | {rate:.2f} | {ideal:.2f} | {rate / ideal:.1%} | "
+                f"{rate / baseline:.2f}x |",
+                flush=True,
+            )
     finally:
         for process, _ in servers:
             process.terminate()

@@ -49,12 +49,22 @@ def run_llamafactory(model: Path, data_dir: Path, cutoff_len: int, workers: int,
     from llamafactory.hparams import get_train_args
     from llamafactory.model import load_tokenizer
 
-    model_args, data_args, training_args, _, _ = get_train_args({
-        "model_name_or_path": str(model), "stage": "sft", "do_train": True, "finetuning_type": "full",
-        "dataset": "bench", "dataset_dir": str(data_dir), "template": "qwen2_vl", "cutoff_len": cutoff_len,
-        "preprocessing_num_workers": workers, "overwrite_cache": True, "output_dir": str(cache / "out"),
-        "report_to": "none",
-    })  # fmt: skip
+    model_args, data_args, training_args, _, _ = get_train_args(
+        {
+            "model_name_or_path": str(model),
+            "stage": "sft",
+            "do_train": True,
+            "finetuning_type": "full",
+            "dataset": "bench",
+            "dataset_dir": str(data_dir),
+            "template": "qwen2_vl",
+            "cutoff_len": cutoff_len,
+            "preprocessing_num_workers": workers,
+            "overwrite_cache": True,
+            "output_dir": str(cache / "out"),
+            "report_to": "none",
+        }
+    )
     tokenizer_module = load_tokenizer(model_args)
     template = get_template_and_fix_tokenizer(tokenizer_module["tokenizer"], data_args)
     module = get_dataset(template, model_args, data_args, training_args, stage="sft", **tokenizer_module)
@@ -85,22 +95,35 @@ def main() -> None:
         if args.reuse is None:
             model = model_with_real_image_limits(root)
             write_sharegpt_dataset(
-                data_dir, "bench", rows=args.rows, images=args.images, thinking_words=600, image_size=(640, 480),
+                data_dir,
+                "bench",
+                rows=args.rows,
+                images=args.images,
+                thinking_words=600,
+                image_size=(640, 480),
                 image_format=args.image_format,
-            )  # fmt: skip
+            )
         rows = len(json.loads((data_dir / "bench.json").read_text()))
         formats = sorted({p.suffix for p in (data_dir / "images").iterdir()})
-        print(f"{rows} rows, {len(list((data_dir / 'images').iterdir()))} distinct 640x480+ images {formats}, "
-              f"{args.workers} processes, cutoff_len {args.cutoff_len}, {os.cpu_count()} CPUs; "
-              f"validator from {Path(vision_r1_plugins.__file__).parent}")  # fmt: skip
+        print(
+            f"{rows} rows, {len(list((data_dir / 'images').iterdir()))} distinct 640x480+ images {formats}, "
+            f"{args.workers} processes, cutoff_len {args.cutoff_len}, {os.cpu_count()} CPUs; "
+            f"validator from {Path(vision_r1_plugins.__file__).parent}"
+        )
 
         lines = []
         for label, decode in (
             ("vision-r1 lf validate (default)", False),
             ("vision-r1 lf validate --decode-images", True),
         ):
-            config = ValidateConfig(str(data_dir), "bench", str(model), cutoff_len=args.cutoff_len,
-                                    num_workers=args.workers, decode_images=decode)  # fmt: skip
+            config = ValidateConfig(
+                str(data_dir),
+                "bench",
+                str(model),
+                cutoff_len=args.cutoff_len,
+                num_workers=args.workers,
+                decode_images=decode,
+            )
             start = time.perf_counter()
             report = validate_dataset(config)
             lines.append(_row(label, report.total, time.perf_counter() - start))

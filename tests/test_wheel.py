@@ -20,30 +20,58 @@ def test_demo_runs_from_an_installed_wheel(tmp_path: Path) -> None:
     python, site, env, cli = installed.python, str(installed.site), installed.env, installed.cli
     work = tmp_path / "elsewhere"
     work.mkdir()
-    where = subprocess.run([str(python), "-c", "import vision_r1_plugins; print(vision_r1_plugins.__file__)"],
-                           cwd=work, env=env, check=True, capture_output=True, text=True).stdout  # fmt: skip
+    where = subprocess.run(
+        [str(python), "-c", "import vision_r1_plugins; print(vision_r1_plugins.__file__)"],
+        cwd=work,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     assert where.startswith(site), where
-    demo = subprocess.run([str(cli), "demo", "--out", str(work / "demo"), "--step", "reward"], cwd=work, env=env,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    demo = subprocess.run(
+        [str(cli), "demo", "--out", str(work / "demo"), "--step", "reward"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert demo.returncode == 0, demo.stdout + demo.stderr
     scores = [json.loads(line) for line in (work / "demo" / "reward_scores.jsonl").read_text().splitlines()]
     assert len(scores) == 12 and {record["id"]: record["score"] for record in scores}["geo-02"] == 1.0
     recipes = subprocess.run([str(cli), "recipes", "list"], cwd=work, env=env, capture_output=True, text=True)
     listed = {line.split()[0] for line in recipes.stdout.splitlines()}
     assert recipes.returncode == 0 and "vision_r1_ptst_8gpu" in listed, recipes.stdout + recipes.stderr
-    copy = subprocess.run([str(cli), "recipes", "copy", "vision_r1_cold_start_8gpu", "sft"], cwd=work, env=env,
-                          capture_output=True, text=True)  # fmt: skip
+    copy = subprocess.run(
+        [str(cli), "recipes", "copy", "vision_r1_cold_start_8gpu", "sft"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert copy.returncode == 0, copy.stdout + copy.stderr
     copied = work / "sft"
     assert sorted(path.name for path in copied.iterdir()) == [
-        "ds_z3_config.json", "train_8gpu.sh", "vision_r1_cold_start_8gpu.yaml"]  # fmt: skip
+        "ds_z3_config.json",
+        "train_8gpu.sh",
+        "vision_r1_cold_start_8gpu.yaml",
+    ]
     recipe_text = (copied / "vision_r1_cold_start_8gpu.yaml").read_text()
     assert f'deepspeed: "{copied.resolve() / "ds_z3_config.json"}"' in recipe_text
     assert json.loads((copied / "ds_z3_config.json").read_text())["zero_optimization"]["stage"] == 3
     problems = subprocess.run(
-        [str(python), "-c", "from vision_r1_plugins.core.resources import sample_problems as p; "
-                            "import json; rows = [json.loads(l) for l in p().read_text().splitlines()]; "
-                            "print(len(rows), all((p().parent / r['images'][0]).is_file() for r in rows))"],
-        cwd=work, env=env, check=True, capture_output=True, text=True,
-    ).stdout.split()  # fmt: skip
+        [
+            str(python),
+            "-c",
+            "from vision_r1_plugins.core.resources import sample_problems as p; "
+            "import json; rows = [json.loads(l) for l in p().read_text().splitlines()]; "
+            "print(len(rows), all((p().parent / r['images'][0]).is_file() for r in rows))",
+        ],
+        cwd=work,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
     assert problems == ["36", "True"]

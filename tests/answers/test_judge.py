@@ -151,13 +151,36 @@ def test_unrecognized_content_names_the_part() -> None:
     assert verdict.detail.startswith("'⟶' at 2")
 
 
-NUMBER_PAIRS = [("5", "5"), ("5", "6"), ("-3", "-3"), ("+3", "3"), ("0.5", "\\frac{1}{2}"), ("1/2", "0.5"),
-                ("2.50", "2.5"), ("\\dfrac{3}{4}", "0.75"), ("-\\frac{1}{2}", "-0.5"), ("\\frac{-1}{2}", "-0.5"),
-                ("0.51", "\\frac{1}{2}"), ("3", "3.0"), ("3.01", "3"), (".5", "0.5"), ("7/8", "\\frac{7}{8}"),
-                ("\\sqrt{12}", "2\\sqrt{3}"), ("2\\sqrt{2}", "2\\sqrt{3}"), ("-2\\sqrt{3}", "2\\sqrt{3}"),
-                ("\\frac{\\sqrt{3}}{2}", "\\frac{\\sqrt{12}}{4}"), ("3\\sqrt{2}/4", "\\frac{3\\sqrt{2}}{4}"),
-                ("\\frac{\\sqrt{3}}{3}", "\\frac{1}{\\sqrt{3}}"), ("30", "30^\\circ"), ("60^\\circ", "30^\\circ"),
-                ("30°", "30"), ("0", "-0"), ("9" * 400, "9" * 400), ("2^{10}", "1024"), ("3!", "6")]  # fmt: skip
+NUMBER_PAIRS = [
+    ("5", "5"),
+    ("5", "6"),
+    ("-3", "-3"),
+    ("+3", "3"),
+    ("0.5", "\\frac{1}{2}"),
+    ("1/2", "0.5"),
+    ("2.50", "2.5"),
+    ("\\dfrac{3}{4}", "0.75"),
+    ("-\\frac{1}{2}", "-0.5"),
+    ("\\frac{-1}{2}", "-0.5"),
+    ("0.51", "\\frac{1}{2}"),
+    ("3", "3.0"),
+    ("3.01", "3"),
+    (".5", "0.5"),
+    ("7/8", "\\frac{7}{8}"),
+    ("\\sqrt{12}", "2\\sqrt{3}"),
+    ("2\\sqrt{2}", "2\\sqrt{3}"),
+    ("-2\\sqrt{3}", "2\\sqrt{3}"),
+    ("\\frac{\\sqrt{3}}{2}", "\\frac{\\sqrt{12}}{4}"),
+    ("3\\sqrt{2}/4", "\\frac{3\\sqrt{2}}{4}"),
+    ("\\frac{\\sqrt{3}}{3}", "\\frac{1}{\\sqrt{3}}"),
+    ("30", "30^\\circ"),
+    ("60^\\circ", "30^\\circ"),
+    ("30°", "30"),
+    ("0", "-0"),
+    ("9" * 400, "9" * 400),
+    ("2^{10}", "1024"),
+    ("3!", "6"),
+]
 
 
 @pytest.mark.parametrize(("pred", "gold"), NUMBER_PAIRS)
@@ -170,18 +193,48 @@ def test_in_process_numbers_agree_with_math_verify(pred: str, gold: str) -> None
 @pytest.mark.parametrize(
     ("pred", "picked"),
     [
-        ("C", {2}), ("(C)", {2}), ("C.", {2}), ("C:", {2}), ("C. 6\\pi", {2}), ("C 6\\pi", {2}), ("Option C", {2}),
-        ("The answer is C.", {2}), ("The correct option is (C)", {2}), ("answer: c", {2}), ("(c)", {2}),
-        ("6\\pi", {2}), ("6 \\pi", {2}), ("6π", {2}), ("\\boxed{\\text{C}}", {2}), ("**Answer:** C", {2}),
-        ("故选C", {2}), ("选项(C)正确。", {2}), ("（C）", {2}), ("Ｃ", {2}), ("C。", {2}),
+        ("C", {2}),
+        ("(C)", {2}),
+        ("C.", {2}),
+        ("C:", {2}),
+        ("C. 6\\pi", {2}),
+        ("C 6\\pi", {2}),
+        ("Option C", {2}),
+        ("The answer is C.", {2}),
+        ("The correct option is (C)", {2}),
+        ("answer: c", {2}),
+        ("(c)", {2}),
+        ("6\\pi", {2}),
+        ("6 \\pi", {2}),
+        ("6π", {2}),
+        ("\\boxed{\\text{C}}", {2}),
+        ("**Answer:** C", {2}),
+        ("故选C", {2}),
+        ("选项(C)正确。", {2}),
+        ("（C）", {2}),
+        ("Ｃ", {2}),
+        ("C。", {2}),
         ("\\angle A = 30, so C", {2}),  # a point named A is no option A
-        ("A or C", "multiple"), ("A, B, C, D", "multiple"), ("A and C", "multiple"), ("C/D", "multiple"),
-        ("\\boxed{A}\\boxed{C}", "multiple"), ("A C", "multiple"), ("A\nC", "multiple"), ("(A) (C)", "multiple"),
-        ("A B C D", "multiple"), ("A 或 C", "multiple"), ("C. 8\\pi", "multiple"), ("C or 4\\pi", "multiple"),
-        ("I think so", set()), ("a triangle", set()), ("E", set()), ("I think it is C", set()),
-        ("A (possibly C)", set()), ("C. Actually B.", "multiple"),
+        ("A or C", "multiple"),
+        ("A, B, C, D", "multiple"),
+        ("A and C", "multiple"),
+        ("C/D", "multiple"),
+        ("\\boxed{A}\\boxed{C}", "multiple"),
+        ("A C", "multiple"),
+        ("A\nC", "multiple"),
+        ("(A) (C)", "multiple"),
+        ("A B C D", "multiple"),
+        ("A 或 C", "multiple"),
+        ("C. 8\\pi", "multiple"),
+        ("C or 4\\pi", "multiple"),
+        ("I think so", set()),
+        ("a triangle", set()),
+        ("E", set()),
+        ("I think it is C", set()),
+        ("A (possibly C)", set()),
+        ("C. Actually B.", "multiple"),
     ],
-)  # fmt: skip
+)
 def test_options_picked(pred: str, picked: set[int] | str) -> None:
     assert picked_options(pred, CHOICES) == picked
 
@@ -201,8 +254,15 @@ def test_option_words_need_the_options() -> None:
 
 @pytest.mark.parametrize(
     ("gold", "choices", "index"),
-    [("C", None, 2), ("(C)", None, 2), ("C. 6\\pi", None, 2), ("6\\pi", CHOICES, 2), ("c", CHOICES, 2),
-     ("6", None, None), ("Yes", None, None)],
-)  # fmt: skip
+    [
+        ("C", None, 2),
+        ("(C)", None, 2),
+        ("C. 6\\pi", None, 2),
+        ("6\\pi", CHOICES, 2),
+        ("c", CHOICES, 2),
+        ("6", None, None),
+        ("Yes", None, None),
+    ],
+)
 def test_gold_options(gold: str, choices: list[str] | None, index: int | None) -> None:
     assert gold_option_index(gold, choices) == index

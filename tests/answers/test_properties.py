@@ -99,8 +99,11 @@ NUMBER_WORDS = "zero one two three four five six seven eight nine ten eleven twe
 
 def _spellings(value: Fraction) -> list[str]:
     """Ways to write one value that the answer language accepts."""
-    spelled = [f"\\frac{{{value.numerator}}}{{{value.denominator}}}", f"{value.numerator}/{value.denominator}",
-               f"\\dfrac{{{value.numerator * 2}}}{{{value.denominator * 2}}}"]  # fmt: skip
+    spelled = [
+        f"\\frac{{{value.numerator}}}{{{value.denominator}}}",
+        f"{value.numerator}/{value.denominator}",
+        f"\\dfrac{{{value.numerator * 2}}}{{{value.denominator * 2}}}",
+    ]
     if value.denominator == 1:
         spelled += [str(value.numerator), f"{value.numerator}.0", f"{value.numerator:,}"]
         if value.numerator < len(NUMBER_WORDS):
@@ -134,15 +137,45 @@ def test_the_same_value_restated_in_any_accepted_form_always_scores(numerator: i
 
 # The separators and joiners the earlier rules listed one by one (issue 13), kept as cases: each still scores 0.
 SEPARATORS = [
-    "{a}, {b}", "{a}，{b}", "{a}、{b}", "{a}；{b}", "{a}; {b}", "{a} or {b}", "{a} OR {b}", "{a} and {b}",
-    "{a}或{b}", "{a} 或者 {b}", "{a}和{b}", "{a} | {b}", "{a} |{b}", "{a} \\\\ {b}", "{a}\\\\{b}", "{a}\n{b}",
-    "{a}~or~{b}", "{a} \\text{{ or }} {b}", "{a} \\texttt{{ or }} {b}", "{a} \\operatorname{{or}} {b}",
-    "{a} \\mathrm{{or}} {b}", "{a} \\text{{and}} {b}", "{a} \\lor {b}", "{a} \\vee {b}", "{a} \\cup {b}",
-    "${a}$ ${b}$", "${a}$, ${b}$", "{a} (or {b})", "{a} \\text{{ (or {b})}}", "{a} (possibly {b})",
-    "\\begin{{cases}} x={a} \\\\ x={b} \\end{{cases}}", "\\begin{{aligned}} x &= {a} \\\\ x &= {b} \\end{{aligned}}",
-    "x = {a} \\quad x = {b}", "x_1 = {a} \\quad x_2 = {b}", "x = {a}\nx = {b}", "\\boxed{{{a}}} \\boxed{{{b}}}",
-    "\\boxed{{{a}}} or {b}", "{a}, \\boxed{{{b}}}",
-]  # fmt: skip
+    "{a}, {b}",
+    "{a}，{b}",
+    "{a}、{b}",
+    "{a}；{b}",
+    "{a}; {b}",
+    "{a} or {b}",
+    "{a} OR {b}",
+    "{a} and {b}",
+    "{a}或{b}",
+    "{a} 或者 {b}",
+    "{a}和{b}",
+    "{a} | {b}",
+    "{a} |{b}",
+    "{a} \\\\ {b}",
+    "{a}\\\\{b}",
+    "{a}\n{b}",
+    "{a}~or~{b}",
+    "{a} \\text{{ or }} {b}",
+    "{a} \\texttt{{ or }} {b}",
+    "{a} \\operatorname{{or}} {b}",
+    "{a} \\mathrm{{or}} {b}",
+    "{a} \\text{{and}} {b}",
+    "{a} \\lor {b}",
+    "{a} \\vee {b}",
+    "{a} \\cup {b}",
+    "${a}$ ${b}$",
+    "${a}$, ${b}$",
+    "{a} (or {b})",
+    "{a} \\text{{ (or {b})}}",
+    "{a} (possibly {b})",
+    "\\begin{{cases}} x={a} \\\\ x={b} \\end{{cases}}",
+    "\\begin{{aligned}} x &= {a} \\\\ x &= {b} \\end{{aligned}}",
+    "x = {a} \\quad x = {b}",
+    "x_1 = {a} \\quad x_2 = {b}",
+    "x = {a}\nx = {b}",
+    "\\boxed{{{a}}} \\boxed{{{b}}}",
+    "\\boxed{{{a}}} or {b}",
+    "{a}, \\boxed{{{b}}}",
+]
 SPACINGS = ["{a} {b}", "{a}  {b}", "{a} \\quad {b}", "{a} \\qquad {b}", "{a}~{b}", "{a}\\ {b}", "{a} \\; {b}"]
 
 
@@ -156,10 +189,53 @@ def test_the_separators_listed_before_still_never_score(template: str, first: in
 
 
 # Tokens that join a second value to the right one: math-verify, left alone, reads one of the two numbers.
-JOINERS = ["6", "-6", "\\;6", "\\:6", "\\ 6", "&6", "#6", "@6", "%6", "^6", "_6", "`6", "?6", "!6", "*6", "\\\\ 6",
-           "(6)", "\\quad6", "~6", "\u30006", "\uff0c6", "\u30016", "·6", "•6", "…6", "→6", "⇒6", "\\to 6",
-           "\\Rightarrow 6", "\\implies 6", "\\vdots 6", "\\cdots 6", "\\ldots 6", "\\dots 6", "...6", "..6", ". 6",
-           ": 6", "; 6", "\\colon 6", "\\mid 6", "\\vert 6", "\\parallel 6", "\\perp 6", "\\% 6"]  # fmt: skip
+JOINERS = [
+    "6",
+    "-6",
+    "\\;6",
+    "\\:6",
+    "\\ 6",
+    "&6",
+    "#6",
+    "@6",
+    "%6",
+    "^6",
+    "_6",
+    "`6",
+    "?6",
+    "!6",
+    "*6",
+    "\\\\ 6",
+    "(6)",
+    "\\quad6",
+    "~6",
+    "\u30006",
+    "\uff0c6",
+    "\u30016",
+    "·6",
+    "•6",
+    "…6",
+    "→6",
+    "⇒6",
+    "\\to 6",
+    "\\Rightarrow 6",
+    "\\implies 6",
+    "\\vdots 6",
+    "\\cdots 6",
+    "\\ldots 6",
+    "\\dots 6",
+    "...6",
+    "..6",
+    ". 6",
+    ": 6",
+    "; 6",
+    "\\colon 6",
+    "\\mid 6",
+    "\\vert 6",
+    "\\parallel 6",
+    "\\perp 6",
+    "\\% 6",
+]
 
 
 @settings(max_examples=300, deadline=None)

@@ -18,10 +18,14 @@ def _write_problems(root: Path, count: int, extra_rows: list | None = None) -> P
     """``count`` arithmetic problems (the fake server solves them) over 4 generated images, as JSONL."""
     names = write_images(root / "imgs", 4)
     rows = [
-        {"id": f"q{index}", "images": [f"imgs/{names[index % 4]}"], "problem": f"<image>What is {index} + {index + 3}?",
-         "answer": str(2 * index + 3)}
+        {
+            "id": f"q{index}",
+            "images": [f"imgs/{names[index % 4]}"],
+            "problem": f"<image>What is {index} + {index + 3}?",
+            "answer": str(2 * index + 3),
+        }
         for index in range(count)
-    ]  # fmt: skip
+    ]
     path = root / "problems.jsonl"
     path.write_text("\n".join(json.dumps(row) for row in rows + (extra_rows or [])) + "\n")
     return path

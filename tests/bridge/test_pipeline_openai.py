@@ -20,8 +20,9 @@ from vision_r1_plugins.testing.fake_server import FakeServer, FakeServerConfig
 def _backends(server: FakeServer, concurrency: int = 8, timeout: float = 2.0) -> tuple:
     def make(model: str):
         retry = RetryPolicy(max_attempts=4, base_delay=0.01)
-        return make_backend(BackendConfig("openai", model, server.url, concurrency=concurrency, timeout=timeout,
-                                          retry=retry))  # fmt: skip
+        return make_backend(
+            BackendConfig("openai", model, server.url, concurrency=concurrency, timeout=timeout, retry=retry)
+        )
 
     return make("fake-mllm"), make("fake-reasoner")
 
@@ -69,16 +70,25 @@ def test_faults_are_retried_and_every_row_is_accounted_for(
     from llamafactory.train.test_utils import load_dataset_module
 
     module = load_dataset_module(
-        model_name_or_path=str(tiny_model_dir), stage="sft", do_train=True, finetuning_type="full",
-        dataset="vision_r1_bridged", dataset_dir=str(tmp_path / "out"), template="qwen2_vl", cutoff_len=1024,
-        overwrite_cache=True, output_dir=str(tmp_path / "lf"), report_to="none",
-    )  # fmt: skip
+        model_name_or_path=str(tiny_model_dir),
+        stage="sft",
+        do_train=True,
+        finetuning_type="full",
+        dataset="vision_r1_bridged",
+        dataset_dir=str(tmp_path / "out"),
+        template="qwen2_vl",
+        cutoff_len=1024,
+        overwrite_cache=True,
+        output_dir=str(tmp_path / "lf"),
+        report_to="none",
+    )
     assert len(module["train_dataset"]) == 20
 
 
 def test_bad_requests_are_not_retried(tmp_path: Path, write_problems) -> None:
-    rows = [{"id": "x", "images": ["imgs/img_00000.png"], "problem": "<image>What is 1 + 2? [[bad-request]]",
-             "answer": "3"}]  # fmt: skip
+    rows = [
+        {"id": "x", "images": ["imgs/img_00000.png"], "problem": "<image>What is 1 + 2? [[bad-request]]", "answer": "3"}
+    ]
     source = write_problems(tmp_path, 2, rows)
     with FakeServer(FakeServerConfig()) as server:
         report = bridge(BridgeConfig(source, tmp_path / "out"), *_backends(server))
@@ -96,10 +106,24 @@ def test_resume_after_sigkill_redoes_nothing_and_loses_nothing(tmp_path: Path, w
     out = tmp_path / "out"
     concurrency = 4
     command = [
-        sys.executable, "-m", "vision_r1_plugins.cli", "bridge", str(source), "--out", str(out),
-        "--model", "fake-mllm", "--reasoner-model", "fake-reasoner", "--concurrency", str(concurrency),
-        "--timeout", "5", "--min-reasoning-chars", "10",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "vision_r1_plugins.cli",
+        "bridge",
+        str(source),
+        "--out",
+        str(out),
+        "--model",
+        "fake-mllm",
+        "--reasoner-model",
+        "fake-reasoner",
+        "--concurrency",
+        str(concurrency),
+        "--timeout",
+        "5",
+        "--min-reasoning-chars",
+        "10",
+    ]
     with FakeServer(FakeServerConfig(latency=0.15)) as server:
         command[command.index("--model") : command.index("--model")] = ["--base-url", server.url]
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=dict(os.environ))

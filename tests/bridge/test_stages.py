@@ -19,7 +19,9 @@ def test_reasoning_split_and_stated_answer() -> None:
         "The answer is \\boxed{7}.",
     )
     assert split_reasoning(ChatResult("<think>\nso 7\n</think>\n\nThe answer is \\boxed{7}.")) == (
-        "so 7", "The answer is \\boxed{7}.")  # fmt: skip
+        "so 7",
+        "The answer is \\boxed{7}.",
+    )
     assert split_reasoning(ChatResult("no thinking here")) == ("", "no thinking here")
     assert stated_answer("Thus \\boxed{\\frac{1}{2}}.") == "\\frac{1}{2}"
     assert stated_answer("Final Answer: C.") == "C"

@@ -18,10 +18,24 @@ def test_cli_with_transformers_backend_accounts_for_every_row(
 ) -> None:
     source = write_problems(tmp_path, 3, [{"id": "bad", "images": [], "problem": "What is 1 + 1?", "answer": "2"}])
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, [
-        "bridge", str(source), "--out", str(out), "--backend", "transformers", "--model", str(tiny_model_dir),
-        "--max-tokens", "6", "--reasoner-max-tokens", "6", "--parquet",
-    ])  # fmt: skip
+    result = CliRunner().invoke(
+        app,
+        [
+            "bridge",
+            str(source),
+            "--out",
+            str(out),
+            "--backend",
+            "transformers",
+            "--model",
+            str(tiny_model_dir),
+            "--max-tokens",
+            "6",
+            "--reasoner-max-tokens",
+            "6",
+            "--parquet",
+        ],
+    )
     # Six random tokens never verify: nothing is kept, which the CLI reports as a failed run.
     assert result.exit_code == 1, result.output
     assert "no sample was kept out of 4" in result.output

@@ -51,10 +51,11 @@ def test_every_command_and_visible_option_has_help_text() -> None:
 def test_one_name_per_concept() -> None:
     """An output folder or file is --out, a server --base-url, a model --model, wherever they appear."""
     visible = {
-        " ".join(path): {opt for parameter in command.params if not getattr(parameter, "hidden", False)
-                         for opt in parameter.opts}
+        " ".join(path): {
+            opt for parameter in command.params if not getattr(parameter, "hidden", False) for opt in parameter.opts
+        }
         for path, command in COMMANDS
-    }  # fmt: skip
+    }
     for options in visible.values():
         assert not options & {"--output", "--workdir", "--mllm-url", "--mllm-model", "--url"}
     for command in ("bridge", "eval run", "eval score", "analyze", "reward score", "rl-data", "demo"):
@@ -97,8 +98,19 @@ def test_errors_map_to_exit_codes_and_messages() -> None:
 
 
 def test_a_usage_error_is_one_line_and_debug_shows_the_traceback(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "vision_r1_plugins.cli", "eval", str(tmp_path / "missing.jsonl"), "--out",
-               str(tmp_path / "run"), "--model", "m", "--base-url", "http://127.0.0.1:9/v1"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "vision_r1_plugins.cli",
+        "eval",
+        str(tmp_path / "missing.jsonl"),
+        "--out",
+        str(tmp_path / "run"),
+        "--model",
+        "m",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+    ]
     plain = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert plain.returncode == 2
     assert plain.stderr.strip() == f"error: input not found: {tmp_path / 'missing.jsonl'}"

@@ -79,8 +79,9 @@ def test_rl_data_model_path_that_does_not_exist(tmp_path: Path) -> None:
 
 def test_rl_data_wrong_question_column_names_the_columns_and_the_option(tmp_path: Path) -> None:
     # Any existing folder passes the model check: the column check comes before the processor loads.
-    result = _run("rl-data", sample_problems(), "--model", tmp_path, "--out", tmp_path / "rl",
-                  "--question-column", "question")  # fmt: skip
+    result = _run(
+        "rl-data", sample_problems(), "--model", tmp_path, "--out", tmp_path / "rl", "--question-column", "question"
+    )
     message = _fails(result, 2, "'question'", "--question-column", "problem")
     assert "answer" in message  # the columns the file does have
     assert not (tmp_path / "rl.rejects.jsonl").exists()
@@ -92,8 +93,16 @@ def test_rl_data_empty_input(tmp_path: Path) -> None:
 
 
 def test_rl_data_all_rejected_exits_1_with_the_reason_and_the_fix(tmp_path: Path, tiny_model_dir: Path) -> None:
-    result = _run("rl-data", _problems(tmp_path, 3, 0), "--model", tiny_model_dir, "--out", tmp_path / "rl",
-                  "--max-prompt-length", 8)  # fmt: skip
+    result = _run(
+        "rl-data",
+        _problems(tmp_path, 3, 0),
+        "--model",
+        tiny_model_dir,
+        "--out",
+        tmp_path / "rl",
+        "--max-prompt-length",
+        8,
+    )
     _fails(result, 1, "no row of", "3 of 3 rejected", "prompt_too_long", "--max-prompt-length", "rl.rejects.jsonl")
 
 
@@ -107,8 +116,7 @@ def test_rl_data_partial_exits_0_and_says_where_the_rejects_are(tmp_path: Path, 
 
 
 def test_rl_data_strict_fails_on_any_reject(tmp_path: Path, tiny_model_dir: Path) -> None:
-    result = _run("rl-data", _problems(tmp_path, 3, 1), "--model", tiny_model_dir, "--out", tmp_path / "rl",
-                  "--strict")  # fmt: skip
+    result = _run("rl-data", _problems(tmp_path, 3, 1), "--model", tiny_model_dir, "--out", tmp_path / "rl", "--strict")
     _fails(result, 1, "--strict: 1 of 4 rows rejected", "missing_answer", "rl.rejects.jsonl")
 
 
@@ -129,8 +137,17 @@ def test_reward_other_column_names_fail_at_the_first_row(tmp_path: Path) -> None
 
 
 def test_reward_column_options_map_another_layout(tmp_path: Path) -> None:
-    result = _run("reward", "score", _renamed(tmp_path), "--out", tmp_path / "scores.jsonl",
-                  "--response-column", "output", "--ground-truth-column", "gold")  # fmt: skip
+    result = _run(
+        "reward",
+        "score",
+        _renamed(tmp_path),
+        "--out",
+        tmp_path / "scores.jsonl",
+        "--response-column",
+        "output",
+        "--ground-truth-column",
+        "gold",
+    )
     assert result.exit_code == 0, result.output
     records = [json.loads(line) for line in (tmp_path / "scores.jsonl").read_text().splitlines()]
     assert len(records) == 12 and not any(record["reason"].startswith("invalid") for record in records)
@@ -179,8 +196,21 @@ def sharegpt(tmp_path: Path) -> Path:
 
 
 def _validate(data_dir: Path, model: object, *extra: object) -> Result:
-    return _run("lf", "validate", "--dataset-dir", data_dir, "--dataset", "toy", "--model", model,
-                "--cutoff-len", 1024, "--workers", 1, *extra)  # fmt: skip
+    return _run(
+        "lf",
+        "validate",
+        "--dataset-dir",
+        data_dir,
+        "--dataset",
+        "toy",
+        "--model",
+        model,
+        "--cutoff-len",
+        1024,
+        "--workers",
+        1,
+        *extra,
+    )
 
 
 def test_validate_model_path_that_does_not_exist(sharegpt: Path) -> None:
@@ -188,8 +218,9 @@ def test_validate_model_path_that_does_not_exist(sharegpt: Path) -> None:
 
 
 def test_validate_unregistered_dataset_lists_the_registered_ones(sharegpt: Path, tmp_path: Path) -> None:
-    result = _run("lf", "validate", "--dataset-dir", sharegpt, "--dataset", "tyo", "--model", tmp_path,
-                  "--cutoff-len", 1024)  # fmt: skip
+    result = _run(
+        "lf", "validate", "--dataset-dir", sharegpt, "--dataset", "tyo", "--model", tmp_path, "--cutoff-len", 1024
+    )
     _fails(result, 2, "Undefined dataset tyo", "registered: toy", "fix --dataset")
 
 
@@ -199,8 +230,20 @@ def test_validate_folder_that_is_not_a_model(sharegpt: Path, tmp_path: Path) -> 
 
 
 def test_validate_all_rejected_exits_1(sharegpt: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
-    result = _run("lf", "validate", "--dataset-dir", sharegpt, "--dataset", "toy", "--model", tiny_model_dir,
-                  "--cutoff-len", 16, "--workers", 1)  # fmt: skip
+    result = _run(
+        "lf",
+        "validate",
+        "--dataset-dir",
+        sharegpt,
+        "--dataset",
+        "toy",
+        "--model",
+        tiny_model_dir,
+        "--cutoff-len",
+        16,
+        "--workers",
+        1,
+    )
     _fails(result, 1, "no row of toy is usable", "5 of 5 rejected", "raise --cutoff-len", "--fix DIR")
 
 
@@ -217,8 +260,13 @@ def test_validate_partial_exits_0_and_says_where_the_rejects_are(
 
 
 def test_validate_strict_fails_on_any_reject(sharegpt: Path, tiny_model_dir: Path) -> None:
-    _fails(_validate(sharegpt, tiny_model_dir, "--strict"), 1, "--strict: 2 of 5 rows of toy rejected",
-           "missing_image", "--fix DIR")  # fmt: skip
+    _fails(
+        _validate(sharegpt, tiny_model_dir, "--strict"),
+        1,
+        "--strict: 2 of 5 rows of toy rejected",
+        "missing_image",
+        "--fix DIR",
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -232,10 +280,18 @@ def _sft_config(tmp_path: Path, **changes: object) -> Path:
     if not (data_dir / "dataset_info.json").exists():
         write_sharegpt_dataset(data_dir, "toy", rows=2)
     config: dict[str, object] = {
-        "model_name_or_path": str(tmp_path), "stage": "sft", "do_train": True, "finetuning_type": "full",
-        "dataset": "toy", "dataset_dir": str(data_dir), "template": "qwen2_vl", "cutoff_len": 512,
-        "output_dir": str(tmp_path / "out"), "max_steps": 1, "report_to": "none",
-    }  # fmt: skip
+        "model_name_or_path": str(tmp_path),
+        "stage": "sft",
+        "do_train": True,
+        "finetuning_type": "full",
+        "dataset": "toy",
+        "dataset_dir": str(data_dir),
+        "template": "qwen2_vl",
+        "cutoff_len": 512,
+        "output_dir": str(tmp_path / "out"),
+        "max_steps": 1,
+        "report_to": "none",
+    }
     for key, value in changes.items():  # None drops the key
         if value is None:
             config.pop(key, None)
@@ -265,8 +321,13 @@ def test_sft_model_path_that_does_not_exist(tmp_path: Path) -> None:
 
 
 def test_sft_unregistered_dataset_lists_the_registered_ones(tmp_path: Path) -> None:
-    _fails(_run("sft", _sft_config(tmp_path, dataset="tyo")), 2, "dataset 'tyo' (did you mean 'toy'?)",
-           "it has: toy", "vision-r1 lf register")  # fmt: skip
+    _fails(
+        _run("sft", _sft_config(tmp_path, dataset="tyo")),
+        2,
+        "dataset 'tyo' (did you mean 'toy'?)",
+        "it has: toy",
+        "vision-r1 lf register",
+    )
 
 
 def test_sft_registered_dataset_whose_file_is_missing(tmp_path: Path) -> None:

@@ -44,18 +44,36 @@ def _fails(result: Result, code: int, *fixes: str) -> str:
 def _arithmetic(tmp_path: Path, count: int, bad: int = 0) -> Path:
     """Problems the fake server solves, over the sample's first image; ``bad`` of them always get a 400."""
     image = str(sample_problems().parent / json.loads(sample_problems().read_text().splitlines()[0])["images"][0])
-    rows = [{"id": f"q{i}", "images": [image], "problem": f"<image>What is {i} + 3?", "answer": str(i + 3)}
-            for i in range(count)]  # fmt: skip
-    rows += [{"id": f"bad{i}", "images": [image], "problem": f"<image>What is 1 + 1? {BAD_REQUEST_MARKER}",
-              "answer": "2"} for i in range(bad)]  # fmt: skip
+    rows = [
+        {"id": f"q{i}", "images": [image], "problem": f"<image>What is {i} + 3?", "answer": str(i + 3)}
+        for i in range(count)
+    ]
+    rows += [
+        {"id": f"bad{i}", "images": [image], "problem": f"<image>What is 1 + 1? {BAD_REQUEST_MARKER}", "answer": "2"}
+        for i in range(bad)
+    ]
     path = tmp_path / "problems.jsonl"
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
     return path
 
 
 def _bridge(source: Path, out: Path, url: str, *extra: object) -> Result:
-    return _run("bridge", source, "--out", out, "--base-url", url, "--model", "fake-mllm", "--reasoner-model",
-                "fake-reasoner", "--min-reasoning-chars", "10", *FAST, *extra)  # fmt: skip
+    return _run(
+        "bridge",
+        source,
+        "--out",
+        out,
+        "--base-url",
+        url,
+        "--model",
+        "fake-mllm",
+        "--reasoner-model",
+        "fake-reasoner",
+        "--min-reasoning-chars",
+        "10",
+        *FAST,
+        *extra,
+    )
 
 
 # Usage mistakes: exit 2 before anything is written --------------------------------------------------------------
@@ -78,8 +96,13 @@ def test_bridge_without_v1_unknown_model_and_wrong_column(tmp_path: Path, server
     _fails(_bridge(source, tmp_path / "a", server.url.removesuffix("/v1")), 2, "usually ends in /v1", "try http")
     result = _run("bridge", source, "--out", tmp_path / "b", "--base-url", server.url, "--model", "gpt-4o")
     _fails(result, 2, "does not serve model 'gpt-4o'", "fake-mllm", "--model")
-    _fails(_bridge(source, tmp_path / "c", server.url, "--question-column", "question"), 2,
-           "no question column 'question'", "problem", "--question-column")  # fmt: skip
+    _fails(
+        _bridge(source, tmp_path / "c", server.url, "--question-column", "question"),
+        2,
+        "no question column 'question'",
+        "problem",
+        "--question-column",
+    )
     _fails(_bridge(source, tmp_path / "d", server.url, "--image-column", "image"), 2, "--image-column")
     assert server.stats()["requests"] == 0  # not one request spent
 
@@ -91,22 +114,34 @@ def test_bridge_missing_input_and_reasoner_on_a_dead_server(tmp_path: Path, serv
 
 
 def test_infer_and_eval_with_wrong_servers_and_paths(tmp_path: Path, server: FakeServer) -> None:
-    _fails(_run("infer", "--backend", "openai", "--base-url", DEAD, "--model", "m", "--prompt", "q"), 2,
-           "cannot reach")  # fmt: skip
-    _fails(_run("infer", "--backend", "openai", "--base-url", server.url, "--model", "m", "--prompt", "q"), 2,
-           "does not serve model 'm'")  # fmt: skip
-    _fails(_run("infer", "--backend", "transformers", "--model", tmp_path / "no-model", "--prompt", "q"), 2,
-           "does not exist")  # fmt: skip
+    _fails(_run("infer", "--backend", "openai", "--base-url", DEAD, "--model", "m", "--prompt", "q"), 2, "cannot reach")
+    _fails(
+        _run("infer", "--backend", "openai", "--base-url", server.url, "--model", "m", "--prompt", "q"),
+        2,
+        "does not serve model 'm'",
+    )
+    _fails(
+        _run("infer", "--backend", "transformers", "--model", tmp_path / "no-model", "--prompt", "q"),
+        2,
+        "does not exist",
+    )
     _fails(_run("infer", "--model", "m", "--prompt", "q", "--image", tmp_path / "no.png"), 2, "no.png")
     problems = _arithmetic(tmp_path, 2)
     eval_args = ("--out", tmp_path / "run", "--model", "fake-mllm", "--base-url")
     _fails(_run("eval", problems, *eval_args, DEAD, *FAST), 2, "cannot reach")
     _fails(_run("eval", problems, *eval_args, server.url, "--benchmark", "mathvistaa"), 2, "mathvista")
     _fails(_run("eval", tmp_path / "none.jsonl", *eval_args, server.url), 2, "input not found")
-    _fails(_run("eval", problems, *eval_args, server.url, "--image-column", "decoded_image"), 2,
-           "no images column 'decoded_image'", "--image-column")  # fmt: skip
-    _fails(_run("eval", problems, "--out", tmp_path / "r2", "--backend", "transformers", "--model",
-                tmp_path / "no-model"), 2, "does not exist")  # fmt: skip
+    _fails(
+        _run("eval", problems, *eval_args, server.url, "--image-column", "decoded_image"),
+        2,
+        "no images column 'decoded_image'",
+        "--image-column",
+    )
+    _fails(
+        _run("eval", problems, "--out", tmp_path / "r2", "--backend", "transformers", "--model", tmp_path / "no-model"),
+        2,
+        "does not exist",
+    )
 
 
 # Runs that produced nothing, partial runs, --strict -------------------------------------------------------------
@@ -138,5 +173,6 @@ def test_eval_partial_and_all_failed(tmp_path: Path, server: FakeServer) -> None
     _fails(_run("eval", problems, "--out", tmp_path / "strict", *args, "--strict"), 1, "--strict: 1 failed requests")
     (tmp_path / "all").mkdir()
     failing = _arithmetic(tmp_path / "all", 0, bad=2)
-    _fails(_run("eval", failing, "--out", tmp_path / "none", *args), 1, "every one of the 2 requests failed",
-           "HTTP 400")  # fmt: skip
+    _fails(
+        _run("eval", failing, "--out", tmp_path / "none", *args), 1, "every one of the 2 requests failed", "HTTP 400"
+    )

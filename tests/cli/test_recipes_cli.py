@@ -34,13 +34,18 @@ def _fake_cli(tmp_path: Path) -> dict[str, str]:
     fake = bin_dir / "vision-r1"
     fake.write_text('#!/usr/bin/env bash\necho "cwd=$PWD"\nprintf \'arg=%s\\n\' "$@"\n')
     fake.chmod(0o755)
-    return {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "NODE_RANK": "0",
-            "MASTER_ADDR": "127.0.0.1"}  # fmt: skip
+    return {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "NODE_RANK": "0",
+        "MASTER_ADDR": "127.0.0.1",
+    }
 
 
 def _run_script(script: Path, cwd: Path, env: dict[str, str]) -> tuple[Path, list[str]]:
-    done = subprocess.run(["bash", str(script), "dataset_dir=/data/x"], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=60)  # fmt: skip
+    done = subprocess.run(
+        ["bash", str(script), "dataset_dir=/data/x"], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     return Path(lines[0].removeprefix("cwd=")), [line.removeprefix("arg=") for line in lines[1:]]
@@ -68,13 +73,17 @@ def test_copy_points_deepspeed_at_the_copied_config(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     out = tmp_path / "sft"
     assert sorted(path.name for path in out.iterdir()) == [
-        "ds_z3_config.json", "train_8gpu.sh", "vision_r1_cold_start_8gpu.yaml"]  # fmt: skip
+        "ds_z3_config.json",
+        "train_8gpu.sh",
+        "vision_r1_cold_start_8gpu.yaml",
+    ]
     config = yaml.safe_load((out / "vision_r1_cold_start_8gpu.yaml").read_text())
     assert config["deepspeed"] == str(out / "ds_z3_config.json")
     assert json.loads(Path(config["deepspeed"]).read_text())["zero_optimization"]["stage"] == 3
     original = yaml.safe_load((BUNDLE / "llamafactory" / "vision_r1_cold_start_8gpu.yaml").read_text())
     assert {key: value for key, value in config.items() if key != "deepspeed"} == {
-        key: value for key, value in original.items() if key != "deepspeed"}  # fmt: skip
+        key: value for key, value in original.items() if key != "deepspeed"
+    }
     assert os.stat(out / "train_8gpu.sh").st_mode & stat.S_IXUSR
     assert f"llamafactory-cli train {out / 'vision_r1_cold_start_8gpu.yaml'}" in result.output
     lora = _copy("vision_r1_lora_1gpu", str(tmp_path / "lora"))
@@ -99,7 +108,8 @@ def test_copy_all_keeps_the_bundle_layout_and_its_scripts_work(tmp_path: Path) -
     result = _copy("all", str(out))
     assert result.exit_code == 0 and "13 files copied" in result.output
     assert sorted(str(path.relative_to(out)) for path in out.rglob("*") if path.is_file()) == sorted(
-        str(path.relative_to(BUNDLE)) for path in BUNDLE.rglob("*") if path.is_file())  # fmt: skip
+        str(path.relative_to(BUNDLE)) for path in BUNDLE.rglob("*") if path.is_file()
+    )
     deepspeed = yaml.safe_load((out / "llamafactory" / "vision_r1_bridged_8gpu.yaml").read_text())["deepspeed"]
     assert deepspeed == str(out / "llamafactory" / "ds_z3_config.json")
     cwd, args = _run_script(out / "llamafactory" / "train_8gpu.sh", tmp_path, _fake_cli(tmp_path))

@@ -30,8 +30,9 @@ runner = CliRunner()
 def _score(responses: list[dict], benchmark: str, data: Path, out: Path, *extra: str) -> dict:
     path = out.parent / f"{out.name}-responses.jsonl"
     path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in responses), encoding="utf-8")
-    result = runner.invoke(app, ["eval", "score", str(path), "--benchmark", benchmark, "--data", str(data),
-                                 "--out", str(out), *extra])  # fmt: skip
+    result = runner.invoke(
+        app, ["eval", "score", str(path), "--benchmark", benchmark, "--data", str(data), "--out", str(out), *extra]
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     rows = [json.loads(line) for line in (out / "rows.jsonl").read_text().splitlines()]
@@ -43,8 +44,16 @@ def _score(responses: list[dict], benchmark: str, data: Path, out: Path, *extra:
 
 
 def test_every_paper_benchmark_is_registered() -> None:
-    assert {"mathvista_testmini", "mathvista_test", "mathverse_testmini", "mm_math", "dynamath", "mathvision",
-            "wemath", "vision_r1"} <= set(BENCHMARKS)  # fmt: skip
+    assert {
+        "mathvista_testmini",
+        "mathvista_test",
+        "mathverse_testmini",
+        "mm_math",
+        "dynamath",
+        "mathvision",
+        "wemath",
+        "vision_r1",
+    } <= set(BENCHMARKS)
 
 
 # --- MathVista -------------------------------------------------------------------------------------------------
@@ -82,8 +91,9 @@ def test_mathvista_nearest_option_breaks_ties_by_order() -> None:
         ("list", None, "[2007, 2008]", "[2007, 2008]"),
     ],
 )
-def test_mathvista_typed_normalisation(answer_type: str, precision: int | None, extraction: str,
-                                       expected: str | None) -> None:  # fmt: skip
+def test_mathvista_typed_normalisation(
+    answer_type: str, precision: int | None, extraction: str, expected: str | None
+) -> None:
     item = EvalItem("q", "1", answer_type=answer_type, precision=precision)
     assert normalize(extraction, item) == expected
 
@@ -104,19 +114,37 @@ def test_mathvista_official_reads_prose_answers(response: str, gold: str, correc
 
 
 def test_mathvista_official_gives_chance_credit_strict_does_not(tmp_path: Path) -> None:
-    rows = {"1": {"question": "Is it?", "choices": ["Yes", "No"], "unit": None, "precision": None, "answer": "Yes",
-                  "question_type": "multi_choice", "answer_type": "text", "pid": "1",
-                  "metadata": {"category": "general-vqa", "task": "visual question answering"}}}  # fmt: skip
+    rows = {
+        "1": {
+            "question": "Is it?",
+            "choices": ["Yes", "No"],
+            "unit": None,
+            "precision": None,
+            "answer": "Yes",
+            "question_type": "multi_choice",
+            "answer_type": "text",
+            "pid": "1",
+            "metadata": {"category": "general-vqa", "task": "visual question answering"},
+        }
+    }
     data = tmp_path / "testmini.json"
     data.write_text(json.dumps(rows))
     # No answer at all: the official rule maps "N/A" to the nearest option ("Yes": 3 edits, "No": 2 edits).
-    summary = _score([{"pid": "1", "response": "I am not sure what the picture shows here."}], "mathvista_testmini",
-                     data, tmp_path / "run")  # fmt: skip
+    summary = _score(
+        [{"pid": "1", "response": "I am not sure what the picture shows here."}],
+        "mathvista_testmini",
+        data,
+        tmp_path / "run",
+    )
     assert summary["accuracy_by_protocol"] == {"official": 0.0, "strict": 0.0}
     rows["1"]["answer"] = "No"
     data.write_text(json.dumps(rows))
-    summary = _score([{"pid": "1", "response": "I am not sure what the picture shows here."}], "mathvista_testmini",
-                     data, tmp_path / "run2")  # fmt: skip
+    summary = _score(
+        [{"pid": "1", "response": "I am not sure what the picture shows here."}],
+        "mathvista_testmini",
+        data,
+        tmp_path / "run2",
+    )
     assert summary["accuracy_by_protocol"] == {"official": 1.0, "strict": 0.0}
 
 
@@ -139,15 +167,24 @@ def test_mathverse_end_to_end_with_versions_and_the_vision_only_subset(tmp_path:
     summary = _score(responses, "mathverse_testmini", data, tmp_path / "run")
     assert summary["rows"] == 15 and summary["missing"] == 1 and summary["scored"] == 14
     assert summary["correct_by_protocol"]["official"] == 14 - 3  # rows 4, 8, 12 are wrong
-    assert set(summary["breakdowns"]["problem_version"]) == {"Text Dominant", "Text Lite", "Vision Intensive",
-                                                             "Vision Dominant", "Vision Only"}  # fmt: skip
+    assert set(summary["breakdowns"]["problem_version"]) == {
+        "Text Dominant",
+        "Text Lite",
+        "Vision Intensive",
+        "Vision Dominant",
+        "Vision Only",
+    }
     assert summary["subsets"]["vision_only"]["rows"] == 3
 
 
 def test_mathverse_accepts_the_option_value_for_a_letter() -> None:
     spec = get_benchmark("mathverse_testmini")
-    item = EvalItem("Then angle R is ()\nChoices:\nA:35°\nB:55°\nC:65°\nD:125°", "B", ("35°", "55°", "65°", "125°"),
-                    question_type="multi_choice")  # fmt: skip
+    item = EvalItem(
+        "Then angle R is ()\nChoices:\nA:35°\nB:55°\nC:65°\nD:125°",
+        "B",
+        ("35°", "55°", "65°", "125°"),
+        question_type="multi_choice",
+    )
     assert spec.official("", Extraction("55°", "statement"), item).correct
     assert not spec.official("", Extraction("65°", "statement"), item).correct
 
@@ -181,8 +218,13 @@ def test_mm_math_end_to_end_reads_golds_from_the_solution(tmp_path: Path) -> Non
     data = FIXTURES / "mm_math" / "mm_math.jsonl"
     rows, _ = read_benchmark(data, get_benchmark("mm_math"), images=False)
     assert len(rows) == 8 and rows[1].item.golds == ("2", "3")
-    responses = [{"file_name": row.id, "response": "Therefore " + " and ".join(f"\\boxed{{{g}}}" for g in
-                  reversed(row.item.golds))} for row in rows]  # fmt: skip
+    responses = [
+        {
+            "file_name": row.id,
+            "response": "Therefore " + " and ".join(f"\\boxed{{{g}}}" for g in reversed(row.item.golds)),
+        }
+        for row in rows
+    ]
     responses[0]["response"] = "The answer is \\boxed{60^{\\circ}}."  # wrong
     broken = tmp_path / "mm.jsonl"
     unboxed = {"question": "q", "file_name": "x.png", "solution": "no box here", "difficult": "容易"}
@@ -229,9 +271,13 @@ def test_dynamath_reads_ten_variants_and_reports_the_worst_case(tmp_path: Path) 
 def test_dynamath_official_rule(answer: str, gold: str, answer_type: str, correct: bool) -> None:
     multi_choice = answer_type == "multiple choice"
     question = "Is it? Choices: (A) yes (B) no" if multi_choice else "q"
-    item = EvalItem(question, gold, ("yes", "no") if multi_choice else None,
-                    question_type="multi_choice" if multi_choice else "free_form",
-                    answer_type={"float": "float"}.get(answer_type, "text"))  # fmt: skip
+    item = EvalItem(
+        question,
+        gold,
+        ("yes", "no") if multi_choice else None,
+        question_type="multi_choice" if multi_choice else "free_form",
+        answer_type={"float": "float"}.get(answer_type, "text"),
+    )
     assert dynamath_official("", Extraction(answer, "answer_tag"), item).correct is correct
 
 
@@ -243,14 +289,34 @@ def test_mathvision_is_multiple_choice_iff_it_has_options(tmp_path: Path) -> Non
     rows, _ = read_benchmark(data, get_benchmark("mathvision"), images=False)
     kinds = [row.item.question_type for row in rows]
     assert kinds == ["multi_choice"] * 4 + ["free_form"] * 4
-    replies = {"3101": "d", "3102": "B", "3103": "\\boxed{8}", "3104": "C", "3105": "7.001", "3106": "2.50",
-               "3107": "0.333", "3108": "(3, -4)"}  # fmt: skip
-    summary = _score([{"id": key, "response": f"The answer is {value}."} for key, value in replies.items()],
-                     "mathvision", data, tmp_path / "run")  # fmt: skip
+    replies = {
+        "3101": "d",
+        "3102": "B",
+        "3103": "\\boxed{8}",
+        "3104": "C",
+        "3105": "7.001",
+        "3106": "2.50",
+        "3107": "0.333",
+        "3108": "(3, -4)",
+    }
+    summary = _score(
+        [{"id": key, "response": f"The answer is {value}."} for key, value in replies.items()],
+        "mathvision",
+        data,
+        tmp_path / "run",
+    )
     rows_out = {row["id"]: row["correct"] for row in map(json.loads, (tmp_path / "run" / "rows.jsonl").open())}
     # Letters are case-insensitive, an option's value counts, numbers are equal after rounding to 2 decimals.
-    assert rows_out == {"3101": True, "3102": False, "3103": True, "3104": True, "3105": True, "3106": True,
-                        "3107": True, "3108": True}  # fmt: skip
+    assert rows_out == {
+        "3101": True,
+        "3102": False,
+        "3103": True,
+        "3104": True,
+        "3105": True,
+        "3106": True,
+        "3107": True,
+        "3108": True,
+    }
     assert summary["correct_by_protocol"]["official"] == 7
 
 
@@ -258,14 +324,20 @@ def test_mathvision_is_multiple_choice_iff_it_has_options(tmp_path: Path) -> Non
 
 
 def test_wemath_options_and_the_first_letter_rule(tmp_path: Path) -> None:
-    assert parse_options("A. 8;B. 15; C. 16;D. 30; E. No correct answer") == ("8", "15", "16", "30",
-                                                                              "No correct answer")  # fmt: skip
+    assert parse_options("A. 8;B. 15; C. 16;D. 30; E. No correct answer") == (
+        "8",
+        "15",
+        "16",
+        "30",
+        "No correct answer",
+    )
     assert first_letter("<Thought process>: ... <Answer>: C") == "C"
     assert first_letter("Answer: (C)") is None  # the official rule reads "(" and gives up
     data = FIXTURES / "wemath" / "testmini.json"
     rows, _ = read_benchmark(data, get_benchmark("wemath"), images=False)
-    responses = [{"question number": row.id, "response": f"<think>..</think><answer>{row.item.answer}</answer>"}
-                 for row in rows]  # fmt: skip
+    responses = [
+        {"question number": row.id, "response": f"<think>..</think><answer>{row.item.answer}</answer>"} for row in rows
+    ]
     responses[0]["response"] = "<Thought process>: ... <Answer>: A"  # wrong (gold C), read the official way
     summary = _score(responses, "wemath", data, tmp_path / "run")
     assert summary["correct_by_protocol"]["official"] == 9 and summary["rows"] == 10
@@ -278,15 +350,34 @@ def test_wemath_options_and_the_first_letter_rule(tmp_path: Path) -> None:
 def test_score_reads_mathvista_results_and_reports_unmatched_responses(tmp_path: Path) -> None:
     data = tmp_path / "testmini.json"
     metadata = {"category": "math-targeted-vqa", "task": "math word problem"}
-    base = {"question": "How many?", "choices": None, "unit": None, "precision": None, "question_type": "free_form",
-            "answer_type": "integer", "metadata": metadata}  # fmt: skip
+    base = {
+        "question": "How many?",
+        "choices": None,
+        "unit": None,
+        "precision": None,
+        "question_type": "free_form",
+        "answer_type": "integer",
+        "metadata": metadata,
+    }
     data.write_text(json.dumps({str(pid): {**base, "pid": str(pid), "answer": str(pid)} for pid in range(1, 5)}))
     released = {str(pid): {"response": f"There are {pid} of them."} for pid in range(1, 4)}
     released["99"] = {"response": "7"}
     responses = tmp_path / "output_model.json"
     responses.write_text(json.dumps(released))
-    result = runner.invoke(app, ["eval", "score", str(responses), "--benchmark", "mathvista_testmini", "--data",
-                                 str(data), "--out", str(tmp_path / "run")])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "eval",
+            "score",
+            str(responses),
+            "--benchmark",
+            "mathvista_testmini",
+            "--data",
+            str(data),
+            "--out",
+            str(tmp_path / "run"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     flat = " ".join(result.output.split())
     assert (
@@ -307,8 +398,9 @@ def test_score_mistakes_are_one_line_errors(tmp_path: Path) -> None:
         (["--benchmark", "mathvision", "--judge-url", "http://127.0.0.1:9/v1"], "give --judge-url and --judge-model"),
     ]
     for extra, message in cases:
-        result = runner.invoke(app, ["eval", "score", str(responses), "--data", str(data), "--out",
-                                     str(tmp_path / "run"), *extra])  # fmt: skip
+        result = runner.invoke(
+            app, ["eval", "score", str(responses), "--data", str(data), "--out", str(tmp_path / "run"), *extra]
+        )
         assert result.exit_code == 2, result.output
         assert message in " ".join(result.output.split())
 
@@ -318,8 +410,16 @@ def test_dynamath_reads_the_hf_split_files(tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
     for variant in (1, 2):
-        rows = [{"id": "17", "question": "What is the slope?", "ground_truth": str(0.5 * variant),
-                 "answer_type": "float", "subject": "algebra", "knowledge_level": "high school"}]  # fmt: skip
+        rows = [
+            {
+                "id": "17",
+                "question": "What is the slope?",
+                "ground_truth": str(0.5 * variant),
+                "answer_type": "float",
+                "subject": "algebra",
+                "knowledge_level": "high school",
+            }
+        ]
         pq.write_table(pa.Table.from_pylist(rows), tmp_path / f"sample_variant{variant}-00000-of-00001.parquet")
     rows, invalid = read_benchmark(tmp_path, get_benchmark("dynamath"), images=False)
     read = [(row.id, row.item.answer, row.group) for row in rows]
@@ -334,15 +434,18 @@ def test_score_reads_vlmevalkit_and_lmms_eval_prediction_files(tmp_path: Path) -
     summary = _score_file(table, "mathvision", data, tmp_path / "vlmeval")
     assert (summary["scored"], summary["correct_by_protocol"]["official"]) == (2, 2)
     samples = tmp_path / "20260101_samples_mathvision.jsonl"
-    lines = [{"doc_id": 0, "filtered_resps": [["The answer is D."]], "target": "D"},  # by position in the split
-             {"doc_id": 5, "filtered_resps": ["\\boxed{2.5}"], "score": {"question_id": "3106"}}]  # fmt: skip
+    lines = [
+        {"doc_id": 0, "filtered_resps": [["The answer is D."]], "target": "D"},  # by position in the split
+        {"doc_id": 5, "filtered_resps": ["\\boxed{2.5}"], "score": {"question_id": "3106"}},
+    ]
     samples.write_text("".join(json.dumps(line) + "\n" for line in lines))
     summary = _score_file(samples, "mathvision", data, tmp_path / "lmms")
     assert (summary["scored"], summary["correct_by_protocol"]["official"]) == (2, 2)
 
 
 def _score_file(responses: Path, benchmark: str, data: Path, out: Path) -> dict:
-    result = runner.invoke(app, ["eval", "score", str(responses), "--benchmark", benchmark, "--data", str(data),
-                                 "--out", str(out)])  # fmt: skip
+    result = runner.invoke(
+        app, ["eval", "score", str(responses), "--benchmark", benchmark, "--data", str(data), "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     return json.loads((out / "summary.json").read_text())

@@ -32,8 +32,13 @@ def test_official_verdicts_recomputed_from_extractions_match_the_released_ones()
 
 
 def test_the_agreement_table(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, str(SCRIPT), str(FIXTURE), "--out", str(tmp_path)],
-                            capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), str(FIXTURE), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     row = next(line for line in result.stdout.splitlines() if line.startswith("| fixture_model"))
     cells = [cell.strip() for cell in row.strip("|").split("|")]
@@ -43,14 +48,20 @@ def test_the_agreement_table(tmp_path: Path) -> None:
 
 
 def test_a_folder_without_results_is_an_error(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path)], capture_output=True, text=True,
-                            timeout=120, check=False)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), str(tmp_path)], capture_output=True, text=True, timeout=120, check=False
+    )
     assert result.returncode == 2 and "has no data/testmini.json" in result.stderr
 
 
 def test_the_mathvision_agreement_table(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, str(SCRIPT), "--mathvision", str(MATHVISION), "--out", str(tmp_path)],
-                            capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--mathvision", str(MATHVISION), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     released = [json.loads(line) for line in (MATHVISION / "outputs" / "fixture" / "Fixture-Model.jsonl").open()]
     ours = {
@@ -72,6 +83,11 @@ def test_the_mathvision_agreement_table(tmp_path: Path) -> None:
 
 
 def test_a_mathvision_folder_without_outputs_is_an_error(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, str(SCRIPT), "--mathvision", str(tmp_path)], capture_output=True,
-                            text=True, timeout=120, check=False)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--mathvision", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 2 and "has no data/test.jsonl" in result.stderr

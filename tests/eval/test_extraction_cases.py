@@ -31,14 +31,39 @@ CASES = [
     for line in Path(__file__).with_name("extraction_cases.jsonl").read_text(encoding="utf-8").splitlines()
     if line.strip()
 ]
-FORMS = {"prose", "yes_no", "final_answer", "answer_is", "boxed", "stale_box", "repeated_box", "answer_tag",
-         "option_text", "chinese", "fullwidth", "letter_like_option", "units", "percent", "frac", "thousands",
-         "negative_zero", "list", "hedge", "no_answer"}  # fmt: skip
+FORMS = {
+    "prose",
+    "yes_no",
+    "final_answer",
+    "answer_is",
+    "boxed",
+    "stale_box",
+    "repeated_box",
+    "answer_tag",
+    "option_text",
+    "chinese",
+    "fullwidth",
+    "letter_like_option",
+    "units",
+    "percent",
+    "frac",
+    "thousands",
+    "negative_zero",
+    "list",
+    "hedge",
+    "no_answer",
+}
 
 
 def _item(case: dict) -> EvalItem:
-    return EvalItem(question="", answer=case["gold"], choices=case["choices"], question_type=case["question_type"],
-                    answer_type=case["answer_type"], precision=case["precision"])  # fmt: skip
+    return EvalItem(
+        question="",
+        answer=case["gold"],
+        choices=case["choices"],
+        question_type=case["question_type"],
+        answer_type=case["answer_type"],
+        precision=case["precision"],
+    )
 
 
 def test_the_case_file_covers_every_form() -> None:

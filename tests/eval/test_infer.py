@@ -35,9 +35,22 @@ def test_openai_streaming_over_sse(tmp_path: Path) -> None:
 def test_infer_cli_shows_the_answer_apart(tmp_path: Path) -> None:
     (name,) = write_images(tmp_path, 1)
     with FakeServer() as server:
-        result = CliRunner().invoke(app, ["infer", "--backend", "openai", "--base-url", server.url, "--model",
-                                          "fake-mllm", "--image", str(tmp_path / name), "--prompt",
-                                          "What is 2 * 21?"])  # fmt: skip
+        result = CliRunner().invoke(
+            app,
+            [
+                "infer",
+                "--backend",
+                "openai",
+                "--base-url",
+                server.url,
+                "--model",
+                "fake-mllm",
+                "--image",
+                str(tmp_path / name),
+                "--prompt",
+                "What is 2 * 21?",
+            ],
+        )
     assert result.exit_code == 0, result.output
     assert result.output.rstrip().splitlines()[-2].strip() == "42"
     missing = CliRunner().invoke(app, ["infer", "--model", "x", "--prompt", "q", "--image", str(tmp_path / "no.png")])

@@ -19,17 +19,25 @@ CASES = [
 
 def _question(case: dict) -> str:
     options = case["choices"] or []
-    return "\n".join(["Answer the question about the figure.", *(f"({chr(65 + i)}) {text}"
-                                                                 for i, text in enumerate(options))])  # fmt: skip
+    return "\n".join(
+        ["Answer the question about the figure.", *(f"({chr(65 + i)}) {text}" for i, text in enumerate(options))]
+    )
 
 
 def test_infer_shows_what_eval_scores_on_every_extraction_case(tmp_path: Path) -> None:
     data, responses = tmp_path / "bench.jsonl", tmp_path / "responses.jsonl"
     with data.open("w", encoding="utf-8") as rows, responses.open("w", encoding="utf-8") as replies:
         for case in CASES:
-            row = {"id": case["id"], "images": [], "query": _question(case), "answer": case["gold"],
-                   "question_type": case["question_type"], "answer_type": case["answer_type"],
-                   "choices": case["choices"], "precision": case["precision"]}  # fmt: skip
+            row = {
+                "id": case["id"],
+                "images": [],
+                "query": _question(case),
+                "answer": case["gold"],
+                "question_type": case["question_type"],
+                "answer_type": case["answer_type"],
+                "choices": case["choices"],
+                "precision": case["precision"],
+            }
             rows.write(json.dumps(row) + "\n")
             replies.write(json.dumps({"id": case["id"], "response": case["response"]}) + "\n")
     score_responses(ScoreConfig(responses, "vision_r1", data, tmp_path / "run"))

@@ -25,9 +25,18 @@ def _backend(url: str) -> object:
 
 def _benchmark(root: Path, count: int = 12) -> Path:
     names = write_images(root / "imgs", 3)
-    rows = [{"id": f"q{i}", "images": [f"imgs/{names[i % 3]}"], "query": f"What is {i} + {i + 1}?",
-             "answer": str(2 * i + 1), "question_type": "free_form", "answer_type": "integer",
-             "category": "arithmetic" if i % 2 else "counting"} for i in range(count)]  # fmt: skip
+    rows = [
+        {
+            "id": f"q{i}",
+            "images": [f"imgs/{names[i % 3]}"],
+            "query": f"What is {i} + {i + 1}?",
+            "answer": str(2 * i + 1),
+            "question_type": "free_form",
+            "answer_type": "integer",
+            "category": "arithmetic" if i % 2 else "counting",
+        }
+        for i in range(count)
+    ]
     rows.append({"id": "broken", "images": [], "query": "What is 1 + 1?"})  # no answer: invalid, counted
     path = root / "bench.jsonl"
     path.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
@@ -58,10 +67,19 @@ def test_mathvista_mapping(tmp_path: Path) -> None:
 
     (name,) = write_images(tmp_path, 1)
     image = (tmp_path / name).read_bytes()
-    row = {"pid": "7", "question": "How many?", "query": "Hint: answer with an integer.\\nQuestion: How many?",
-           "decoded_image": {"bytes": image, "path": None}, "image": "images/7.jpg", "answer": "3",
-           "question_type": "free_form", "answer_type": "integer", "precision": None, "choices": None,
-           "metadata": {"category": "math-targeted-vqa"}}  # fmt: skip
+    row = {
+        "pid": "7",
+        "question": "How many?",
+        "query": "Hint: answer with an integer.\\nQuestion: How many?",
+        "decoded_image": {"bytes": image, "path": None},
+        "image": "images/7.jpg",
+        "answer": "3",
+        "question_type": "free_form",
+        "answer_type": "integer",
+        "precision": None,
+        "choices": None,
+        "metadata": {"category": "math-targeted-vqa"},
+    }
     rows = [row, {**row, "pid": "8", "answer": ""}, {**row, "pid": "9", "precision": float("nan")}]
     source = tmp_path / "testmini.parquet"  # as released: the decoded image is bytes in the parquet
     pq.write_table(pa.Table.from_pylist(rows), source)
@@ -80,8 +98,9 @@ def test_a_failed_request_is_recorded_and_analysis_still_runs(tmp_path: Path) ->
     source.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
     runner = CliRunner()
     with FakeServer() as server:
-        result = runner.invoke(app, ["eval", str(source), "--out", str(tmp_path / "run"), "--model", "fake-mllm",
-                                     "--base-url", server.url])  # fmt: skip
+        result = runner.invoke(
+            app, ["eval", str(source), "--out", str(tmp_path / "run"), "--model", "fake-mllm", "--base-url", server.url]
+        )
     assert result.exit_code == 0, result.output
     records = read_records(tmp_path / "run" / "rows.jsonl")
     assert [record.id for record in records if not record.scored] == ["q1"]
@@ -100,8 +119,21 @@ def test_eval_and_analyze_cli(tmp_path: Path) -> None:
     source = _benchmark(tmp_path, 8)
     runner = CliRunner()
     with FakeServer(FakeServerConfig(wrong_answer_every=3)) as server:
-        result = runner.invoke(app, ["eval", str(source), "--out", str(tmp_path / "run"), "--model", "fake-mllm",
-                                     "--base-url", server.url, "--max-tokens", "512"])  # fmt: skip
+        result = runner.invoke(
+            app,
+            [
+                "eval",
+                str(source),
+                "--out",
+                str(tmp_path / "run"),
+                "--model",
+                "fake-mllm",
+                "--base-url",
+                server.url,
+                "--max-tokens",
+                "512",
+            ],
+        )
     assert result.exit_code == 0, result.output
     # Every third distinct question is answered wrong: 6 of 8 right, in the table title and the summary.
     assert "official 75.0%, strict 75.0% on all 8 rows" in " ".join(result.output.split())

@@ -16,8 +16,17 @@ runner = CliRunner()
 
 
 def _benchmark(path: Path, count: int) -> Path:
-    rows = [{"id": f"q{i}", "images": [], "query": f"How many apples are in basket {chr(65 + i)}?",
-             "answer": "9", "question_type": "free_form", "answer_type": "integer"} for i in range(count)]  # fmt: skip
+    rows = [
+        {
+            "id": f"q{i}",
+            "images": [],
+            "query": f"How many apples are in basket {chr(65 + i)}?",
+            "answer": "9",
+            "question_type": "free_form",
+            "answer_type": "integer",
+        }
+        for i in range(count)
+    ]
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
     return path
 
@@ -27,11 +36,23 @@ def test_the_judge_reads_only_rows_the_rules_leave_undecided_and_is_cached(tmp_p
     responses = tmp_path / "responses.jsonl"
     # q0 states its answer; q1's answer hides in an expression the rules do not evaluate; q2 gives none (the
     # fake judge replies with junk there). Only q1 and q2 go to the judge.
-    replies = {"q0": "<answer>9</answer>", "q1": "I counted 3 + 6 of them.\nI am not sure though.",
-               "q2": "Hard to say.\nI am not sure."}  # fmt: skip
+    replies = {
+        "q0": "<answer>9</answer>",
+        "q1": "I counted 3 + 6 of them.\nI am not sure though.",
+        "q2": "Hard to say.\nI am not sure.",
+    }
     responses.write_text("".join(json.dumps({"id": key, "response": value}) + "\n" for key, value in replies.items()))
-    command = ["eval", "score", str(responses), "--benchmark", "vision_r1", "--data", str(data), "--out",
-               str(tmp_path / "run")]  # fmt: skip
+    command = [
+        "eval",
+        "score",
+        str(responses),
+        "--benchmark",
+        "vision_r1",
+        "--data",
+        str(data),
+        "--out",
+        str(tmp_path / "run"),
+    ]
     with FakeServer() as server:
         judged = [*command, "--judge-url", server.url, "--judge-model", "fake-reasoner"]
         result = runner.invoke(app, judged)
@@ -60,13 +81,33 @@ def test_judge_replies_are_read_like_responses() -> None:
 
 def test_a_run_where_every_request_fails_exits_non_zero(tmp_path: Path) -> None:
     data = tmp_path / "bench.jsonl"
-    rows = [{"id": f"q{i}", "images": [], "query": f"What is {i} + 1? {BAD_REQUEST_MARKER}", "answer": str(i + 1)}
-            for i in range(3)]  # fmt: skip
+    rows = [
+        {"id": f"q{i}", "images": [], "query": f"What is {i} + 1? {BAD_REQUEST_MARKER}", "answer": str(i + 1)}
+        for i in range(3)
+    ]
     data.write_text("".join(json.dumps(row) + "\n" for row in rows))
     with FakeServer() as server:
-        result = runner.invoke(app, ["eval", str(data), "--out", str(tmp_path / "run"), "--model", "fake-mllm",
-                                     "--base-url", server.url, "--timeout", "30", "--max-attempts", "2",
-                                     "--api-key-env", "NO_KEY", "--system-prompt", "Think first."])  # fmt: skip
+        result = runner.invoke(
+            app,
+            [
+                "eval",
+                str(data),
+                "--out",
+                str(tmp_path / "run"),
+                "--model",
+                "fake-mllm",
+                "--base-url",
+                server.url,
+                "--timeout",
+                "30",
+                "--max-attempts",
+                "2",
+                "--api-key-env",
+                "NO_KEY",
+                "--system-prompt",
+                "Think first.",
+            ],
+        )
     assert result.exit_code == 1
     assert "every one of the 3 requests failed" in " ".join(result.output.split())
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
@@ -80,13 +121,26 @@ def test_a_runs_own_responses_rescore_to_the_same_numbers(tmp_path: Path) -> Non
     rows[0]["query"] = "What is 4 + 5?"
     data.write_text("".join(json.dumps(row) + "\n" for row in rows))
     with FakeServer() as server:
-        result = runner.invoke(app, ["eval", str(data), "--out", str(tmp_path / "run"), "--model", "fake-mllm",
-                                     "--base-url", server.url])  # fmt: skip
+        result = runner.invoke(
+            app, ["eval", str(data), "--out", str(tmp_path / "run"), "--model", "fake-mllm", "--base-url", server.url]
+        )
     assert result.exit_code == 0, result.output
     generated = json.loads((tmp_path / "run" / "summary.json").read_text())
     for source in ("responses.jsonl", "rows.jsonl"):
-        rescored = runner.invoke(app, ["eval", "score", str(tmp_path / "run" / source), "--benchmark", "vision_r1",
-                                       "--data", str(data), "--out", str(tmp_path / source)])  # fmt: skip
+        rescored = runner.invoke(
+            app,
+            [
+                "eval",
+                "score",
+                str(tmp_path / "run" / source),
+                "--benchmark",
+                "vision_r1",
+                "--data",
+                str(data),
+                "--out",
+                str(tmp_path / source),
+            ],
+        )
         assert rescored.exit_code == 0, rescored.output
         summary = json.loads((tmp_path / source / "summary.json").read_text())
         assert summary["accuracy_by_protocol"] == generated["accuracy_by_protocol"] == {"official": 0.5, "strict": 0.5}

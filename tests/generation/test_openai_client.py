@@ -54,9 +54,13 @@ def serve(routes: dict[str, Handler]) -> Iterator[str]:
 
 
 def completion(content: str, finish_reason: str = "stop") -> dict[str, Any]:
-    return {"id": "x", "object": "chat.completion", "model": "m", "usage": {"completion_tokens": 3},
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
-                         "finish_reason": finish_reason}]}  # fmt: skip
+    return {
+        "id": "x",
+        "object": "chat.completion",
+        "model": "m",
+        "usage": {"completion_tokens": 3},
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish_reason}],
+    }
 
 
 async def models(request: web.Request) -> web.Response:
@@ -64,8 +68,9 @@ async def models(request: web.Request) -> web.Response:
 
 
 def backend(url: str | tuple[str, ...], model: str = "m", **options: Any):
-    config = BackendConfig("openai", model, url, sampling=Sampling(max_tokens=8), retry=options.pop("retry", FAST),
-                           **options)  # fmt: skip
+    config = BackendConfig(
+        "openai", model, url, sampling=Sampling(max_tokens=8), retry=options.pop("retry", FAST), **options
+    )
     return make_backend(config)
 
 
@@ -218,9 +223,11 @@ def test_errors_inside_a_stream_are_errors() -> None:
     async def truncated(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
-        events = [{"choices": [{"index": 0, "delta": {"reasoning": "think", "reasoning_content": "think"}}]},
-                  {"choices": [{"index": 0, "delta": {"content": "4"}, "finish_reason": "length"}]},
-                  {"choices": [], "usage": {"completion_tokens": 8}}]  # fmt: skip
+        events = [
+            {"choices": [{"index": 0, "delta": {"reasoning": "think", "reasoning_content": "think"}}]},
+            {"choices": [{"index": 0, "delta": {"content": "4"}, "finish_reason": "length"}]},
+            {"choices": [], "usage": {"completion_tokens": 8}},
+        ]
         for event in events:
             await response.write(f"data: {json.dumps(event)}\n\n".encode())
         return response  # no [DONE], as transformers serve ends its streams
@@ -228,8 +235,10 @@ def test_errors_inside_a_stream_are_errors() -> None:
     with serve({"POST /v1/chat/completions": truncated}) as url:
         deltas = asyncio.run(_stream(backend(url)))
     assert [(d.reasoning, d.content, d.finish_reason) for d in deltas] == [
-        ("think", "", None), ("", "4", None), ("", "", "length")
-    ]  # fmt: skip
+        ("think", "", None),
+        ("", "4", None),
+        ("", "", "length"),
+    ]
 
 
 # Several servers ----------------------------------------------------------------------------------------------
@@ -246,8 +255,9 @@ def test_requests_go_to_the_least_loaded_server_and_a_dead_one_leaves_the_rotati
 
     async def many(generator: Any, count: int) -> list[str]:
         try:
-            results = await asyncio.gather(*(generator.complete([{"role": "user", "content": str(i)}])
-                                             for i in range(count)))  # fmt: skip
+            results = await asyncio.gather(
+                *(generator.complete([{"role": "user", "content": str(i)}]) for i in range(count))
+            )
             return [result.content for result in results]
         finally:
             await generator.aclose()
@@ -273,8 +283,9 @@ def test_a_server_that_keeps_failing_stops_the_run() -> None:
 
     async def run(generator: Any) -> list[Any]:
         try:
-            return await asyncio.gather(*(generator.complete([{"role": "user", "content": str(i)}])
-                                          for i in range(40)), return_exceptions=True)  # fmt: skip
+            return await asyncio.gather(
+                *(generator.complete([{"role": "user", "content": str(i)}]) for i in range(40)), return_exceptions=True
+            )
         finally:
             await generator.aclose()
 

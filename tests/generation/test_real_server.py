@@ -26,8 +26,9 @@ def server(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> It
 
 
 def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "vision_r1_plugins.cli", *args], capture_output=True, text=True,
-                          timeout=timeout)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "vision_r1_plugins.cli", *args], capture_output=True, text=True, timeout=timeout
+    )
 
 
 def _keys(store: Path) -> list[tuple]:
@@ -35,8 +36,21 @@ def _keys(store: Path) -> list[tuple]:
 
 
 def test_infer_streams_from_the_real_server(server: TransformersServer, tiny_model_dir: Path) -> None:
-    done = cli("infer", "--backend", "openai", "--base-url", server.url, "--model", str(tiny_model_dir),
-               "--prompt", "What is 1 + 1?", "--max-tokens", "12", "--temperature", "0")  # fmt: skip
+    done = cli(
+        "infer",
+        "--backend",
+        "openai",
+        "--base-url",
+        server.url,
+        "--model",
+        str(tiny_model_dir),
+        "--prompt",
+        "What is 1 + 1?",
+        "--max-tokens",
+        "12",
+        "--temperature",
+        "0",
+    )
     assert done.returncode == 0, done.stderr
     assert "answer" in done.stdout and "truncated at --max-tokens 12" in done.stdout  # a random model never stops
 
@@ -46,9 +60,29 @@ def test_bridge_killed_server_resume_loses_and_repeats_nothing(
 ) -> None:
     out = tmp_path / "bridge"
     model = str(tiny_model_dir)
-    command = [sys.executable, "-m", "vision_r1_plugins.cli", "bridge", str(sample_problems()), "--out", str(out),
-               "--base-url", server.url, "--model", model, "--max-tokens", "24", "--reasoner-max-tokens", "24",
-               "--concurrency", "2", "--max-attempts", "2", "--timeout", "30"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "vision_r1_plugins.cli",
+        "bridge",
+        str(sample_problems()),
+        "--out",
+        str(out),
+        "--base-url",
+        server.url,
+        "--model",
+        model,
+        "--max-tokens",
+        "24",
+        "--reasoner-max-tokens",
+        "24",
+        "--concurrency",
+        "2",
+        "--max-attempts",
+        "2",
+        "--timeout",
+        "30",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_for_lines(out / "requests.jsonl", 8, process, timeout=90)
     server.kill()
@@ -77,9 +111,27 @@ def test_eval_killed_server_resume_loses_and_repeats_nothing(
     server: TransformersServer, tiny_model_dir: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "eval"
-    command = [sys.executable, "-m", "vision_r1_plugins.cli", "eval", str(sample_problems()), "--out", str(out),
-               "--base-url", server.url, "--model", str(tiny_model_dir), "--max-tokens", "24", "--concurrency", "2",
-               "--max-attempts", "2", "--timeout", "30"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "vision_r1_plugins.cli",
+        "eval",
+        str(sample_problems()),
+        "--out",
+        str(out),
+        "--base-url",
+        server.url,
+        "--model",
+        str(tiny_model_dir),
+        "--max-tokens",
+        "24",
+        "--concurrency",
+        "2",
+        "--max-attempts",
+        "2",
+        "--timeout",
+        "30",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_for_lines(out / "responses.jsonl", 8, process, timeout=90)
     server.kill()

@@ -23,13 +23,15 @@ def _admit(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]
 
 
 def test_lossless_conversions_and_refusals() -> None:
-    kept, conflicts = _admit([
-        {"image": "a.png", "id": 1},
-        {"image": ["b.png"], "id": 2.5},  # a one-item list in a string column: the string; ints and floats mix
-        {"image": ["c.png", "d.png"], "id": 3},  # no lossless form
-        {"image": None, "id": None},  # null fits anything
-        {"image": "e.png", "id": "4"},
-    ])  # fmt: skip
+    kept, conflicts = _admit(
+        [
+            {"image": "a.png", "id": 1},
+            {"image": ["b.png"], "id": 2.5},  # a one-item list in a string column: the string; ints and floats mix
+            {"image": ["c.png", "d.png"], "id": 3},  # no lossless form
+            {"image": None, "id": None},  # null fits anything
+            {"image": "e.png", "id": "4"},
+        ]
+    )
     assert [row["image"] for row in kept] == ["a.png", "b.png", None]
     assert conflicts == [
         "column /image is an array here but a string in earlier rows: pyarrow would refuse the whole file",
@@ -44,17 +46,20 @@ def test_nested_shapes_learn_only_from_admitted_rows() -> None:
     bad_inside = {"m": [{"from": "human", "value": "q"}, {"from": "gpt", "value": "a", "w": "x"}]}
     mixed_in_one_row = {"n": [1, "two"]}
     kept, conflicts = _admit([first, bad_inside, mixed_in_one_row, {"n": ["three"]}, {"m": [{"w": 2.0}]}])
-    assert conflicts == ["column /m/[]/w is a string here but a number in earlier rows: pyarrow would refuse the "
-                         "whole file",
-                         "column /n/[] is a string here but a number in earlier rows: pyarrow would refuse the "
-                         "whole file"]  # fmt: skip
+    assert conflicts == [
+        "column /m/[]/w is a string here but a number in earlier rows: pyarrow would refuse the whole file",
+        "column /n/[] is a string here but a number in earlier rows: pyarrow would refuse the whole file",
+    ]
     assert kept == [first, {"n": ["three"]}, {"m": [{"w": 2.0}]}]  # the refused row taught nothing
 
 
-@pytest.mark.parametrize("rows", [
-    [{"image": "a.png", "id": 1}, {"image": ["b.png"], "id": 2.5}, {"image": ["c.png", "d.png"]}, {"id": "x"}],
-    [{"m": [{"w": 1}]}, {"m": [{"w": "x"}]}, {"m": [{"v": True}]}, {"m": [{"v": 1}]}],
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [{"image": "a.png", "id": 1}, {"image": ["b.png"], "id": 2.5}, {"image": ["c.png", "d.png"]}, {"id": "x"}],
+        [{"m": [{"w": 1}]}, {"m": [{"w": "x"}]}, {"m": [{"v": True}]}, {"m": [{"v": 1}]}],
+    ],
+)
 def test_what_is_admitted_loads_through_datasets(rows: list[dict[str, Any]], tmp_path: Path) -> None:
     import datasets
 

@@ -44,8 +44,9 @@ def test_good_files_and_harmless_oddities_pass(tmp_path: Path, jpeg: bytes, png:
 
 
 @pytest.mark.parametrize("decode", [False, True])
-def test_truncated_and_broken_files_are_caught_at_both_levels(tmp_path: Path, jpeg: bytes, png: bytes,
-                                                              decode: bool) -> None:  # fmt: skip
+def test_truncated_and_broken_files_are_caught_at_both_levels(
+    tmp_path: Path, jpeg: bytes, png: bytes, decode: bool
+) -> None:
     cases = {
         "half.jpg": jpeg[: len(jpeg) // 2],
         "no_end_marker.jpg": jpeg[:-2],
@@ -73,8 +74,12 @@ def test_damaged_png_data_under_valid_crcs_needs_decode_images(tmp_path: Path, p
 
 
 def test_missing_null_and_wrong_types(tmp_path: Path) -> None:
-    for image, reason in [(str(tmp_path / "nowhere.png"), "missing_image"), (None, "missing_image"),
-                          ({"bytes": None, "path": "nowhere.png"}, "missing_image"), (5, "invalid_row")]:  # fmt: skip
+    for image, reason in [
+        (str(tmp_path / "nowhere.png"), "missing_image"),
+        (None, "missing_image"),
+        ({"bytes": None, "path": "nowhere.png"}, "missing_image"),
+        (5, "invalid_row"),
+    ]:
         with pytest.raises(Reject) as caught:
             image_size(image)
         assert caught.value.reason == reason, image

@@ -62,9 +62,14 @@ def _free_port() -> int:
 
 def _parse(recipe: Path, model: Path, out: Path, cwd: Path) -> dict:
     env = {
-        **os.environ, "LOCAL_RANK": "0", "RANK": "0", "WORLD_SIZE": "1", "LOCAL_WORLD_SIZE": "1",
-        "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(_free_port()),
-    }  # fmt: skip
+        **os.environ,
+        "LOCAL_RANK": "0",
+        "RANK": "0",
+        "WORLD_SIZE": "1",
+        "LOCAL_WORLD_SIZE": "1",
+        "MASTER_ADDR": "127.0.0.1",
+        "MASTER_PORT": str(_free_port()),
+    }
     completed = subprocess.run(
         [sys.executable, "-c", PARSE, str(recipe), str(model), str(out)],
         cwd=cwd,
@@ -109,6 +114,9 @@ def test_recipe_parses_with_the_paper_settings(recipe: Path, tiny_model_dir: Pat
     assert parsed["finetuning_type"] == "full" and parsed["zero3"] is True
     assert parsed["deepspeed"] == str((tmp_path / "copy").resolve() / "ds_z3_config.json")  # found from elsewhere
     assert parsed["learning_rate"] == 5e-6 and parsed["cutoff_len"] == 16384
-    expected = ["vision_r1_bridged"] if "bridged" in recipe.stem else [
-        "vision_r1_llava_cot_full", "vision_r1_mulberry_sft_full"]  # fmt: skip
+    expected = (
+        ["vision_r1_bridged"]
+        if "bridged" in recipe.stem
+        else ["vision_r1_llava_cot_full", "vision_r1_mulberry_sft_full"]
+    )
     assert parsed["dataset"] == expected

@@ -35,14 +35,30 @@ register_template_once("vr1_test_qwen2_vl", template_class=type(base), **fields)
 
 def _config(tmp_path: Path, model: Path, data_dir: Path, **overrides: object) -> Path:
     config = {
-        "model_name_or_path": str(model), "stage": "sft", "do_train": True, "finetuning_type": "full",
-        "freeze_vision_tower": False, "freeze_multi_modal_projector": False,
-        "dataset": "toy", "dataset_dir": str(data_dir), "template": "qwen2_vl", "cutoff_len": 512,
-        "overwrite_cache": True, "output_dir": str(tmp_path / "out"), "overwrite_output_dir": True,
-        "max_steps": 3, "per_device_train_batch_size": 1, "learning_rate": 1.0e-2, "logging_steps": 1,
-        "save_strategy": "steps", "save_steps": 3, "bf16": False, "report_to": "none", "seed": 0,
+        "model_name_or_path": str(model),
+        "stage": "sft",
+        "do_train": True,
+        "finetuning_type": "full",
+        "freeze_vision_tower": False,
+        "freeze_multi_modal_projector": False,
+        "dataset": "toy",
+        "dataset_dir": str(data_dir),
+        "template": "qwen2_vl",
+        "cutoff_len": 512,
+        "overwrite_cache": True,
+        "output_dir": str(tmp_path / "out"),
+        "overwrite_output_dir": True,
+        "max_steps": 3,
+        "per_device_train_batch_size": 1,
+        "learning_rate": 1.0e-2,
+        "logging_steps": 1,
+        "save_strategy": "steps",
+        "save_steps": 3,
+        "bf16": False,
+        "report_to": "none",
+        "seed": 0,
         **overrides,
-    }  # fmt: skip
+    }
     path = tmp_path / "sft.yaml"
     path.write_text("\n".join(f"{key}: {json.dumps(value)}" for key, value in config.items()) + "\n")
     return path
@@ -163,13 +179,20 @@ def test_torchrun_ranks_load_plugins(tmp_path: Path, tiny_model_dir: Path) -> No
     write_sharegpt_dataset(data_dir, "toy", rows=4)
     config = _config(tmp_path, tiny_model_dir, data_dir, template="vr1_test_qwen2_vl", max_steps=2, save_steps=2)
     env = {
-        **os.environ, "FORCE_TORCHRUN": "1", "NPROC_PER_NODE": "2", "VISION_R1_LF_PLUGINS": "vr1_test_plugin",
+        **os.environ,
+        "FORCE_TORCHRUN": "1",
+        "NPROC_PER_NODE": "2",
+        "VISION_R1_LF_PLUGINS": "vr1_test_plugin",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path / "plugins"), os.environ.get("PYTHONPATH")])),
-    }  # fmt: skip
+    }
     completed = subprocess.run(
         [sys.executable, "-m", "vision_r1_plugins.llamafactory.train", str(config)],
-        env=env, capture_output=True, text=True, timeout=540, cwd=tmp_path,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=540,
+        cwd=tmp_path,
+    )
     log = completed.stdout + completed.stderr
     assert completed.returncode == 0, log[-4000:]
     assert "world size: 2" in log and "Process rank: 1" in log
@@ -179,8 +202,13 @@ def test_torchrun_ranks_load_plugins(tmp_path: Path, tiny_model_dir: Path) -> No
 def test_the_module_entry_reports_a_usage_mistake_in_one_line(tmp_path: Path) -> None:
     """``python -m vision_r1_plugins.llamafactory.train`` is what torchrun runs on each rank."""
     missing = tmp_path / "no.yaml"
-    done = subprocess.run([sys.executable, "-m", "vision_r1_plugins.llamafactory.train", str(missing)],
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "vision_r1_plugins.llamafactory.train", str(missing)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert done.stderr.splitlines() == [f"error: training config not found: {missing} (vision-r1 recipes copy DIR "
-                                        "writes the bundled ones)"]  # fmt: skip
+    assert done.stderr.splitlines() == [
+        f"error: training config not found: {missing} (vision-r1 recipes copy DIR writes the bundled ones)"
+    ]

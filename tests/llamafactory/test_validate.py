@@ -20,8 +20,15 @@ from vision_r1_plugins.llamafactory.validate import (
 from vision_r1_plugins.testing.synthetic import sharegpt_row, write_sharegpt_dataset
 
 GOOD_ROWS = 12
-PLANTED = ("invalid_row", "bad_role_order", "empty_turn", "image_count_mismatch", "missing_image",
-           "undecodable_image", "over_cutoff_len")  # fmt: skip
+PLANTED = (
+    "invalid_row",
+    "bad_role_order",
+    "empty_turn",
+    "image_count_mismatch",
+    "missing_image",
+    "undecodable_image",
+    "over_cutoff_len",
+)
 
 
 @pytest.fixture
@@ -82,10 +89,18 @@ def test_token_counts_equal_llamafactory_preprocessing(planted: Path, tiny_model
     rows = [json.loads(line) for line in (tmp_path / "fixed" / "toy.jsonl").read_text().splitlines()]
     ours = [checker.check(index, row).tokens for index, row in enumerate(rows)]
     module = load_dataset_module(
-        model_name_or_path=str(tiny_model_dir), stage="sft", do_train=True, finetuning_type="full",
-        dataset="toy", dataset_dir=str(tmp_path / "fixed"), template="qwen2_vl", cutoff_len=1024,
-        overwrite_cache=True, output_dir=str(tmp_path / "out"), report_to="none",
-    )  # fmt: skip
+        model_name_or_path=str(tiny_model_dir),
+        stage="sft",
+        do_train=True,
+        finetuning_type="full",
+        dataset="toy",
+        dataset_dir=str(tmp_path / "fixed"),
+        template="qwen2_vl",
+        cutoff_len=1024,
+        overwrite_cache=True,
+        output_dir=str(tmp_path / "out"),
+        report_to="none",
+    )
     theirs = [len(example["input_ids"]) for example in module["train_dataset"]]
     assert ours == theirs and all(count > 0 for count in ours)
 
@@ -132,10 +147,23 @@ def test_jsonl_with_broken_lines_and_config_errors(tmp_path: Path, tiny_model_di
 
 
 def test_cli_validate(planted: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, [
-        "lf", "validate", "--dataset-dir", str(planted), "--dataset", "toy", "--model", str(tiny_model_dir),
-        "--cutoff-len", "1024", "--fix", str(tmp_path / "fixed"),
-    ])  # fmt: skip
+    result = CliRunner().invoke(
+        app,
+        [
+            "lf",
+            "validate",
+            "--dataset-dir",
+            str(planted),
+            "--dataset",
+            "toy",
+            "--model",
+            str(tiny_model_dir),
+            "--cutoff-len",
+            "1024",
+            "--fix",
+            str(tmp_path / "fixed"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     flat = " ".join(result.output.split())
     assert f"{GOOD_ROWS + len(PLANTED)} rows, {GOOD_ROWS} kept, {len(PLANTED)} rejected" in flat

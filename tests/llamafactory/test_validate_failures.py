@@ -63,10 +63,23 @@ def test_a_dead_worker_costs_only_its_chunk_and_fails_the_run(
 def test_the_cli_reports_a_dead_worker_and_exits_1(dying_worker: None, tmp_path: Path, tiny_model_dir: Path) -> None:
     data_dir = tmp_path / "data"
     write_sharegpt_dataset(data_dir, "toy", rows=ROWS, images=4)
-    result = CliRunner().invoke(app, [
-        "lf", "validate", "--dataset-dir", str(data_dir), "--dataset", "toy", "--model", str(tiny_model_dir),
-        "--cutoff-len", "1024", "--fix", str(tmp_path / "fixed"),
-    ])  # fmt: skip
+    result = CliRunner().invoke(
+        app,
+        [
+            "lf",
+            "validate",
+            "--dataset-dir",
+            str(data_dir),
+            "--dataset",
+            "toy",
+            "--model",
+            str(tiny_model_dir),
+            "--cutoff-len",
+            "1024",
+            "--fix",
+            str(tmp_path / "fixed"),
+        ],
+    )
     assert result.exit_code == 1, result.output
     flat = " ".join(result.output.split())
     assert "worker failure: a worker process died" in flat
@@ -111,8 +124,9 @@ def test_image_bytes_from_parquet_become_files_in_the_clean_copy(tmp_path: Path,
         rows.append(row)
     pq.write_table(pa.Table.from_pylist(rows), data_dir / "bytes.parquet")
     (data_dir / "dataset_info.json").write_text(json.dumps({"bytes": {"file_name": "bytes.parquet", **SHAREGPT_ENTRY}}))
-    report = validate_dataset(ValidateConfig(str(data_dir), "bytes", str(tiny_model_dir), cutoff_len=1024),
-                              fix_dir=tmp_path / "fixed")  # fmt: skip
+    report = validate_dataset(
+        ValidateConfig(str(data_dir), "bytes", str(tiny_model_dir), cutoff_len=1024), fix_dir=tmp_path / "fixed"
+    )
     assert (report.kept, dict(report.rejected)) == (5, {"undecodable_image": 1})
     clean = [json.loads(line) for line in report.clean_path.read_text().splitlines()]
     paths = [row["images"][0] for row in clean]

@@ -77,8 +77,12 @@ def _bomb_png(path: Path, width: int = 14000, height: int = 14000) -> None:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
-                     + chunk(b"IEND", b""))  # fmt: skip
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 @dataclass
@@ -113,20 +117,29 @@ def build_planted(root: Path, layout: Layout) -> Planted:
     for index in range(GOOD_ROWS):
         picture = files[index % len(files)]
         if index % 10 == 3:  # text only
-            add(f"good_{index}", None, layout.row([] if layout.as_list else None, f"What is {index} + 1?",
-                                                  _answer(index), id=index))  # fmt: skip
+            add(
+                f"good_{index}",
+                None,
+                layout.row([] if layout.as_list else None, f"What is {index} + 1?", _answer(index), id=index),
+            )
         elif index % 10 == 5:  # four turns
             row = layout.row([picture], f"<image>How many sides? ({index})", _answer(index), id=index)
-            row["conversations"] += [{"from": layout.user, "value": "Are you sure?"},
-                                     {"from": layout.assistant, "value": _answer(index + 1, 10)}]  # fmt: skip
+            row["conversations"] += [
+                {"from": layout.user, "value": "Are you sure?"},
+                {"from": layout.assistant, "value": _answer(index + 1, 10)},
+            ]
             add(f"good_{index}", None, row)
         elif index % 10 == 7 and layout.as_list:  # two images
             second = files[(index + 5) % len(files)]
-            add(f"good_{index}", None, layout.row([picture, second], f"<image>Compare with <image>. ({index})",
-                                                  _answer(index), id=index))  # fmt: skip
+            add(
+                f"good_{index}",
+                None,
+                layout.row([picture, second], f"<image>Compare with <image>. ({index})", _answer(index), id=index),
+            )
         else:
-            row = layout.row([picture], f"<image>How many sides does the shape have? ({index})", _answer(index),
-                             id=index)  # fmt: skip
+            row = layout.row(
+                [picture], f"<image>How many sides does the shape have? ({index})", _answer(index), id=index
+            )
             if index % 10 == 9:  # an extra key in one message: its type must stay the same in later rows
                 row["conversations"][1]["weight"] = 1.0
             add(f"good_{index}", None, row)
@@ -138,8 +151,11 @@ def build_planted(root: Path, layout: Layout) -> Planted:
     no_iend = images / "no_iend.png"
     no_iend.write_bytes(_picture(no_iend, (90, 70), 2)[:-12])
     add("png_without_iend", None, layout.row(["images/no_iend.png"], "<image>Sides?", _answer(2)))
-    add("grounding_tokens", None, layout.row([files[0]], "<image>Where is <|box_start|>(1,2),(30,40)<|box_end|>?",
-                                             _answer(3)))  # fmt: skip
+    add(
+        "grounding_tokens",
+        None,
+        layout.row([files[0]], "<image>Where is <|box_start|>(1,2),(30,40)<|box_end|>?", _answer(3)),
+    )
     add("absolute_path", None, layout.row([str(data_dir / files[1])], "<image>Sides?", _answer(4)))
     (root / "outside").mkdir()
     _picture(root / "outside" / "only_here.png", (80, 80), 5)
@@ -179,14 +195,22 @@ def build_planted(root: Path, layout: Layout) -> Planted:
     system_first["conversations"].insert(0, {"from": "system", "value": "Be brief."})  # no system_tag registered
     add("system_role_not_registered", "bad_role_order", system_first)
     add("blank_answer", "empty_turn", layout.row([picture], "<image>Sides?", "  \n "))
-    add("image_pad_in_question", "special_token_in_text", layout.row([picture], "<image>Sides <|image_pad|>?",
-                                                                     _answer(9)))  # fmt: skip
-    add("vision_start_in_question", "special_token_in_text",
-        layout.row([picture], "<|vision_start|><image>Sides?", _answer(9)))  # fmt: skip
-    add("im_end_in_answer", "special_token_in_text", layout.row([picture], "<image>Sides?",
-                                                                _answer(9) + "<|im_end|>"))  # fmt: skip
-    add("two_placeholders_one_image", "image_count_mismatch",
-        layout.row([picture], "<image>Sides? <image>", _answer(10)))  # fmt: skip
+    add(
+        "image_pad_in_question",
+        "special_token_in_text",
+        layout.row([picture], "<image>Sides <|image_pad|>?", _answer(9)),
+    )
+    add(
+        "vision_start_in_question",
+        "special_token_in_text",
+        layout.row([picture], "<|vision_start|><image>Sides?", _answer(9)),
+    )
+    add("im_end_in_answer", "special_token_in_text", layout.row([picture], "<image>Sides?", _answer(9) + "<|im_end|>"))
+    add(
+        "two_placeholders_one_image",
+        "image_count_mismatch",
+        layout.row([picture], "<image>Sides? <image>", _answer(10)),
+    )
     add("no_placeholder_one_image", "image_count_mismatch", layout.row([picture], "Sides?", _answer(10)))
     if not layout.as_list:
         add("null_image_with_placeholder", "image_count_mismatch", layout.row(None, "<image>Sides?", _answer(10)))
@@ -200,8 +224,11 @@ def build_planted(root: Path, layout: Layout) -> Planted:
     nested = layout.row([picture], "<image>Sides?", _answer(13))
     nested["conversations"][1]["weight"] = "high"  # earlier rows hold a number there
     add("nested_type_change", "column_type_mismatch", nested)
-    add("top_level_type_change", "column_type_mismatch", layout.row([picture], "<image>Sides?", _answer(13),
-                                                                    id="row-14"))  # fmt: skip
+    add(
+        "top_level_type_change",
+        "column_type_mismatch",
+        layout.row([picture], "<image>Sides?", _answer(13), id="row-14"),
+    )
     add("no_such_file", "missing_image", layout.row(["images/nowhere.png"], "<image>Sides?", _answer(14)))
     if layout.as_list:
         add("null_in_images_list", "missing_image", layout.row([None], "<image>Sides?", _answer(14)))
@@ -211,8 +238,11 @@ def build_planted(root: Path, layout: Layout) -> Planted:
     (images / "truncated.jpg").write_bytes(full_jpeg[: len(full_jpeg) // 2])
     add("truncated_jpeg", "undecodable_image", layout.row(["images/truncated.jpg"], "<image>Sides?", _answer(15)))
     (images / "no_end_marker.jpg").write_bytes(full_jpeg[:-2])
-    add("jpeg_without_end_marker", "undecodable_image",
-        layout.row(["images/no_end_marker.jpg"], "<image>Sides?", _answer(15)))  # fmt: skip
+    add(
+        "jpeg_without_end_marker",
+        "undecodable_image",
+        layout.row(["images/no_end_marker.jpg"], "<image>Sides?", _answer(15)),
+    )
     full_png = (data_dir / files[0]).read_bytes()
     (images / "truncated.png").write_bytes(full_png[: len(full_png) // 2])
     add("truncated_png", "undecodable_image", layout.row(["images/truncated.png"], "<image>Sides?", _answer(15)))
@@ -245,8 +275,9 @@ class Validated:
 def _validate(root: Path, layout: Layout, model: Path, **options: Any) -> Validated:
     planted = build_planted(root, layout)
     fix_dir = root / "clean"
-    config = ValidateConfig(str(planted.data_dir), layout.name, str(model), cutoff_len=CUTOFF_LEN, num_workers=2,
-                            chunk_rows=16, **options)  # fmt: skip
+    config = ValidateConfig(
+        str(planted.data_dir), layout.name, str(model), cutoff_len=CUTOFF_LEN, num_workers=2, chunk_rows=16, **options
+    )
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)  # where outside/only_here.png resolves from
         report = validate_dataset(config, fix_dir=fix_dir)
@@ -315,28 +346,51 @@ def test_the_clean_copy_loads_through_llamafactory_with_our_token_counts(
     ours = [checker.check(index, row) for index, row in enumerate(validated.clean)]
     assert all(result.reason is None for result in ours)  # the clean copy is clean by its own measure too
     module = load_dataset_module(
-        model_name_or_path=str(tiny_model_dir), stage="sft", do_train=True, finetuning_type="full",
-        dataset=name, dataset_dir=str(validated.fix_dir), template="qwen2_vl", cutoff_len=CUTOFF_LEN,
-        overwrite_cache=True, output_dir=str(tmp_path / "out"), report_to="none",
-    )  # fmt: skip
+        model_name_or_path=str(tiny_model_dir),
+        stage="sft",
+        do_train=True,
+        finetuning_type="full",
+        dataset=name,
+        dataset_dir=str(validated.fix_dir),
+        template="qwen2_vl",
+        cutoff_len=CUTOFF_LEN,
+        overwrite_cache=True,
+        output_dir=str(tmp_path / "out"),
+        report_to="none",
+    )
     theirs = [len(example["input_ids"]) for example in module["train_dataset"]]
     assert [result.tokens for result in ours] == theirs
 
 
 @pytest.mark.slow
-def test_the_clean_copy_trains_on_every_kept_row(validated: Validated, tiny_model_dir: Path, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_the_clean_copy_trains_on_every_kept_row(
+    validated: Validated, tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     steps = 3
     config = {
-        "model_name_or_path": str(tiny_model_dir), "stage": "sft", "do_train": True, "finetuning_type": "full",
-        "dataset": validated.planted.layout.name, "dataset_dir": str(validated.fix_dir), "template": "qwen2_vl",
-        "cutoff_len": CUTOFF_LEN, "overwrite_cache": True, "output_dir": str(tmp_path / "out"),
-        "overwrite_output_dir": True, "max_steps": steps, "learning_rate": 1.0e-3, "logging_steps": 1,
+        "model_name_or_path": str(tiny_model_dir),
+        "stage": "sft",
+        "do_train": True,
+        "finetuning_type": "full",
+        "dataset": validated.planted.layout.name,
+        "dataset_dir": str(validated.fix_dir),
+        "template": "qwen2_vl",
+        "cutoff_len": CUTOFF_LEN,
+        "overwrite_cache": True,
+        "output_dir": str(tmp_path / "out"),
+        "overwrite_output_dir": True,
+        "max_steps": steps,
+        "learning_rate": 1.0e-3,
+        "logging_steps": 1,
         # One epoch in three steps: every kept row goes through the collator and the forward pass.
-        "per_device_train_batch_size": math.ceil(len(validated.clean) / steps), "save_strategy": "no",
-        "bf16": False, "report_to": "none", "seed": 0, "dataloader_drop_last": False,
-    }  # fmt: skip
+        "per_device_train_batch_size": math.ceil(len(validated.clean) / steps),
+        "save_strategy": "no",
+        "bf16": False,
+        "report_to": "none",
+        "seed": 0,
+        "dataloader_drop_last": False,
+    }
     path = tmp_path / "sft.yaml"
     path.write_text("\n".join(f"{key}: {json.dumps(value)}" for key, value in config.items()) + "\n")
     result = CliRunner().invoke(app, ["sft", str(path)])
@@ -359,17 +413,35 @@ def test_image_in_answer_can_be_kept_with_a_warning(tmp_path: Path, tiny_model_d
 # empty or unanswered turns), or trains on in a way we refuse (image tokens as labels, truncated answers, stray
 # template tokens that do not happen to break the batch).
 CRASHES_LLAMAFACTORY = {
-    "not_an_object", "no_messages_column", "null_content", "unhashable_role", "missing_role", "null_role",
-    "image_pad_in_question", "two_placeholders_one_image", "no_placeholder_one_image", "null_image_with_placeholder",
-    "video_placeholder", "audio_placeholder", "two_images_in_string_column", "nested_type_change",
-    "top_level_type_change", "no_such_file", "not_an_image", "truncated_jpeg", "jpeg_without_end_marker",
-    "truncated_png", "decompression_bomb", "one_item_list_in_string_column",
-}  # fmt: skip
+    "not_an_object",
+    "no_messages_column",
+    "null_content",
+    "unhashable_role",
+    "missing_role",
+    "null_role",
+    "image_pad_in_question",
+    "two_placeholders_one_image",
+    "no_placeholder_one_image",
+    "null_image_with_placeholder",
+    "video_placeholder",
+    "audio_placeholder",
+    "two_images_in_string_column",
+    "nested_type_change",
+    "top_level_type_change",
+    "no_such_file",
+    "not_an_image",
+    "truncated_jpeg",
+    "jpeg_without_end_marker",
+    "truncated_png",
+    "decompression_bomb",
+    "one_item_list_in_string_column",
+}
 
 
 @pytest.mark.slow
-def test_the_planted_faults_are_real_crashes_of_llamafactory(tmp_path: Path, tiny_model_dir: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_the_planted_faults_are_real_crashes_of_llamafactory(
+    tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Each fault alone, in the raw input, through LLaMA-Factory's own preprocessing and one training step."""
     from llamafactory.train.tuner import run_exp
 
@@ -384,13 +456,26 @@ def test_the_planted_faults_are_real_crashes_of_llamafactory(tmp_path: Path, tin
         (planted.data_dir / f"{name}.json").write_text(json.dumps([*ordinary, rows[planted.label_index(label)]]))
         register_datasets(planted.data_dir, {name: {**entry, "file_name": f"{name}.json"}}, force=True)
         try:
-            run_exp({
-                "model_name_or_path": str(tiny_model_dir), "stage": "sft", "do_train": True,
-                "finetuning_type": "full", "dataset": name, "dataset_dir": str(planted.data_dir),
-                "template": "qwen2_vl", "cutoff_len": CUTOFF_LEN, "overwrite_cache": True,
-                "output_dir": str(tmp_path / "out"), "overwrite_output_dir": True, "max_steps": 1,
-                "per_device_train_batch_size": 3, "save_strategy": "no", "bf16": False, "report_to": "none",
-            })  # fmt: skip
+            run_exp(
+                {
+                    "model_name_or_path": str(tiny_model_dir),
+                    "stage": "sft",
+                    "do_train": True,
+                    "finetuning_type": "full",
+                    "dataset": name,
+                    "dataset_dir": str(planted.data_dir),
+                    "template": "qwen2_vl",
+                    "cutoff_len": CUTOFF_LEN,
+                    "overwrite_cache": True,
+                    "output_dir": str(tmp_path / "out"),
+                    "overwrite_output_dir": True,
+                    "max_steps": 1,
+                    "per_device_train_batch_size": 3,
+                    "save_strategy": "no",
+                    "bf16": False,
+                    "report_to": "none",
+                }
+            )
             outcomes[label] = "trained"
         except Exception as error:
             outcomes[label] = type(error).__name__

@@ -52,7 +52,12 @@ def test_state_round_trips_through_a_checkpoint_folder(tmp_path: Path) -> None:
     save_state(tmp_path / "global_step_6", state, total_steps=10)
     loaded, total = load_state(tmp_path / "global_step_6")  # type: ignore[misc]
     assert (loaded.ended, loaded.history, loaded.stage, loaded.reasons, total) == (
-        {0: 4}, [0.5, 0.25], 1, state.reasons, 10)  # fmt: skip
+        {0: 4},
+        [0.5, 0.25],
+        1,
+        state.reasons,
+        10,
+    )
     assert load_state(tmp_path / "global_step_9") is None
     # The next stage's rule counts its own steps only.
     assert loaded.observe(2, 0.1) == [0.1] and loaded.stage == 2
@@ -76,22 +81,42 @@ def test_bad_switch_rules_are_refused_by_name(value: object, message: str) -> No
 
 def _schedule(tmp_path: Path, stages: list[dict]) -> Path:
     path = tmp_path / "s.yaml"
-    path.write_text(yaml.safe_dump({
-        "name": "s", "allow_budget_change": True, "stages": stages,
-        "verl": {"data.max_prompt_length": 64, "data.train_batch_size": 8, "trainer.n_gpus_per_node": 1,
-                 "trainer.use_v1": False},
-    }))  # fmt: skip
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "name": "s",
+                "allow_budget_change": True,
+                "stages": stages,
+                "verl": {
+                    "data.max_prompt_length": 64,
+                    "data.train_batch_size": 8,
+                    "trainer.n_gpus_per_node": 1,
+                    "trainer.use_v1": False,
+                },
+            }
+        )
+    )
     return path
 
 
 def test_a_schedule_carries_switch_rules_to_the_trainer_config(tmp_path: Path) -> None:
     from omegaconf import OmegaConf
 
-    schedule = load_schedule(_schedule(tmp_path, [
-        {"name": "a", "max_response_length": 32, "rollout_n": 8, "steps": 6,
-         "switch": {"signal": "clip_ratio", "below": 0.05, "patience": 2}},
-        {"name": "b", "max_response_length": 64, "rollout_n": 4, "steps": 6},
-    ]))  # fmt: skip
+    schedule = load_schedule(
+        _schedule(
+            tmp_path,
+            [
+                {
+                    "name": "a",
+                    "max_response_length": 32,
+                    "rollout_n": 8,
+                    "steps": 6,
+                    "switch": {"signal": "clip_ratio", "below": 0.05, "patience": 2},
+                },
+                {"name": "b", "max_response_length": 64, "rollout_n": 4, "steps": 6},
+            ],
+        )
+    )
     assert schedule.stages[0].switch == SwitchRule("clip_ratio", 2, below=0.05)
     records = schedule.hook_overrides()["+ptst.stages"]
     assert records == [stage_record(stage) for stage in schedule.stages]
@@ -104,23 +129,46 @@ def test_a_schedule_carries_switch_rules_to_the_trainer_config(tmp_path: Path) -
 
 def test_a_switch_on_the_last_stage_and_an_unknown_stage_key_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ScheduleError, match="stage b is the last: its switch rule has no stage to switch to"):
-        load_schedule(_schedule(tmp_path, [
-            {"name": "a", "max_response_length": 32, "rollout_n": 8, "steps": 6},
-            {"name": "b", "max_response_length": 64, "rollout_n": 4, "steps": 6,
-             "switch": {"signal": "reward_plateau", "patience": 2}},
-        ]))  # fmt: skip
+        load_schedule(
+            _schedule(
+                tmp_path,
+                [
+                    {"name": "a", "max_response_length": 32, "rollout_n": 8, "steps": 6},
+                    {
+                        "name": "b",
+                        "max_response_length": 64,
+                        "rollout_n": 4,
+                        "steps": 6,
+                        "switch": {"signal": "reward_plateau", "patience": 2},
+                    },
+                ],
+            )
+        )
     with pytest.raises(ScheduleError, match=r"stage a has unknown keys \['swich'\]"):
-        load_schedule(_schedule(tmp_path, [
-            {"name": "a", "max_response_length": 32, "rollout_n": 8, "steps": 6, "swich": {}},
-        ]))  # fmt: skip
+        load_schedule(
+            _schedule(
+                tmp_path,
+                [
+                    {"name": "a", "max_response_length": 32, "rollout_n": 8, "steps": 6, "swich": {}},
+                ],
+            )
+        )
 
 
 def test_switch_rules_on_the_v1_trainer_are_refused(tmp_path: Path) -> None:
-    path = _schedule(tmp_path, [
-        {"name": "a", "max_response_length": 32, "rollout_n": 8, "steps": 6,
-         "switch": {"signal": "clip_ratio", "below": 0.05, "patience": 2}},
-        {"name": "b", "max_response_length": 64, "rollout_n": 4, "steps": 6},
-    ])  # fmt: skip
+    path = _schedule(
+        tmp_path,
+        [
+            {
+                "name": "a",
+                "max_response_length": 32,
+                "rollout_n": 8,
+                "steps": 6,
+                "switch": {"signal": "clip_ratio", "below": 0.05, "patience": 2},
+            },
+            {"name": "b", "max_response_length": 64, "rollout_n": 4, "steps": 6},
+        ],
+    )
     data = yaml.safe_load(path.read_text())
     del data["verl"]["trainer.use_v1"]  # verl 0.9.1's default is the V1 trainer
     path.write_text(yaml.safe_dump(data))

@@ -46,16 +46,21 @@ def step_rows(schedule: Path) -> list[dict]:
 @pytest.fixture(scope="module")
 def killed_and_resumed(tiny_model_dir: Path, rl_parquet: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     folder = tmp_path_factory.mktemp("hook")
-    overrides = {"reward.custom_reward_function.path": DENSE_REWARD, "trainer.save_freq": 1,
-                 "trainer.rollout_data_dir": str(folder / "rollouts")}  # fmt: skip
+    overrides = {
+        "reward.custom_reward_function.path": DENSE_REWARD,
+        "trainer.save_freq": 1,
+        "trainer.rollout_data_dir": str(folder / "rollouts"),
+    }
     schedule = write_cpu_schedule(folder, tiny_model_dir, rl_parquet, ADAPTIVE_STAGES, **overrides)
     log = folder / "checkpoints" / "metrics" / "hook-from0.jsonl"
     first = vision_r1("ptst", "run", str(schedule), "--cpu", start_new_session=True)
     deadline = time.monotonic() + 300
     try:
         # Kill during stage 2: once step 3 (the first of stage 2) is logged, step 4 is running.
-        while not (log.is_file() and any(json.loads(line)["step"] == 3 for line in log.read_text().splitlines()
-                                         if line.strip())):  # fmt: skip
+        while not (
+            log.is_file()
+            and any(json.loads(line)["step"] == 3 for line in log.read_text().splitlines() if line.strip())
+        ):
             assert first.poll() is None, first.communicate()[0][-4000:]
             assert time.monotonic() < deadline, "stage 2 never started"
             time.sleep(0.2)
@@ -67,8 +72,14 @@ def killed_and_resumed(tiny_model_dir: Path, rl_parquet: Path, tmp_path_factory:
     code, output = finish(second)
     assert code == 0, output[-6000:]
     again = finish(vision_r1("ptst", "run", str(schedule), "--cpu"), 120)
-    return {"folder": folder, "schedule": schedule, "output": output, "killed_at": killed_at,
-            "rows": step_rows(schedule), "again": again}  # fmt: skip
+    return {
+        "folder": folder,
+        "schedule": schedule,
+        "output": output,
+        "killed_at": killed_at,
+        "rows": step_rows(schedule),
+        "again": again,
+    }
 
 
 def test_stages_switch_inside_one_run(killed_and_resumed: dict) -> None:
@@ -98,8 +109,11 @@ def test_advantages_are_normalised_over_each_stages_group(killed_and_resumed: di
 
 
 def test_our_reward_scored_every_rollout(killed_and_resumed: dict) -> None:
-    records = [json.loads(line) for path in (killed_and_resumed["folder"] / "rollouts").glob("*.jsonl")
-               for line in path.read_text().splitlines()]  # fmt: skip
+    records = [
+        json.loads(line)
+        for path in (killed_and_resumed["folder"] / "rollouts").glob("*.jsonl")
+        for line in path.read_text().splitlines()
+    ]
     assert records
     reasons = {record["reason"] for record in records}
     assert reasons <= {reason.value for reason in Reason} and reasons
@@ -123,8 +137,10 @@ def test_training_changes_the_weights_and_the_rollout_follows(killed_and_resumed
     initial = {}
     for path in tiny_model_dir.glob("*.safetensors"):
         initial.update(load_file(path))
-    saved = torch.load(killed_and_resumed["folder"] / "checkpoints" / "global_step_5" / "actor" /
-                       "model_world_size_1_rank_0.pt", weights_only=False)  # fmt: skip
+    saved = torch.load(
+        killed_and_resumed["folder"] / "checkpoints" / "global_step_5" / "actor" / "model_world_size_1_rank_0.pt",
+        weights_only=False,
+    )
     common = sorted(set(initial) & set(saved))
     assert common
     changed = [
@@ -134,8 +150,12 @@ def test_training_changes_the_weights_and_the_rollout_follows(killed_and_resumed
     # The rollout's log-probs of its own tokens match the actor's recomputation after every weight sync (lr 1e-3
     # moves the weights far more than this: a rollout on stale weights would differ).
     log = killed_and_resumed["folder"] / "checkpoints" / "metrics"
-    diffs = [json.loads(line)["data"]["training/rollout_probs_diff_max"] for path in log.glob("*.jsonl")
-             for line in path.read_text().splitlines() if "training/rollout_probs_diff_max" in line]  # fmt: skip
+    diffs = [
+        json.loads(line)["data"]["training/rollout_probs_diff_max"]
+        for path in log.glob("*.jsonl")
+        for line in path.read_text().splitlines()
+        if "training/rollout_probs_diff_max" in line
+    ]
     assert diffs and max(diffs) < 1e-3
 
 
@@ -147,7 +167,11 @@ def test_stage_runner_gives_the_same_stage_shapes(tiny_model_dir: Path, rl_parqu
     assert "stage short_many: finished" in output and "stage long_few: finished" in output
     rows = step_rows(schedule)
     assert [(row["step"], row["stage"], row["rollout_n"]) for row in rows] == [
-        (1, "short_many", 4), (2, "short_many", 4), (3, "long_few", 2), (4, "long_few", 2)]  # fmt: skip
+        (1, "short_many", 4),
+        (2, "short_many", 4),
+        (3, "long_few", 2),
+        (4, "long_few", 2),
+    ]
     assert all(row["rollout_n_source"] == "trainer" for row in rows)
     assert (
         max(row["response_length_max"] for row in rows[:2]) <= 16 < max(row["response_length_max"] for row in rows[2:])

@@ -39,5 +39,11 @@ def test_misspelt_key_and_small_token_limit_fail(tiny_model_dir: Path) -> None:
     with pytest.raises(
         DryRunError, match=r"stage stage1_4k_x16: .*ppo_max_token_len_per_gpu=2048 < prompt \+ response"
     ):
-        dry_run(schedule, {**model, "actor_rollout_ref.actor.ppo_max_token_len_per_gpu": 2048,
-                           "actor_rollout_ref.rollout.log_prob_max_token_len_per_gpu": 2048})  # fmt: skip
+        dry_run(
+            schedule,
+            {
+                **model,
+                "actor_rollout_ref.actor.ppo_max_token_len_per_gpu": 2048,
+                "actor_rollout_ref.rollout.log_prob_max_token_len_per_gpu": 2048,
+            },
+        )

@@ -32,7 +32,9 @@ def test_example_script_composes_and_passes_the_checks(tiny_model_dir: Path, rl_
     config = compose_config({**overrides, "data.train_batch_size": "32"})
     stages = stages_from_config(config)
     assert [(s.name, s.max_response_length, s.rollout_n, s.steps) for s in stages] == [
-        ("stage1_4k_x16", 4096, 16, 100), ("stage2_8k_x8", 8192, 8, 100)]  # fmt: skip
+        ("stage1_4k_x16", 4096, 16, 100),
+        ("stage2_8k_x8", 8192, 8, 100),
+    ]
     assert check_stages(config, stages) == []
     assert [stage_index_for_step(stages, step) for step in (1, 100, 101, 200, 250)] == [0, 0, 1, 1, 1]
 

@@ -16,15 +16,20 @@ def write(path: Path, records: list[tuple[int, dict]]) -> None:
 
 
 def test_hook_logs_across_a_kill(tmp_path: Path) -> None:
-    stage = lambda index, n, length: {"ptst/stage_index": index, "ptst/rollout_n": n,  # noqa: E731
-                                      "response_length/max": length}  # fmt: skip
+    def stage(index: int, n: int, length: int) -> dict[str, int]:
+        return {"ptst/stage_index": index, "ptst/rollout_n": n, "response_length/max": length}
+
     write(tmp_path / "hook-from0.jsonl", [(1, stage(0, 4, 16)), (2, stage(0, 4, 16)), (3, stage(1, 2, 30))])
     write(tmp_path / "hook-from2.jsonl", [(3, stage(1, 2, 32)), (4, stage(1, 2, 32))])
     records = read_steps(tmp_path)
     assert [record.step for record in records] == [1, 2, 3, 4]
     rows = step_rows(records, ["short", "long"], [4, 2])
     assert [(row["stage"], row["rollout_n"], row["response_length_max"]) for row in rows] == [
-        ("short", 4, 16), ("short", 4, 16), ("long", 2, 32), ("long", 2, 32)]  # fmt: skip
+        ("short", 4, 16),
+        ("short", 4, 16),
+        ("long", 2, 32),
+        ("long", 2, 32),
+    ]
     assert {row["rollout_n_source"] for row in rows} == {"trainer"}
     assert [stage.name for stage in read_metrics(tmp_path, ["short", "long"])] == ["short", "long"]
 
@@ -34,4 +39,7 @@ def test_stock_trainer_logs_take_the_stage_from_the_file(tmp_path: Path) -> None
     write(tmp_path / "01-long-from2.jsonl", [(3, {})])
     rows = step_rows(read_steps(tmp_path), ["short", "long"], [4, 2])
     assert [(row["stage"], row["rollout_n"], row["rollout_n_source"]) for row in rows] == [
-        ("short", 4, "schedule"), ("short", 4, "schedule"), ("long", 2, "schedule")]  # fmt: skip
+        ("short", 4, "schedule"),
+        ("short", 4, "schedule"),
+        ("long", 2, "schedule"),
+    ]

@@ -19,16 +19,23 @@ from vision_r1_plugins.ptst.preflight import check_stages
 
 def paper_config(tiny_model_dir: Path, data: Path, **extra: object):
     schedule = load_schedule(recipe("verl") / "vision_r1_ptst_8gpu.yaml")
-    overrides = {**schedule.hook_overrides(), "actor_rollout_ref.model.path": str(tiny_model_dir),
-                 "data.train_files": str(data), "data.val_files": str(data), **extra}  # fmt: skip
+    overrides = {
+        **schedule.hook_overrides(),
+        "actor_rollout_ref.model.path": str(tiny_model_dir),
+        "data.train_files": str(data),
+        "data.val_files": str(data),
+        **extra,
+    }
     return compose_config(overrides), schedule.stages
 
 
 def test_a_file_smaller_than_one_batch_fails_before_ray(tiny_model_dir: Path, rl_parquet: Path) -> None:
     config, stages = paper_config(tiny_model_dir, rl_parquet)
     problems = check_stages(config, stages)
-    assert problems == ["data.train_files hold 36 rows, fewer than one batch (data.train_batch_size=128); "
-                        "lower the batch size or add data"]  # fmt: skip
+    assert problems == [
+        "data.train_files hold 36 rows, fewer than one batch (data.train_batch_size=128); "
+        "lower the batch size or add data"
+    ]
 
 
 def test_every_stage_is_checked_not_only_the_first(tiny_model_dir: Path, rl_parquet: Path, tmp_path: Path) -> None:
@@ -49,8 +56,11 @@ def test_token_caps_must_cover_the_longest_stage(tiny_model_dir: Path, rl_parque
 def test_cli_dry_run_reports_the_small_file(tiny_model_dir: Path, rl_parquet: Path, tmp_path: Path) -> None:
     copy = tmp_path / "ptst.yaml"
     copy.write_text((recipe("verl") / "vision_r1_ptst_8gpu.yaml").read_text())
-    sets = [f"actor_rollout_ref.model.path={tiny_model_dir}", f"data.train_files={rl_parquet}",
-            f"data.val_files={rl_parquet}"]  # fmt: skip
+    sets = [
+        f"actor_rollout_ref.model.path={tiny_model_dir}",
+        f"data.train_files={rl_parquet}",
+        f"data.val_files={rl_parquet}",
+    ]
     result = CliRunner().invoke(app, ["ptst", "run", str(copy), "--dry-run", *(f"--set={item}" for item in sets)])
     assert result.exit_code == 2, result.output
     assert "fewer than one batch" in result.output and "Traceback" not in result.output

@@ -51,14 +51,27 @@ def schedule_file(tmp_path: Path) -> Path:
     data = tmp_path / "train.parquet"
     pq.write_table(pa.table({"prompt": ["p"] * 8}), data)
     path = tmp_path / "schedule.yaml"
-    path.write_text(yaml.safe_dump({
-        "name": "t", "checkpoint_dir": str(tmp_path / "ckpt"),
-        "verl": {"data.train_files": str(data), "data.val_files": str(data), "data.max_prompt_length": 256,
-                 "data.train_batch_size": 8, "trainer.n_gpus_per_node": 8,
-                 "actor_rollout_ref.actor.ppo_mini_batch_size": 8, "trainer.save_freq": 2},
-        "stages": [{"name": "short", "max_response_length": 512, "rollout_n": 16, "steps": 4},
-                   {"name": "long", "max_response_length": 1024, "rollout_n": 8, "steps": 4}],
-    }))  # fmt: skip
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "name": "t",
+                "checkpoint_dir": str(tmp_path / "ckpt"),
+                "verl": {
+                    "data.train_files": str(data),
+                    "data.val_files": str(data),
+                    "data.max_prompt_length": 256,
+                    "data.train_batch_size": 8,
+                    "trainer.n_gpus_per_node": 8,
+                    "actor_rollout_ref.actor.ppo_mini_batch_size": 8,
+                    "trainer.save_freq": 2,
+                },
+                "stages": [
+                    {"name": "short", "max_response_length": 512, "rollout_n": 16, "steps": 4},
+                    {"name": "long", "max_response_length": 1024, "rollout_n": 8, "steps": 4},
+                ],
+            }
+        )
+    )
     return path
 
 
@@ -122,8 +135,9 @@ def test_crashed_stage_stops_with_its_output_then_resumes(
 def test_cli_plan_and_run(schedule_file: Path, fake_verl: tuple, tmp_path: Path) -> None:
     entry, record = fake_verl
     runner = CliRunner()
-    planned = runner.invoke(app, ["ptst", "plan", str(schedule_file), "--mode", "stages",
-                                  "--set", "trainer.project_name=demo"])  # fmt: skip
+    planned = runner.invoke(
+        app, ["ptst", "plan", str(schedule_file), "--mode", "stages", "--set", "trainer.project_name=demo"]
+    )
     assert planned.exit_code == 0, planned.output
     assert "stage 2/2 long: 1024 tokens x 8 rollouts, global steps 5-8" in planned.output
     assert "trainer.project_name=demo" in planned.output and "-m vision_r1_plugins.ptst.main" in planned.output
@@ -187,7 +201,8 @@ def test_a_hung_run_is_killed_at_the_timeout_naming_where_it_stopped(
 def test_cli_timeout_is_a_clear_error(schedule_file: Path, fake_verl: tuple, tmp_path: Path) -> None:
     script = tmp_path / "hanging_verl.py"
     script.write_text(HANGING_VERL)
-    result = CliRunner().invoke(app, ["ptst", "run", str(schedule_file), "--timeout", "1", "--entry",
-                                      f"{sys.executable} {script}"])  # fmt: skip
+    result = CliRunner().invoke(
+        app, ["ptst", "run", str(schedule_file), "--timeout", "1", "--entry", f"{sys.executable} {script}"]
+    )
     assert result.exit_code == 1
     assert "did not finish within 1 s (--timeout)" in result.output and "Traceback" not in result.output

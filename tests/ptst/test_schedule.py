@@ -10,24 +10,35 @@ from vision_r1_plugins.ptst.runner import plan
 from vision_r1_plugins.ptst.schedule import TOKEN_LIMIT_KEYS, ScheduleError, load_schedule
 
 BASE = {
-    "data.max_prompt_length": 1024, "data.train_batch_size": 128, "actor_rollout_ref.actor.ppo_mini_batch_size": 32,
-    "trainer.n_gpus_per_node": 8, "trainer.nnodes": 1, "actor_rollout_ref.actor.ppo_max_token_len_per_gpu": 16384,
+    "data.max_prompt_length": 1024,
+    "data.train_batch_size": 128,
+    "actor_rollout_ref.actor.ppo_mini_batch_size": 32,
+    "trainer.n_gpus_per_node": 8,
+    "trainer.nnodes": 1,
+    "actor_rollout_ref.actor.ppo_max_token_len_per_gpu": 16384,
     "actor_rollout_ref.rollout.max_model_len": 6000,
-}  # fmt: skip
+}
 
 
 def _write(tmp_path: Path, stages: list[dict], **extra: object) -> Path:
     path = tmp_path / "schedule.yaml"
-    path.write_text(yaml.safe_dump({"name": "t", "checkpoint_dir": str(tmp_path / "ckpt"), "verl": BASE,
-                                    "stages": stages, **extra}))  # fmt: skip
+    path.write_text(
+        yaml.safe_dump({"name": "t", "checkpoint_dir": str(tmp_path / "ckpt"), "verl": BASE, "stages": stages, **extra})
+    )
     return path
 
 
 def test_two_stage_paper_schedule(tmp_path: Path) -> None:
-    schedule = load_schedule(_write(tmp_path, [
-        {"name": "s1", "max_response_length": 4096, "rollout_n": 16, "steps": 100},
-        {"name": "s2", "max_response_length": 8192, "rollout_n": 8, "steps": 100},
-    ], reward={"mode": "hard"}))  # fmt: skip
+    schedule = load_schedule(
+        _write(
+            tmp_path,
+            [
+                {"name": "s1", "max_response_length": 4096, "rollout_n": 16, "steps": 100},
+                {"name": "s2", "max_response_length": 8192, "rollout_n": 8, "steps": 100},
+            ],
+            reward={"mode": "hard"},
+        )
+    )
     first, second = plan(schedule)
     assert first.overrides["data.max_response_length"] == 4096 and first.overrides["actor_rollout_ref.rollout.n"] == 16
     assert second.overrides["data.max_response_length"] == 8192 and second.overrides["actor_rollout_ref.rollout.n"] == 8
@@ -48,17 +59,28 @@ def test_two_stage_paper_schedule(tmp_path: Path) -> None:
 
 
 def test_three_stage_schedule_with_stage_overrides(tmp_path: Path) -> None:
-    schedule = load_schedule(_write(tmp_path, [
-        {"max_response_length": 4096, "rollout_n": 16, "steps": 50},
-        {"max_response_length": 8192, "rollout_n": 8, "steps": 30,
-         "overrides": {"actor_rollout_ref.actor.optim.lr": 5e-7}},
-        {"max_response_length": 16384, "rollout_n": 4, "steps": 20},
-    ]))  # fmt: skip
+    schedule = load_schedule(
+        _write(
+            tmp_path,
+            [
+                {"max_response_length": 4096, "rollout_n": 16, "steps": 50},
+                {
+                    "max_response_length": 8192,
+                    "rollout_n": 8,
+                    "steps": 30,
+                    "overrides": {"actor_rollout_ref.actor.optim.lr": 5e-7},
+                },
+                {"max_response_length": 16384, "rollout_n": 4, "steps": 20},
+            ],
+        )
+    )
     plans = plan(schedule)
     assert [p.stage.name for p in plans] == ["stage1", "stage2", "stage3"]
     assert [(p.start_step, p.end_step) for p in plans] == [(0, 50), (50, 80), (80, 100)]
     assert [p.overrides["trainer.resume_from_path"] for p in plans[1:]] == [
-        str(tmp_path / "ckpt" / "global_step_50"), str(tmp_path / "ckpt" / "global_step_80")]  # fmt: skip
+        str(tmp_path / "ckpt" / "global_step_50"),
+        str(tmp_path / "ckpt" / "global_step_80"),
+    ]
     assert plans[1].overrides["actor_rollout_ref.actor.optim.lr"] == 5e-7
     assert "actor_rollout_ref.actor.optim.lr" not in plans[2].overrides
     assert plans[2].overrides["actor_rollout_ref.actor.ppo_max_token_len_per_gpu"] == 1024 + 16384
@@ -68,27 +90,47 @@ def test_three_stage_schedule_with_stage_overrides(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("stages", "extra", "message"),
     [
-        ([{"max_response_length": 4096, "rollout_n": 16, "steps": 10},
-          {"max_response_length": 8192, "rollout_n": 16, "steps": 10}], {}, "constant"),
-        ([{"max_response_length": 4096, "rollout_n": 2, "steps": 10}],
-         {"verl": {**BASE, "data.train_batch_size": 129, "actor_rollout_ref.actor.ppo_mini_batch_size": 43}},
-         "258 does not split over 8 GPUs"),
+        (
+            [
+                {"max_response_length": 4096, "rollout_n": 16, "steps": 10},
+                {"max_response_length": 8192, "rollout_n": 16, "steps": 10},
+            ],
+            {},
+            "constant",
+        ),
+        (
+            [{"max_response_length": 4096, "rollout_n": 2, "steps": 10}],
+            {"verl": {**BASE, "data.train_batch_size": 129, "actor_rollout_ref.actor.ppo_mini_batch_size": 43}},
+            "258 does not split over 8 GPUs",
+        ),
         ([{"max_response_length": 0, "rollout_n": 16, "steps": 10}], {}, "must be > 0"),
-        ([{"max_response_length": 4096, "rollout_n": 16, "steps": 10,
-           "overrides": {"actor_rollout_ref.rollout.n": 4}}], {}, "derived from the stage"),
+        (
+            [
+                {
+                    "max_response_length": 4096,
+                    "rollout_n": 16,
+                    "steps": 10,
+                    "overrides": {"actor_rollout_ref.rollout.n": 4},
+                }
+            ],
+            {},
+            "derived from the stage",
+        ),
         ([{"max_response_length": 4096, "rollout_n": 16}], {}, "needs max_response_length"),
         ([], {}, "at least one stage"),
         ([{"max_response_length": 4096, "rollout_n": 16, "steps": 10}], {"stagez": []}, "unknown keys"),
     ],
-)  # fmt: skip
+)
 def test_invalid_schedules_are_explained(tmp_path: Path, stages: list, extra: dict, message: str) -> None:
     with pytest.raises(ScheduleError, match=message):
         load_schedule(_write(tmp_path, stages, **extra))
 
 
 def test_budget_change_on_purpose(tmp_path: Path) -> None:
-    stages = [{"max_response_length": 4096, "rollout_n": 16, "steps": 10},
-              {"max_response_length": 8192, "rollout_n": 16, "steps": 10}]  # fmt: skip
+    stages = [
+        {"max_response_length": 4096, "rollout_n": 16, "steps": 10},
+        {"max_response_length": 8192, "rollout_n": 16, "steps": 10},
+    ]
     assert len(load_schedule(_write(tmp_path, stages, allow_budget_change=True)).stages) == 2
 
 
@@ -143,7 +185,9 @@ def test_smoke_keeps_the_shape_and_shrinks_the_rest() -> None:
     paper = load_schedule(recipe("verl") / "vision_r1_ptst_8gpu.yaml")
     smoke = smoke_schedule(paper, "/m")
     assert [(s.name, s.max_response_length, s.rollout_n, s.steps) for s in smoke.stages] == [
-        ("stage1_4k_x16", 16, 4, 2), ("stage2_8k_x8", 32, 2, 2)]  # fmt: skip
+        ("stage1_4k_x16", 16, 4, 2),
+        ("stage2_8k_x8", 32, 2, 2),
+    ]
     assert smoke.verl["data.train_batch_size"] == 2 and smoke.verl["actor_rollout_ref.model.path"] == "/m"
     assert smoke.checkpoint_dir == "checkpoints/vision_r1_ptst-smoke" and smoke.reward == paper.reward
     assert smoke.verl["actor_rollout_ref.actor.kl_loss_coef"] == paper.verl["actor_rollout_ref.actor.kl_loss_coef"]

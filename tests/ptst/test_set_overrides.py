@@ -71,8 +71,18 @@ def test_keys_the_schedule_sets_are_refused(key: str, field: str, command: list[
 
 
 def test_several_refused_keys_stay_on_two_lines() -> None:
-    result = invoke("plan", str(RECIPE), "--set", "trainer.default_local_dir=/ckpt", "--set", "trainer.project_name=x",
-                    "--set", "data.max_response_length=2048", "--set", "actor_rollout_ref.rollout.n=4")  # fmt: skip
+    result = invoke(
+        "plan",
+        str(RECIPE),
+        "--set",
+        "trainer.default_local_dir=/ckpt",
+        "--set",
+        "trainer.project_name=x",
+        "--set",
+        "data.max_response_length=2048",
+        "--set",
+        "actor_rollout_ref.rollout.n=4",
+    )
     message = one_liner(result)
     assert "trainer.default_local_dir" in message and "set checkpoint_dir in the YAML" in message
     assert message.endswith("also set by the schedule: data.max_response_length, actor_rollout_ref.rollout.n")
@@ -104,8 +114,11 @@ def test_allowed_keys_apply_to_every_stage() -> None:
 
 def test_the_demo_keys_apply_to_a_cpu_smoke_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    sets = ["actor_rollout_ref.model.path=/models/sft", "data.train_files=/data/train.parquet",
-            "data.val_files=/data/test.parquet"]  # fmt: skip
+    sets = [
+        "actor_rollout_ref.model.path=/models/sft",
+        "data.train_files=/data/train.parquet",
+        "data.val_files=/data/test.parquet",
+    ]
     result = invoke("plan", str(RECIPE), "--cpu", "--smoke", *(f"--set={item}" for item in sets))
     assert result.exit_code == 0, result.output
     text = flat(result.output)
@@ -134,9 +147,13 @@ def test_a_set_token_cap_is_a_floor_like_the_yaml_one(value: str, expected: str)
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("data.train_batch_size", 7), ("actor_rollout_ref.actor.ppo_mini_batch_size", 33), ("trainer.n_gpus_per_node", 3),
-     ("trainer.nnodes", 3)],
-)  # fmt: skip
+    [
+        ("data.train_batch_size", 7),
+        ("actor_rollout_ref.actor.ppo_mini_batch_size", 33),
+        ("trainer.n_gpus_per_node", 3),
+        ("trainer.nnodes", 3),
+    ],
+)
 def test_a_set_that_breaks_the_batch_checks_fails_like_the_yaml(key: str, value: int, tmp_path: Path) -> None:
     data = yaml.safe_load(RECIPE.read_text())
     data["verl"][key] = value
@@ -174,8 +191,9 @@ BASE = {"data.max_prompt_length": 1024, "data.train_batch_size": 8, "trainer.n_g
 
 def probe(verl: dict[str, object]) -> list[dict[str, object]]:
     """Every verl command's overrides the schedule writes: the hook mode's, then each stage's (resuming)."""
-    schedule = Schedule("t", (Stage("a", 16, 4, 2), Stage("b", 32, 2, 2)), "ckpt", verl={**BASE, **verl},
-                        reward={"mode": "hard"})  # fmt: skip
+    schedule = Schedule(
+        "t", (Stage("a", 16, 4, 2), Stage("b", 32, 2, 2)), "ckpt", verl={**BASE, **verl}, reward={"mode": "hard"}
+    )
     return [schedule.hook_overrides(), schedule.stage_overrides(0), schedule.stage_overrides(1, "ckpt/global_step_2")]
 
 
@@ -232,8 +250,11 @@ def test_the_yaml_verl_block_is_refused_the_same_keys(tmp_path: Path) -> None:
     data["verl"]["actor_rollout_ref.rollout.response_length"] = 2048
     edited = tmp_path / "edited.yaml"
     edited.write_text(yaml.safe_dump(data))
-    with pytest.raises(ScheduleError, match=r"verl: actor_rollout_ref.rollout.response_length is set per stage .*"
-                                            r"set stages\[i\].max_response_length in the YAML"):  # fmt: skip
+    with pytest.raises(
+        ScheduleError,
+        match=r"verl: actor_rollout_ref.rollout.response_length is set per stage .*"
+        r"set stages\[i\].max_response_length in the YAML",
+    ):
         load_schedule(edited)
 
 

@@ -28,8 +28,9 @@ def test_smoke_runs_the_recipe_for_two_steps_per_stage(recipe_file: Path, rl_par
     copy = tmp_path / recipe_file.name
     shutil.copy(recipe_file, copy)
     data = f"data.train_files={rl_parquet}", f"data.val_files={rl_parquet}"
-    code, output = finish(vision_r1("ptst", "run", str(copy), "--cpu", "--smoke", "--set", data[0], "--set", data[1],
-                                    cwd=tmp_path))  # fmt: skip
+    code, output = finish(
+        vision_r1("ptst", "run", str(copy), "--cpu", "--smoke", "--set", data[0], "--set", data[1], cwd=tmp_path)
+    )
     assert code == 0, output[-6000:]
     assert "Not checked: GPU memory, vLLM" in " ".join(output.split())
     assert "GPU-only settings left out" in " ".join(output.split())  # the recipes' vLLM options

@@ -42,8 +42,18 @@ def test_case(case: dict) -> None:
 # correct answers in English, Chinese and LaTeX. ``answer`` goes inside a fixed, normal think block.
 RULE_CASES_PATH = Path(__file__).with_name("reward_rule_cases.jsonl")
 RULE_CASES = [json.loads(line) for line in RULE_CASES_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
-RULES = {"candidates", "relations", "boxes", "caps", "invisible", "units", "formatting", "ground_truth",
-         "multiple_choice", "natural"}  # fmt: skip
+RULES = {
+    "candidates",
+    "relations",
+    "boxes",
+    "caps",
+    "invisible",
+    "units",
+    "formatting",
+    "ground_truth",
+    "multiple_choice",
+    "natural",
+}
 THINK = "<think>\nWorking through the figure step by step.\n</think>\n"
 
 

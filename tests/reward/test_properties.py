@@ -13,8 +13,25 @@ from vision_r1_plugins.reward import compute_score
 
 THINK = "<think>\nThe figure shows the lengths.\n</think>\n"
 
-INVISIBLES = [chr(code) for code in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD, 0x3164, 0x2800, 0x180E,
-                                     0x202E, 0x2066, 0xE0020, 0x115F, 0xFFA0)]  # fmt: skip
+INVISIBLES = [
+    chr(code)
+    for code in (
+        0x200B,
+        0x200C,
+        0x200D,
+        0x2060,
+        0xFEFF,
+        0x00AD,
+        0x3164,
+        0x2800,
+        0x180E,
+        0x202E,
+        0x2066,
+        0xE0020,
+        0x115F,
+        0xFFA0,
+    )
+]
 invisible = st.sampled_from(INVISIBLES) | st.characters(categories=["Cf"])
 GOOD = f"{THINK}<answer>5</answer>"
 TAGS = ["<think>", "</think>", "<answer>", "</answer>"]

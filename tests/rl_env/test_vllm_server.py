@@ -42,9 +42,25 @@ def command(*args: str) -> list[str]:
 
 def client(server: VLLMServer, model: Path, name: str, out: Path, *options: str) -> list[str]:
     """``vision-r1 NAME`` over the sample problems against ``server``: 24 tokens, 2 in flight, 2 attempts."""
-    return command(*name.split(), str(sample_problems()), "--out", str(out), "--base-url", server.url, "--model",
-                   str(model), "--max-tokens", "24", "--concurrency", "2", "--max-attempts", "2", "--timeout", "30",
-                   *options)  # fmt: skip
+    return command(
+        *name.split(),
+        str(sample_problems()),
+        "--out",
+        str(out),
+        "--base-url",
+        server.url,
+        "--model",
+        str(model),
+        "--max-tokens",
+        "24",
+        "--concurrency",
+        "2",
+        "--max-attempts",
+        "2",
+        "--timeout",
+        "30",
+        *options,
+    )
 
 
 def keys(store: Path) -> list[tuple]:

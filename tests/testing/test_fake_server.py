@@ -43,8 +43,14 @@ def body(text: str, images: int = 0, model: str = "fake-mllm", **extra: Any) -> 
     content: str | list[dict[str, Any]] = text
     if images:
         content = [PNG_PART] * images + [{"type": "text", "text": text}]
-    return {"model": model, "messages": [{"role": "user", "content": content}], "max_tokens": 1024,
-            "temperature": 0.6, "top_p": 0.95, **extra}  # fmt: skip
+    return {
+        "model": model,
+        "messages": [{"role": "user", "content": content}],
+        "max_tokens": 1024,
+        "temperature": 0.6,
+        "top_p": 0.95,
+        **extra,
+    }
 
 
 def headers(stage: str | None) -> dict[str, str]:
@@ -215,8 +221,9 @@ def test_plain_question_answers_with_think_and_answer_tags() -> None:
 
 def test_stage_header_name_is_case_insensitive() -> None:
     with serve() as (server, client):
-        response = client.post("/chat/completions", json=body("What is 1 + 2?"),
-                               headers={TAG_HEADER.lower(): "reasoning"})  # fmt: skip
+        response = client.post(
+            "/chat/completions", json=body("What is 1 + 2?"), headers={TAG_HEADER.lower(): "reasoning"}
+        )
         stats = server.stats()
     assert message_of(response)["content"] == "The answer is \\boxed{3}."
     assert stats["stages"]["reasoning"] == 1
@@ -362,8 +369,12 @@ def test_fault_on_first_attempt_then_success(kind: str) -> None:
     assert stats["faults"][kind] == 1 and stats["faults_total"] == 1
     assert stats["successes"] == 1
     assert stats["attempts"] == {
-        "distinct_bodies": 1, "retried_bodies": 1, "max_attempts": 2, "total": 2, "histogram": {"2": 1},
-    }  # fmt: skip
+        "distinct_bodies": 1,
+        "retried_bodies": 1,
+        "max_attempts": 2,
+        "total": 2,
+        "histogram": {"2": 1},
+    }
 
 
 def test_drop_closes_the_connection_without_a_response() -> None:

@@ -40,20 +40,25 @@ def chain(client: httpx.Client, question: str, answer: str) -> list[dict[str, An
     """The three stages with the bridge's own prompts, each fed the previous reply as the bridge feeds it."""
     caption = ask(client, "caption_cot", TEMPLATES["caption_cot"].substitute(question=question, answer=answer))
     pseudo_cot = caption.json()["choices"][0]["message"]["content"]
-    described = ask(client, "description", TEMPLATES["description"].substitute(question=question,
-                                                                                 pseudo_cot=pseudo_cot))  # fmt: skip
+    described = ask(
+        client, "description", TEMPLATES["description"].substitute(question=question, pseudo_cot=pseudo_cot)
+    )
     description = described.json()["choices"][0]["message"]["content"]
     reasoned = ask(client, "reasoning", TEMPLATES["reasoning"].substitute(question=question, description=description))
     return [response.json()["choices"][0] for response in (caption, described, reasoned)]
 
 
-@pytest.mark.parametrize(("question", "answer", "carried"), [
-    ("<image>Find the area of the circle.", "100\\pi", "100\\pi"),
-    ("<image>Which drink is the most popular?", "Cocoa", "Cocoa"),
-    (MC_QUESTION, "B", "6"),  # the letter is carried as its option's text, and the reasoner maps it back
-])  # fmt: skip
-def test_the_hint_flows_from_caption_to_description_to_the_boxed_answer(question: str, answer: str,
-                                                                        carried: str) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    ("question", "answer", "carried"),
+    [
+        ("<image>Find the area of the circle.", "100\\pi", "100\\pi"),
+        ("<image>Which drink is the most popular?", "Cocoa", "Cocoa"),
+        (MC_QUESTION, "B", "6"),  # the letter is carried as its option's text, and the reasoner maps it back
+    ],
+)
+def test_the_hint_flows_from_caption_to_description_to_the_boxed_answer(
+    question: str, answer: str, carried: str
+) -> None:
     with teacher() as (server, client):
         caption, described, reasoned = chain(client, question, answer)
         stats = server.stats()
@@ -101,10 +106,13 @@ def test_planted_context_length_error_on_the_caption_stage() -> None:
     assert stats["planted"]["failed"] == 1 and stats["bad_requests"] == 1
 
 
-@pytest.mark.parametrize(("question", "answer", "wrong"), [
-    ("<image>Find the area.", "100\\pi", "101\\pi"),  # the first number off by one
-    (MC_QUESTION, "B", "A"),  # another option
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("question", "answer", "wrong"),
+    [
+        ("<image>Find the area.", "100\\pi", "101\\pi"),  # the first number off by one
+        (MC_QUESTION, "B", "A"),  # another option
+    ],
+)
 def test_planted_wrong_answer(question: str, answer: str, wrong: str) -> None:
     with teacher(teacher_wrong_rate=1.0) as (server, client):
         *_, reasoned = chain(client, question, answer)

@@ -130,8 +130,9 @@ def test_the_teachers_description_names_the_colour_it_sees_and_the_reasoner_answ
 
         async def describe_then_reason() -> tuple:
             try:
-                description = await backend.complete(chat_messages(f"{carried}\nDescribe it.", (image,)),
-                                                     tag="description")  # fmt: skip
+                description = await backend.complete(
+                    chat_messages(f"{carried}\nDescribe it.", (image,)), tag="description"
+                )
                 # A reasoning prompt without the claim sentence: the reasoner cannot take the shortcut.
                 reasoning = await backend.complete(chat_messages(f"{description.text}\n{carried}"), tag="reasoning")
                 return description, reasoning

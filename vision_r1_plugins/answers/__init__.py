@@ -16,5 +16,16 @@ from vision_r1_plugins.answers.reading import Reading, Span, Value
 from vision_r1_plugins.answers.reasons import Reason
 from vision_r1_plugins.answers.verify import judge
 
-__all__ = ["Found", "Reading", "Reason", "Span", "Value", "Verdict", "find_answer", "judge", "plain_answer",
-           "read_answer", "stated_answer"]  # fmt: skip
+__all__ = [
+    "Found",
+    "Reading",
+    "Reason",
+    "Span",
+    "Value",
+    "Verdict",
+    "find_answer",
+    "judge",
+    "plain_answer",
+    "read_answer",
+    "stated_answer",
+]

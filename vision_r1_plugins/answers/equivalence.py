@@ -38,8 +38,9 @@ def read_math(latex: str) -> tuple:
     """Parse the LaTeX the reader wrote for a value, whole or not at all: math-verify's own parse extracts the
     last expression it can find in a text, and so reads "2 \\max 3" as 3 and "5 \\cup 6" as 6."""
     try:
-        expression = latex2sympy(latex, is_real=not should_treat_as_complex(latex), convert_degrees=False,
-                                 normalization_config=None)  # fmt: skip
+        expression = latex2sympy(
+            latex, is_real=not should_treat_as_complex(latex), convert_degrees=False, normalization_config=None
+        )
     except Exception:  # latex2sympy raises many types on what it cannot parse: not a value
         return ()
     return (expression, latex) if isinstance(expression, Basic | MatrixBase) else ()

@@ -160,8 +160,9 @@ def _plain(text: str) -> str:
     return "raw:" + "".join(text.split()).lower()
 
 
-def _judge_option(values: list[Value], gold: _Option, choices: list[str] | None, gold_reading: Reading,
-                  algebra: bool) -> Verdict | None:  # fmt: skip
+def _judge_option(
+    values: list[Value], gold: _Option, choices: list[str] | None, gold_reading: Reading, algebra: bool
+) -> Verdict | None:
     if choices is not None and gold.index >= len(choices):
         return BAD_GOLD
     count = len(choices) if choices else max(DEFAULT_OPTION_COUNT, gold.index + 1)
@@ -187,8 +188,9 @@ def picked_options(pred: str, choices: Sequence[str], *, algebra: bool = False) 
     return picked
 
 
-def _options_picked(values: list[Value], choices: list[str] | None, count: int, spelled: tuple[int, Value] | None,
-                    algebra: bool) -> set[int] | Verdict | None:  # fmt: skip
+def _options_picked(
+    values: list[Value], choices: list[str] | None, count: int, spelled: tuple[int, Value] | None, algebra: bool
+) -> set[int] | Verdict | None:
     """The options the values name, or the verdict a value forces (a hedge, a letter beyond the options, a
     text that is no option), or None when only algebra can tell. ``spelled`` is the gold's own option text,
     for a gold written "C. 6\\pi" without a list of options."""
@@ -448,8 +450,13 @@ def _same(left: Value, right: Value, algebra: bool) -> bool | None:
 def _comparable_samples(left: Value, right: Value) -> bool:
     """Both are rational functions of their letters, stated as exact (not approximate) values: equal exactly
     when their values at random points are (see :mod:`vision_r1_plugins.answers.samples`)."""
-    return (left.samples is not None and right.samples is not None and not (left.approximate or right.approximate)
-            and left.kind in ("number", "expression") and right.kind in ("number", "expression"))  # fmt: skip
+    return (
+        left.samples is not None
+        and right.samples is not None
+        and not (left.approximate or right.approximate)
+        and left.kind in ("number", "expression")
+        and right.kind in ("number", "expression")
+    )
 
 
 def _equal_exact(left: Value, right: Value) -> bool:

@@ -35,9 +35,27 @@ def _phrases(*parts: Iterable[str]) -> set[str]:
 
 
 # ------------------------------------------------------------------------------------------ English phrases
-_CONNECTIVES = ["so", "thus", "therefore", "hence", "finally", "overall", "consequently", "altogether", "clearly",
-                "in conclusion", "in summary", "in total", "in short", "to conclude", "to summarize", "as a result",
-                "so overall", "thus overall", "and so"]  # fmt: skip
+_CONNECTIVES = [
+    "so",
+    "thus",
+    "therefore",
+    "hence",
+    "finally",
+    "overall",
+    "consequently",
+    "altogether",
+    "clearly",
+    "in conclusion",
+    "in summary",
+    "in total",
+    "in short",
+    "to conclude",
+    "to summarize",
+    "as a result",
+    "so overall",
+    "thus overall",
+    "and so",
+]
 _DETERMINERS = ["", "the", "my", "our"]
 _ANSWER_ADJECTIVES = ["", "final", "correct", "right", "best", "required", "true", "only"]
 _ANSWER_NOUNS = ["answer", "result", "solution", "option", "choice", "response", "conclusion"]
@@ -54,38 +72,160 @@ TRAILER = (
     _phrases(["is"], ["the", "my"], ["", "correct", "right", "final", "best"], ["answer", "option", "choice", "one"])
     | _phrases(["is"], ["correct", "right", "true"])
     | _phrases(["i hope", "hopefully"], ["it is", "this is", "it's", "that is"], ["correct", "right"])
-)  # fmt: skip
+)
 
 # "I choose C", "I pick C"
 CHOOSE = {"i choose", "i pick", "i select", "i go with"}
 # "1.73 (rounded to two decimal places)": how a decimal was rounded, which states nothing more.
 ROUNDED = {"rounded"} | _phrases(
-    ["rounded", "rounding"], ["to", "off to"], ["the nearest", ""],
-    ["tenth", "hundredth", "thousandth", "whole number", "integer", "unit", "degree", "cent", "percent",
-     *_phrases(["one", "two", "three", "four", "five", "six", "1", "2", "3", "4", "5", "6"],
-               ["decimal place", "decimal places", "decimals", "significant figures", "places"])],
-)  # fmt: skip
-COPULA = {"is", "are", "was", "were", "equals", "equal", "is equal to", "are equal to", "equal to", "becomes",
-          "is exactly", "measures", "totals"}  # fmt: skip
-PRON_COPULA = {"it is", "it's", "this is", "that's", "they are", "it equals", "there are", "there is", "we get",
-               "we have", "this gives", "that gives", "which gives"}  # fmt: skip
-CONFIRM_YES = {"it is", "it does", "it can", "it will", "it has", "they are", "they do", "there is", "there are",
-               "it is true", "that is true", "that is correct", "it is correct"}  # fmt: skip
-CONFIRM_NO = {"it is not", "it isn't", "it's not", "it does not", "it doesn't", "it cannot", "it can't",
-              "it has not", "it hasn't", "they are not", "they aren't", "they do not", "they don't",
-              "there is not", "there isn't", "there are not", "there aren't", "it is false", "that is false",
-              "it is not true", "it will not", "it won't"}  # fmt: skip
+    ["rounded", "rounding"],
+    ["to", "off to"],
+    ["the nearest", ""],
+    [
+        "tenth",
+        "hundredth",
+        "thousandth",
+        "whole number",
+        "integer",
+        "unit",
+        "degree",
+        "cent",
+        "percent",
+        *_phrases(
+            ["one", "two", "three", "four", "five", "six", "1", "2", "3", "4", "5", "6"],
+            ["decimal place", "decimal places", "decimals", "significant figures", "places"],
+        ),
+    ],
+)
+COPULA = {
+    "is",
+    "are",
+    "was",
+    "were",
+    "equals",
+    "equal",
+    "is equal to",
+    "are equal to",
+    "equal to",
+    "becomes",
+    "is exactly",
+    "measures",
+    "totals",
+}
+PRON_COPULA = {
+    "it is",
+    "it's",
+    "this is",
+    "that's",
+    "they are",
+    "it equals",
+    "there are",
+    "there is",
+    "we get",
+    "we have",
+    "this gives",
+    "that gives",
+    "which gives",
+}
+CONFIRM_YES = {
+    "it is",
+    "it does",
+    "it can",
+    "it will",
+    "it has",
+    "they are",
+    "they do",
+    "there is",
+    "there are",
+    "it is true",
+    "that is true",
+    "that is correct",
+    "it is correct",
+}
+CONFIRM_NO = {
+    "it is not",
+    "it isn't",
+    "it's not",
+    "it does not",
+    "it doesn't",
+    "it cannot",
+    "it can't",
+    "it has not",
+    "it hasn't",
+    "they are not",
+    "they aren't",
+    "they do not",
+    "they don't",
+    "there is not",
+    "there isn't",
+    "there are not",
+    "there aren't",
+    "it is false",
+    "that is false",
+    "it is not true",
+    "it will not",
+    "it won't",
+}
 
 # ------------------------------------------------------------------------------------------ English words
 CONN = set(_CONNECTIVES)
-OR = {"or", "and", "nor", "versus", "vs", "vs.", "and/or", "i.e.", "i. e.", "that is", "namely", "equivalently",
-      "or equivalently", "i.e"}  # fmt: skip
+OR = {
+    "or",
+    "and",
+    "nor",
+    "versus",
+    "vs",
+    "vs.",
+    "and/or",
+    "i.e.",
+    "i. e.",
+    "that is",
+    "namely",
+    "equivalently",
+    "or equivalently",
+    "i.e",
+}
 DET = {"the", "a", "an", "this", "that", "these", "those", "its", "their", "our", "my", "your", "each", "every"}
-PREP = {"of", "in", "on", "for", "from", "between", "within", "inside", "along", "at", "to", "with", "by", "among",
-        "across", "under", "over", "based on", "according to", "as shown in", "looking at"}  # fmt: skip
+PREP = {
+    "of",
+    "in",
+    "on",
+    "for",
+    "from",
+    "between",
+    "within",
+    "inside",
+    "along",
+    "at",
+    "to",
+    "with",
+    "by",
+    "among",
+    "across",
+    "under",
+    "over",
+    "based on",
+    "according to",
+    "as shown in",
+    "looking at",
+}
 # Negations: no rule uses them, so a word answer or a subject cannot hide one ("Yes, it is also not parallel").
-NEG = {"not", "never", "cannot", "can't", "isn't", "aren't", "wasn't", "doesn't", "don't", "didn't", "won't",
-       "neither", "hardly", "without"}  # fmt: skip
+NEG = {
+    "not",
+    "never",
+    "cannot",
+    "can't",
+    "isn't",
+    "aren't",
+    "wasn't",
+    "doesn't",
+    "don't",
+    "didn't",
+    "won't",
+    "neither",
+    "hardly",
+    "without",
+}
 APPROX = {"approximately", "approx", "approx.", "about", "around", "roughly", "circa"}
 EXACTLY = {"exactly", "precisely"}
 YES = {"yes", "yeah", "yep", "true"}
@@ -95,12 +235,28 @@ SQUARE = {"square", "sq", "sq.", "cubic"}
 SQUARED = {"squared", "cubed"}
 PER = {"per"}
 # Words that count things rather than measure them: "12 square units", "5 items". Never a unit conflict.
-COUNT = _with_plurals("unit item object thing piece person") | {"people", "square units", "sq units",
-                                                                   "sq. units", "cubic units", "square unit",
-                                                                   "units squared"}  # fmt: skip
+COUNT = _with_plurals("unit item object thing piece person") | {
+    "people",
+    "square units",
+    "sq units",
+    "sq. units",
+    "cubic units",
+    "square unit",
+    "units squared",
+}
 # Money, which the unit registry does not have.
-CURRENCY_WORDS = {"dollar": "dollar", "dollars": "dollar", "cent": "cent", "cents": "cent", "usd": "dollar",
-                  "yuan": "yuan", "rmb": "yuan", "euro": "euro", "euros": "euro", "eur": "euro"}  # fmt: skip
+CURRENCY_WORDS = {
+    "dollar": "dollar",
+    "dollars": "dollar",
+    "cent": "cent",
+    "cents": "cent",
+    "usd": "dollar",
+    "yuan": "yuan",
+    "rmb": "yuan",
+    "euro": "euro",
+    "euros": "euro",
+    "eur": "euro",
+}
 
 # What a statement may be about: "The length of $AB$ is 5", "the number of red cubes is 3". Closed on purpose:
 # a subject built from other words is unaccounted, so "The likely answer is 5" states nothing.
@@ -129,14 +285,29 @@ ADJ = _words(
 )
 
 # Number words: one token each after fusion ("twenty-one", "one hundred and five", "two thirds").
-UNITS_WORDS = {word: value for value, word in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen".split())}  # fmt: skip
-TENS_WORDS = {word: 10 * (index + 2) for index, word in enumerate(
-    "twenty thirty forty fifty sixty seventy eighty ninety".split())}  # fmt: skip
+UNITS_WORDS = {
+    word: value
+    for value, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+        "seventeen eighteen nineteen".split()
+    )
+}
+TENS_WORDS = {
+    word: 10 * (index + 2) for index, word in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())
+}
 SCALE_WORDS = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
-FRACTION_WORDS = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fourth": 4,
-                  "fourths": 4, "fifth": 5, "fifths": 5}  # fmt: skip
+FRACTION_WORDS = {
+    "half": 2,
+    "halves": 2,
+    "third": 3,
+    "thirds": 3,
+    "quarter": 4,
+    "quarters": 4,
+    "fourth": 4,
+    "fourths": 4,
+    "fifth": 5,
+    "fifths": 5,
+}
 
 # ------------------------------------------------------------------------------------------ Chinese
 # Segmented longest-first; a character that no entry covers is unaccounted.
@@ -163,13 +334,45 @@ for _class, _entries in {
     for _entry in _entries.split():
         HAN[_entry] = _class
 # Chinese units: unit-registry names.
-HAN_UNITS = {"毫米": "millimeter", "厘米": "centimeter", "分米": "decimeter", "米": "meter", "千米": "kilometer",
-             "公里": "kilometer", "克": "gram", "千克": "kilogram", "公斤": "kilogram", "吨": "metric_ton",
-             "毫升": "milliliter", "升": "liter", "秒": "second", "分钟": "minute", "小时": "hour", "天": "day",
-             "度": "degree", "元": "yuan", "平方厘米": "centimeter ** 2", "平方米": "meter ** 2",
-             "平方千米": "kilometer ** 2", "立方厘米": "centimeter ** 3", "立方米": "meter ** 3"}  # fmt: skip
-HAN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
-              "九": 9}  # fmt: skip
+HAN_UNITS = {
+    "毫米": "millimeter",
+    "厘米": "centimeter",
+    "分米": "decimeter",
+    "米": "meter",
+    "千米": "kilometer",
+    "公里": "kilometer",
+    "克": "gram",
+    "千克": "kilogram",
+    "公斤": "kilogram",
+    "吨": "metric_ton",
+    "毫升": "milliliter",
+    "升": "liter",
+    "秒": "second",
+    "分钟": "minute",
+    "小时": "hour",
+    "天": "day",
+    "度": "degree",
+    "元": "yuan",
+    "平方厘米": "centimeter ** 2",
+    "平方米": "meter ** 2",
+    "平方千米": "kilometer ** 2",
+    "立方厘米": "centimeter ** 3",
+    "立方米": "meter ** 3",
+}
+HAN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 HAN_SCALES = {"十": 10, "百": 100, "千": 1000, "万": 10_000}
 # Yes/no words that are also a copula or a trailer; alone they answer.
 HAN_ALONE = {"是": "YES", "对": "YES", "正确": "YES", "错": "NO", "错误": "NO"}
@@ -177,10 +380,19 @@ HAN_ALONE = {"是": "YES", "对": "YES", "正确": "YES", "错": "NO", "错误":
 # ------------------------------------------------------------------------------------------ phrase table
 PHRASES: dict[str, str] = {}
 for _class, _entries in {
-    "CONN": CONN, "LEAD_IS": LEAD_IS, "LEAD_NOUN": LEAD_NOUN, "TRAILER": TRAILER, "COPULA": COPULA,
-    "PRON_COPULA": PRON_COPULA, "OPTION_NOUN": OPTION_NOUN, "COUNT": COUNT, "CHOOSE": CHOOSE, "ROUNDED": ROUNDED,
-    "PREP": PREP, "OR": OR,
-}.items():  # fmt: skip
+    "CONN": CONN,
+    "LEAD_IS": LEAD_IS,
+    "LEAD_NOUN": LEAD_NOUN,
+    "TRAILER": TRAILER,
+    "COPULA": COPULA,
+    "PRON_COPULA": PRON_COPULA,
+    "OPTION_NOUN": OPTION_NOUN,
+    "COUNT": COUNT,
+    "CHOOSE": CHOOSE,
+    "ROUNDED": ROUNDED,
+    "PREP": PREP,
+    "OR": OR,
+}.items():
     for _entry in _entries:
         if " " in _entry:
             PHRASES.setdefault(_entry, _class)
@@ -190,12 +402,28 @@ CONFIRM_PHRASES = {phrase: "CONFIRM_YES" for phrase in CONFIRM_YES} | {phrase: "
 
 WORDS: dict[str, str] = {}
 for _class, _entries in {
-    "OR": OR, "DET": DET, "PREP": PREP, "APPROX": APPROX, "EXACTLY": EXACTLY, "YES": YES, "NO": NO, "NEG": NEG,
+    "OR": OR,
+    "DET": DET,
+    "PREP": PREP,
+    "APPROX": APPROX,
+    "EXACTLY": EXACTLY,
+    "YES": YES,
+    "NO": NO,
+    "NEG": NEG,
     "ROUNDED": ROUNDED,
-    "OPTION_NOUN": OPTION_NOUN, "SQUARE": SQUARE, "SQUARED": SQUARED, "PER": PER, "CONN": CONN,
-    "COPULA": COPULA, "LEAD_NOUN": LEAD_NOUN, "COUNT": COUNT, "PRON_COPULA": PRON_COPULA, "TRAILER": TRAILER,
-    "NOUN": NOUN, "ADJ": ADJ,
-}.items():  # fmt: skip
+    "OPTION_NOUN": OPTION_NOUN,
+    "SQUARE": SQUARE,
+    "SQUARED": SQUARED,
+    "PER": PER,
+    "CONN": CONN,
+    "COPULA": COPULA,
+    "LEAD_NOUN": LEAD_NOUN,
+    "COUNT": COUNT,
+    "PRON_COPULA": PRON_COPULA,
+    "TRAILER": TRAILER,
+    "NOUN": NOUN,
+    "ADJ": ADJ,
+}.items():
     for _entry in _entries:
         if " " not in _entry:
             WORDS.setdefault(_entry, _class)

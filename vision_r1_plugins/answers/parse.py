@@ -33,8 +33,14 @@ MAX_CHARS = 2000
 def parser() -> Lark:
     # cache: the LALR tables take ~0.8 s to build and 0.1 s to load from lark's cache in the temp folder (every
     # verifier worker and CLI run starts a parser).
-    return Lark(GRAMMAR_PATH.read_text(encoding="utf-8"), parser="lalr", lexer="basic", postlex=PostLexer(),
-                maybe_placeholders=False, cache=True)  # fmt: skip
+    return Lark(
+        GRAMMAR_PATH.read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="basic",
+        postlex=PostLexer(),
+        maybe_placeholders=False,
+        cache=True,
+    )
 
 
 class Unaccounted(Exception):
@@ -59,8 +65,11 @@ def read_answer(text: str) -> Reading:
     :attr:`Reading.unaccounted`."""
     normalized = normalize_answer_text(text[: MAX_CHARS * 2])
     if len(normalized) > MAX_CHARS:
-        return Reading(normalized, unaccounted=Span(MAX_CHARS, len(normalized), "", "unaccounted"),
-                       why=f"answers longer than {MAX_CHARS} characters are not read")  # fmt: skip
+        return Reading(
+            normalized,
+            unaccounted=Span(MAX_CHARS, len(normalized), "", "unaccounted"),
+            why=f"answers longer than {MAX_CHARS} characters are not read",
+        )
     if not has_content(normalized):
         return Reading(normalized)
     try:
@@ -73,8 +82,9 @@ def read_answer(text: str) -> Reading:
         span = Span(error.start, error.end, normalized[error.start : error.end], "unaccounted")
         return Reading(normalized, unaccounted=span, why=error.why)
     except RecursionError:
-        return Reading(normalized, unaccounted=Span(0, len(normalized), normalized, "unaccounted"),
-                       why="nested too deeply to read")  # fmt: skip
+        return Reading(
+            normalized, unaccounted=Span(0, len(normalized), normalized, "unaccounted"), why="nested too deeply to read"
+        )
     spans = tuple(Span(token.start_pos, token.end_pos, token.value, "wrapper") for token in dropped_tokens())
     return Reading(normalized, values, spans=spans + tuple(_value_spans(values)))
 
@@ -121,8 +131,19 @@ def _bounds(node: Tree | Token) -> tuple[int, int]:
 
 
 _THOUSANDS = re.compile(r"(?<=\d)(?:,|\{,\}|\\,|[ \u00a0\u2009\u202f])(?=\d{3})")
-_CANONICAL = {"TIMES": "\\cdot", "STAR": "\\cdot", "DEGREE": "^{\\circ}", "PRIME": "'", "LSET": "\\{", "RSET": "\\}",
-              "PERCENT": "\\%", "PM": None, "FRAC": "\\frac", "BINOM": "\\binom", "ELLIPSIS": "\\ldots"}  # fmt: skip
+_CANONICAL = {
+    "TIMES": "\\cdot",
+    "STAR": "\\cdot",
+    "DEGREE": "^{\\circ}",
+    "PRIME": "'",
+    "LSET": "\\{",
+    "RSET": "\\}",
+    "PERCENT": "\\%",
+    "PM": None,
+    "FRAC": "\\frac",
+    "BINOM": "\\binom",
+    "ELLIPSIS": "\\ldots",
+}
 
 
 def _latex(node: Tree | Token) -> str:
@@ -192,10 +213,18 @@ class _Math:
 
     __slots__ = ("approximate", "brackets", "exact", "items", "kind", "latex", "places", "plus_minus", "samples")
 
-    def __init__(self, latex: str, kind: str = "expression", exact_value: Surd | None = None,
-                 places: int | None = None, items: tuple[Value, ...] = (), brackets: str = "",
-                 plus_minus: bool = False, approximate: bool = False,
-                 samples: samples_.Samples | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        latex: str,
+        kind: str = "expression",
+        exact_value: Surd | None = None,
+        places: int | None = None,
+        items: tuple[Value, ...] = (),
+        brackets: str = "",
+        plus_minus: bool = False,
+        approximate: bool = False,
+        samples: samples_.Samples | None = None,
+    ) -> None:
         self.latex, self.kind, self.exact, self.places = latex, kind, exact_value, places
         self.items, self.brackets, self.plus_minus, self.approximate = items, brackets, plus_minus, approximate
         if samples is None and exact_value is not None and exact_value.radicand == 1:
@@ -344,9 +373,20 @@ class _Builder:
         if kind == "expression" and math.exact is not None:
             kind = "number"
         points = math.samples if kind in ("number", "expression") else None
-        return Value(kind, math.latex, start, end, exact=math.exact, places=math.places, unit=unit,
-                     approximate=math.approximate, plus_minus=math.plus_minus, items=math.items,
-                     brackets=math.brackets, samples=points)  # fmt: skip
+        return Value(
+            kind,
+            math.latex,
+            start,
+            end,
+            exact=math.exact,
+            places=math.places,
+            unit=unit,
+            approximate=math.approximate,
+            plus_minus=math.plus_minus,
+            items=math.items,
+            brackets=math.brackets,
+            samples=points,
+        )
 
     def number_word(self, token: Token) -> Value:
         top, _, bottom = token.value.partition("/")
@@ -466,8 +506,13 @@ class _Builder:
         inner = self.math(node.children[1])
         if inner.kind == "letter" and node.children[0].type in ("LPAR", "LBRACK"):
             return _Math(inner.latex, "letter")  # (C), [C]
-        return _Math(_latex(node), "number" if inner.exact is not None else "expression", inner.exact,
-                     plus_minus=inner.plus_minus, samples=inner.samples)  # fmt: skip
+        return _Math(
+            _latex(node),
+            "number" if inner.exact is not None else "expression",
+            inner.exact,
+            plus_minus=inner.plus_minus,
+            samples=inner.samples,
+        )
 
     def m_sum(self, node: Tree) -> _Math:
         left, operator, right = node.children
@@ -492,16 +537,25 @@ class _Builder:
             # f(x) may be a function applied, not a product: left to computer algebra
             applied = isinstance(left, Token) and isinstance(right, Tree) and right.data == "group"
             points = None if applied else samples_.multiply(a.samples, b.samples)
-            return _Math(_latex(node), exact_value=exact.multiply(a.exact, b.exact),
-                         plus_minus=a.plus_minus or b.plus_minus, samples=points)  # fmt: skip
+            return _Math(
+                _latex(node),
+                exact_value=exact.multiply(a.exact, b.exact),
+                plus_minus=a.plus_minus or b.plus_minus,
+                samples=points,
+            )
         left, operator, right = node.children
         a, b = self.math(left), self.math(right)
         times = operator.type in ("TIMES", "STAR")
         combine = exact.multiply if times else exact.divide
         points = (samples_.multiply if times else samples_.divide)(a.samples, b.samples)
         places = _scientific_places(left, operator, right, a)
-        return _Math(_latex(node), exact_value=combine(a.exact, b.exact), places=places,
-                     plus_minus=a.plus_minus or b.plus_minus, samples=points)  # fmt: skip
+        return _Math(
+            _latex(node),
+            exact_value=combine(a.exact, b.exact),
+            places=places,
+            plus_minus=a.plus_minus or b.plus_minus,
+            samples=points,
+        )
 
     def m_signed(self, node: Tree) -> _Math:
         operator, operand = node.children
@@ -517,8 +571,12 @@ class _Builder:
     def m_power(self, node: Tree) -> _Math:
         base, _, exponent = node.children
         a, b = self.math(base), self.math(exponent)
-        return _Math(_latex(node), exact_value=exact.power(a.exact, b.exact), plus_minus=a.plus_minus or b.plus_minus,
-                     samples=samples_.power(a.samples, b.samples))  # fmt: skip
+        return _Math(
+            _latex(node),
+            exact_value=exact.power(a.exact, b.exact),
+            plus_minus=a.plus_minus or b.plus_minus,
+            samples=samples_.power(a.samples, b.samples),
+        )
 
     def m_postfix(self, node: Tree) -> _Math:
         """``n!``; a subscript or a prime only on a name (``x_1``, ``f'``): ``5_6`` is no value math-verify reads
@@ -550,9 +608,12 @@ class _Builder:
             value = Surd(Fraction(int(digits[0]), int(digits[1]))) if digits[1] != "0" else None
             return _Math(f"\\frac{{{digits[0]}}}{{{digits[1]}}}", exact_value=value)
         top, bottom = self.math(children[2]), self.math(children[5])
-        return _Math(_latex(node), exact_value=exact.divide(top.exact, bottom.exact),
-                     plus_minus=top.plus_minus or bottom.plus_minus,
-                     samples=samples_.divide(top.samples, bottom.samples))  # fmt: skip
+        return _Math(
+            _latex(node),
+            exact_value=exact.divide(top.exact, bottom.exact),
+            plus_minus=top.plus_minus or bottom.plus_minus,
+            samples=samples_.divide(top.samples, bottom.samples),
+        )
 
     def m_binomial(self, node: Tree) -> _Math:
         top, bottom = self.math(node.children[2]), self.math(node.children[5])

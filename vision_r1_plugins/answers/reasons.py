@@ -37,8 +37,22 @@ class Reason(StrEnum):
     INTERNAL_ERROR = "internal_error"
 
 
-FORMAT_REASONS = frozenset({
-    Reason.EMPTY, Reason.NO_THINK, Reason.TWO_THINK, Reason.EMPTY_THINK, Reason.TEXT_BEFORE_THINK, Reason.NO_ANSWER,
-    Reason.TWO_ANSWERS, Reason.EMPTY_ANSWER, Reason.TEXT_BETWEEN, Reason.TEXT_AFTER_ANSWER, Reason.TAG_ORDER,
-    Reason.BAD_TAG, Reason.NO_BOXED, Reason.MULTIPLE_BOXED, Reason.ANSWER_TAG_IN_BOXED_STYLE,
-})  # fmt: skip
+FORMAT_REASONS = frozenset(
+    {
+        Reason.EMPTY,
+        Reason.NO_THINK,
+        Reason.TWO_THINK,
+        Reason.EMPTY_THINK,
+        Reason.TEXT_BEFORE_THINK,
+        Reason.NO_ANSWER,
+        Reason.TWO_ANSWERS,
+        Reason.EMPTY_ANSWER,
+        Reason.TEXT_BETWEEN,
+        Reason.TEXT_AFTER_ANSWER,
+        Reason.TAG_ORDER,
+        Reason.BAD_TAG,
+        Reason.NO_BOXED,
+        Reason.MULTIPLE_BOXED,
+        Reason.ANSWER_TAG_IN_BOXED_STYLE,
+    }
+)

@@ -22,9 +22,32 @@ from vision_r1_plugins.answers import lexicon
 from vision_r1_plugins.answers.units import unit_name
 
 # Tokens after which a unit, an "approximately" or a restatement may follow.
-_VALUE_END = frozenset({"NUMBER", "SCIENTIFIC", "REPEATING", "RBRACE", "RPAR", "RBRACK", "RSET", "CONST", "NUMWORD",
-                        "ELLIPSIS", "DEGREE", "PERCENT", "UNIT", "UNIT_POWER", "SQUARED", "COUNT", "VARIABLE",
-                        "CAPITAL", "LABEL", "GREEK", "PRIME", "BANG"})  # fmt: skip
+_VALUE_END = frozenset(
+    {
+        "NUMBER",
+        "SCIENTIFIC",
+        "REPEATING",
+        "RBRACE",
+        "RPAR",
+        "RBRACK",
+        "RSET",
+        "CONST",
+        "NUMWORD",
+        "ELLIPSIS",
+        "DEGREE",
+        "PERCENT",
+        "UNIT",
+        "UNIT_POWER",
+        "SQUARED",
+        "COUNT",
+        "VARIABLE",
+        "CAPITAL",
+        "LABEL",
+        "GREEK",
+        "PRIME",
+        "BANG",
+    }
+)
 # Tokens after which a unit may follow.
 _UNIT_AFTER = frozenset({"NUMBER", "SCIENTIFIC", "REPEATING", "RBRACE", "RPAR", "CONST", "NUMWORD", "ELLIPSIS"})
 _TOGGLES = frozenset({"DOLLARS", "DOLLAR", "BOLD", "BACKTICKS", "QUOTE"})
@@ -55,8 +78,7 @@ def _retype(token: Token, kind: str, value: str | None = None) -> Token:
 
 
 def _span(first: Token, last: Token, kind: str, value: str) -> Token:
-    return Token(kind, value, first.start_pos, first.line, first.column, last.end_line, last.end_column,
-                 last.end_pos)  # fmt: skip
+    return Token(kind, value, first.start_pos, first.line, first.column, last.end_line, last.end_column, last.end_pos)
 
 
 class PostLexer:
@@ -64,9 +86,27 @@ class PostLexer:
 
     # Terminals no rule uses: the lexer must still produce them, for the post-lexer to pair or classify (or for
     # the parser to reject with a name).
-    always_accept: tuple[str, ...] = ("DOLLARS", "DOLLAR", "MATH_OPEN", "MATH_CLOSE", "BOLD", "STAR", "BACKTICKS",
-                                      "QUOTE", "SQUOTE", "STRIKE", "WRAP_COMMAND", "NOOP", "COMMAND", "HAN", "WORD",
-                                      "ABBREVIATION", "FONT_SWITCH", "HASHES", "BAR")  # fmt: skip
+    always_accept: tuple[str, ...] = (
+        "DOLLARS",
+        "DOLLAR",
+        "MATH_OPEN",
+        "MATH_CLOSE",
+        "BOLD",
+        "STAR",
+        "BACKTICKS",
+        "QUOTE",
+        "SQUOTE",
+        "STRIKE",
+        "WRAP_COMMAND",
+        "NOOP",
+        "COMMAND",
+        "HAN",
+        "WORD",
+        "ABBREVIATION",
+        "FONT_SWITCH",
+        "HASHES",
+        "BAR",
+    )
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         tokens = list(stream)
@@ -153,8 +193,14 @@ def _pop_until_brace(stack: list[tuple[str, int]]) -> tuple[str, int] | None:
     return None
 
 
-def _pair_emphasis(tokens: list[Token], index: int, previous: Token | None, following: Token | None,
-                   stack: list[tuple[str, int]], drop: set[int]) -> None:  # fmt: skip
+def _pair_emphasis(
+    tokens: list[Token],
+    index: int,
+    previous: Token | None,
+    following: Token | None,
+    stack: list[tuple[str, int]],
+    drop: set[int],
+) -> None:
     """``*`` (italics or a product), ``_`` (italics or a subscript), ``'`` (a quote or a prime)."""
     token = tokens[index]
     kind = token.type
@@ -366,8 +412,18 @@ def _merge_open_words(pieces: list[Token]) -> list[Token]:
         run = pieces[index:end]
         if len(run) > 1 and any(piece.type == "WORD" for piece in run):
             value = "".join(piece.value for piece in run)
-            out.append(Token("WORD", value, run[0].start_pos, run[0].line, run[0].column, run[-1].end_line,
-                             run[-1].end_column, run[-1].end_pos))  # fmt: skip
+            out.append(
+                Token(
+                    "WORD",
+                    value,
+                    run[0].start_pos,
+                    run[0].line,
+                    run[0].column,
+                    run[-1].end_line,
+                    run[-1].end_column,
+                    run[-1].end_pos,
+                )
+            )
             index = end
         elif run:
             out.extend(run)
@@ -381,13 +437,23 @@ def _merge_open_words(pieces: list[Token]) -> list[Token]:
 def _han_known_at(text: str, position: int, longest: int) -> bool:
     if _han_numeral(text, position) is not None:
         return True
-    return any(text[position : position + size] in lexicon.HAN or text[position : position + size] in
-               lexicon.HAN_UNITS for size in range(1, longest + 1))  # fmt: skip
+    return any(
+        text[position : position + size] in lexicon.HAN or text[position : position + size] in lexicon.HAN_UNITS
+        for size in range(1, longest + 1)
+    )
 
 
 def _piece(token: Token, start: int, end: int, kind: str, value: str) -> Token:
-    return Token(kind, value, token.start_pos + start, token.line, token.column + start, token.end_line,
-                 token.column + end, token.start_pos + end)  # fmt: skip
+    return Token(
+        kind,
+        value,
+        token.start_pos + start,
+        token.line,
+        token.column + start,
+        token.end_line,
+        token.column + end,
+        token.start_pos + end,
+    )
 
 
 def _han_numeral(text: str, position: int) -> tuple[int, str] | None:
@@ -431,8 +497,9 @@ def _contextual(token: Token, out: list[Token], following: Token | None, tokens:
     return token
 
 
-def _unit(token: Token, previous: Token | None, following: Token | None, out: list[Token],
-    tokens: list[Token]) -> str | None:  # fmt: skip
+def _unit(
+    token: Token, previous: Token | None, following: Token | None, out: list[Token], tokens: list[Token]
+) -> str | None:
     """A unit word right after a value: "5 in" is inches, "in the figure" is not."""
     candidates = ("WORD", "NOUN", "ADJ", "PREP", "VARIABLE", "LABEL", "CAPITAL")
     if token.type in candidates and _unit_position(out) and unit_name(token.value) is not None:
@@ -440,15 +507,17 @@ def _unit(token: Token, previous: Token | None, following: Token | None, out: li
     return None
 
 
-def _unit_power(token: Token, previous: Token | None, following: Token | None, out: list[Token],
-    tokens: list[Token]) -> str | None:  # fmt: skip
+def _unit_power(
+    token: Token, previous: Token | None, following: Token | None, out: list[Token], tokens: list[Token]
+) -> str | None:
     """cm2, m3."""
     attached = token.type == "NUMBER" and previous is not None and previous.type == "UNIT" and not _gap(previous, token)
     return "UNIT_POWER" if attached and token.value in ("2", "3") else None
 
 
-def _approx_after(token: Token, previous: Token | None, following: Token | None, out: list[Token],
-    tokens: list[Token]) -> str | None:  # fmt: skip
+def _approx_after(
+    token: Token, previous: Token | None, following: Token | None, out: list[Token], tokens: list[Token]
+) -> str | None:
     """ "5 approximately", "5 (approx.)": after its value, not before one."""
     if token.type not in ("APPROX", "APPROX_AFTER"):
         return None
@@ -459,8 +528,9 @@ def _approx_after(token: Token, previous: Token | None, following: Token | None,
     return "APPROX_AFTER" if after_value and not before_value else None
 
 
-def _article(token: Token, previous: Token | None, following: Token | None, out: list[Token],
-    tokens: list[Token]) -> str | None:  # fmt: skip
+def _article(
+    token: Token, previous: Token | None, following: Token | None, out: list[Token], tokens: list[Token]
+) -> str | None:
     """ "A right triangle", "a square": the article; "I think": a word."""
     if following is None or following.type not in _WORDISH:
         return None
@@ -469,24 +539,27 @@ def _article(token: Token, previous: Token | None, following: Token | None, out:
     return "DET" if token.type == "VARIABLE" and token.value == "a" else None
 
 
-def _restatement(token: Token, previous: Token | None, following: Token | None, out: list[Token],
-    tokens: list[Token]) -> str | None:  # fmt: skip
+def _restatement(
+    token: Token, previous: Token | None, following: Token | None, out: list[Token], tokens: list[Token]
+) -> str | None:
     """ "5 (five)": a parenthesis after a space and a value; "(A) (C)" is two groups."""
     if token.type != "LPAR" or previous is None or not _gap(previous, token):
         return None
     return "PAREN_OPEN" if previous.type in _VALUE_END and previous.type not in ("RPAR", "RBRACK") else None
 
 
-def _square(token: Token, previous: Token | None, following: Token | None, out: list[Token],
-    tokens: list[Token]) -> str | None:  # fmt: skip
+def _square(
+    token: Token, previous: Token | None, following: Token | None, out: list[Token], tokens: list[Token]
+) -> str | None:
     """ "square" after a value makes a unit square ("5 square feet"); elsewhere it is the noun ("a square")."""
     if token.type != "SQUARE" or (previous is not None and previous.type in _UNIT_AFTER):
         return None
     return "NOUN" if token.value.lower() == "square" else "ADJ"
 
 
-def _slash_or(token: Token, previous: Token | None, following: Token | None, out: list[Token],
-    tokens: list[Token]) -> str | None:  # fmt: skip
+def _slash_or(
+    token: Token, previous: Token | None, following: Token | None, out: list[Token], tokens: list[Token]
+) -> str | None:
     """ "A/C", "yes/no": one or the other (between numbers a slash divides)."""
     if token.type != "SLASH" or previous is None or following is None:
         return None
@@ -494,8 +567,9 @@ def _slash_or(token: Token, previous: Token | None, following: Token | None, out
     return "OR" if both else None
 
 
-def _ratio(token: Token, previous: Token | None, following: Token | None, out: list[Token],
-    tokens: list[Token]) -> str | None:  # fmt: skip
+def _ratio(
+    token: Token, previous: Token | None, following: Token | None, out: list[Token], tokens: list[Token]
+) -> str | None:
     """3:4."""
     if token.type != "COLON" or previous is None or following is None:
         return None
@@ -503,8 +577,9 @@ def _ratio(token: Token, previous: Token | None, following: Token | None, out: l
     return "RATIO" if numbers and not (_gap(previous, token) and not _gap(token, following)) else None
 
 
-def _alone_yes_no(token: Token, previous: Token | None, following: Token | None, out: list[Token],
-    tokens: list[Token]) -> str | None:  # fmt: skip
+def _alone_yes_no(
+    token: Token, previous: Token | None, following: Token | None, out: list[Token], tokens: list[Token]
+) -> str | None:
     """是, 对, 正确 alone answer yes; elsewhere they are a copula or a closing."""
     if token.type in ("COPULA", "TRAILER", "YES", "NO") and token.value in lexicon.HAN_ALONE and _alone(token, tokens):
         return lexicon.HAN_ALONE[token.value]

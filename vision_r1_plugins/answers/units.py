@@ -22,10 +22,55 @@ SYMBOLS = frozenset(
     "GHz kN kJ MJ kW MW mV kV mA Pa kPa MPa atm bar mol cal kcal eV mph kph ha cc gal qt".split()
 )
 # Words the registry knows as units but that English uses as function words ("5 are", "5 as").
-_NOT_UNITS = frozenset({"a", "an", "as", "at", "are", "am", "be", "by", "do", "he", "if", "is", "it", "me", "my",
-                        "no", "of", "on", "or", "so", "to", "up", "us", "we", "pi", "e", "can", "point", "points",
-                        "bar", "bars", "counts", "count", "number", "dozen", "percentage", "unit", "units", "one",
-                        "ones", "tab", "pixel", "pixels", "dot", "dots"})  # fmt: skip
+_NOT_UNITS = frozenset(
+    {
+        "a",
+        "an",
+        "as",
+        "at",
+        "are",
+        "am",
+        "be",
+        "by",
+        "do",
+        "he",
+        "if",
+        "is",
+        "it",
+        "me",
+        "my",
+        "no",
+        "of",
+        "on",
+        "or",
+        "so",
+        "to",
+        "up",
+        "us",
+        "we",
+        "pi",
+        "e",
+        "can",
+        "point",
+        "points",
+        "bar",
+        "bars",
+        "counts",
+        "count",
+        "number",
+        "dozen",
+        "percentage",
+        "unit",
+        "units",
+        "one",
+        "ones",
+        "tab",
+        "pixel",
+        "pixels",
+        "dot",
+        "dots",
+    }
+)
 # Dimensionless registry entries that are real answer units.
 _DIMENSIONLESS_UNITS = frozenset({"degree", "radian", "percent", "turn", "revolution", "arcminute", "arcsecond"})
 GENERIC = "units"  # counting words ("5 items", "12 square units"): never in conflict with a unit

@@ -110,8 +110,9 @@ class BridgeReport:
         return line
 
     def first_problems(self) -> str:
-        counts = ", ".join(f"{reason} {count}" for reason, count in
-                           Counter({**self.filtered, **self.rejected}).most_common(3))  # fmt: skip
+        counts = ", ".join(
+            f"{reason} {count}" for reason, count in Counter({**self.filtered, **self.rejected}).most_common(3)
+        )
         return counts + (f" (first: {self.examples[0]})" if self.examples else "")
 
     def to_dict(self) -> dict[str, Any]:
@@ -197,8 +198,9 @@ class _Run:
             raise _StageFailed(stage, sample.id, error) from error
         finally:
             counter.in_flight -= 1
-        self.store.put(key, {"content": result.content, "reasoning": result.reasoning,
-                             "finish_reason": result.finish_reason})  # fmt: skip
+        self.store.put(
+            key, {"content": result.content, "reasoning": result.reasoning, "finish_reason": result.finish_reason}
+        )
         counter.done += 1
         self.on_update(self.progress)
         return result
@@ -329,9 +331,12 @@ def _take(rows: Iterator[Any], count: int) -> list[Any]:
 
 
 async def bridge_async(
-    config: BridgeConfig, mllm: Backend, reasoner: Backend,
-    on_update: Callable[[BridgeProgress], None] | None = None, total_hint: int | None = None,
-) -> BridgeReport:  # fmt: skip
+    config: BridgeConfig,
+    mllm: Backend,
+    reasoner: Backend,
+    on_update: Callable[[BridgeProgress], None] | None = None,
+    total_hint: int | None = None,
+) -> BridgeReport:
     started = time.monotonic()
     progress = BridgeProgress(total_hint=total_hint)
     run = _Run(config, mllm, reasoner, progress, on_update)
@@ -357,16 +362,23 @@ async def bridge_async(
         )
     lengths = run.reasoning_lengths
     report = BridgeReport(
-        input=progress.read, kept=progress.kept, filtered=dict(progress.filtered), rejected=dict(progress.rejected),
+        input=progress.read,
+        kept=progress.kept,
+        filtered=dict(progress.filtered),
+        rejected=dict(progress.rejected),
         requests={stage: dict(counter.__dict__) for stage, counter in progress.stages.items()},
-        reasoning_chars={"mean": statistics.fmean(lengths) if lengths else 0.0,
-                         "median": statistics.median(lengths) if lengths else 0.0,
-                         "max": max(lengths, default=0)},
-        reflection_per_sample={name: run.markers.get(name, 0) / max(progress.kept, 1)
-                               for name in MARKER_NAMES},
-        description_rewrites=run.rewrites, elapsed_seconds=time.monotonic() - started,
-        dataset_path=dataset_path, summary_path=config.out_dir / "summary.json", examples=run.examples,
-    )  # fmt: skip
+        reasoning_chars={
+            "mean": statistics.fmean(lengths) if lengths else 0.0,
+            "median": statistics.median(lengths) if lengths else 0.0,
+            "max": max(lengths, default=0),
+        },
+        reflection_per_sample={name: run.markers.get(name, 0) / max(progress.kept, 1) for name in MARKER_NAMES},
+        description_rewrites=run.rewrites,
+        elapsed_seconds=time.monotonic() - started,
+        dataset_path=dataset_path,
+        summary_path=config.out_dir / "summary.json",
+        examples=run.examples,
+    )
     report.summary_path.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
     return report
 

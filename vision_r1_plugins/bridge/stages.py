@@ -68,11 +68,13 @@ def stage_names() -> tuple[str, ...]:
 # 1. The MLLM writes a pseudo-CoT (caption + reasoning) from the image, the question and the gold as a hint.
 register_stage(BridgeStage("caption_cot", "mllm", True, frozenset({"question", "answer"}), {}))
 # 2. The MLLM writes a detailed description from the image, the question and that pseudo-CoT.
-register_stage(BridgeStage("description", "mllm", True, frozenset({"question", "pseudo_cot"}),
-                           {"pseudo_cot": "caption_cot"}))  # fmt: skip
+register_stage(
+    BridgeStage("description", "mllm", True, frozenset({"question", "pseudo_cot"}), {"pseudo_cot": "caption_cot"})
+)
 # 3. The text-only reasoner reasons from the description and the question.
-register_stage(BridgeStage("reasoning", "reasoner", False, frozenset({"question", "description"}),
-                           {"description": "description"}))  # fmt: skip
+register_stage(
+    BridgeStage("reasoning", "reasoner", False, frozenset({"question", "description"}), {"description": "description"})
+)
 
 
 @dataclass(frozen=True)
@@ -107,5 +109,8 @@ def load_prompts(override_dir: str | Path | None = None) -> dict[str, Prompt]:
 
 
 def _placeholders(text: str) -> set[str]:
-    return {match.group("named") or match.group("braced") for match in string.Template.pattern.finditer(text)
-            if match.group("named") or match.group("braced")}  # fmt: skip
+    return {
+        match.group("named") or match.group("braced")
+        for match in string.Template.pattern.finditer(text)
+        if match.group("named") or match.group("braced")
+    }

@@ -109,11 +109,15 @@ def bridge_command(
         config(reasoner_model or mllm_name, reasoner, reasoner_api_key_env, reasoner_max_tokens)
     )
     bridge_config = BridgeConfig(
-        input=input_path, out_dir=out, resume=resume, prompts_dir=prompts_dir, parquet=parquet,
+        input=input_path,
+        out_dir=out,
+        resume=resume,
+        prompts_dir=prompts_dir,
+        parquet=parquet,
         columns=problem_columns(image_column, question_column, answer_column, choices_column, id_column),
         filters=FilterConfig(min_reasoning_chars=min_reasoning_chars, max_reasoning_chars=max_reasoning_chars),
         max_active_samples=max(4 * concurrency, 16),
-    )  # fmt: skip
+    )
     state: dict[str, BridgeProgress] = {}
 
     def render() -> Table | Text:
@@ -125,8 +129,14 @@ def bridge_command(
             table.add_column(column, justify="left" if column == "stage" else "right")
         for stage in stage_names():
             counter = progress.stages[stage]
-            table.add_row(stage, str(counter.done), str(counter.cached), str(counter.in_flight),
-                          str(counter.retried), str(counter.failed))  # fmt: skip
+            table.add_row(
+                stage,
+                str(counter.done),
+                str(counter.cached),
+                str(counter.in_flight),
+                str(counter.retried),
+                str(counter.failed),
+            )
         table.caption = (
             f"samples read {progress.read}: kept {progress.kept}, "
             f"filtered {sum(progress.filtered.values())}, rejected {sum(progress.rejected.values())}"
@@ -139,8 +149,10 @@ def bridge_command(
             bridge_config, mllm, reasoner_backend, on_update=lambda progress: state.__setitem__("progress", progress)
         )
     if report.input and not report.kept:
-        raise RunError(f"no sample was kept out of {report.input}: {report.first_problems()}; see "
-                       f"{out / 'filtered.jsonl'} and {out / 'rejects.jsonl'}")  # fmt: skip
+        raise RunError(
+            f"no sample was kept out of {report.input}: {report.first_problems()}; see "
+            f"{out / 'filtered.jsonl'} and {out / 'rejects.jsonl'}"
+        )
     console.print(report.headline(), markup=False, soft_wrap=True)  # one line, for logs and greps
     console.print(render())
     summary = Table(title=f"{report.input} samples in {report.elapsed_seconds:.1f} s")

@@ -52,10 +52,22 @@ def infer(
 
     images = load_image_files(image or [])
     sampling = Sampling(temperature=temperature, top_p=top_p, max_tokens=max_tokens)
-    config = BackendConfig(backend, model, split_urls(base_url) or None, api_key_env, sampling, timeout=timeout,
-                           retry=RetryPolicy(max_attempts=max_attempts))  # fmt: skip
-    result = run_infer(make_backend(config), prompt, images, system_prompt=system_prompt,
-                       on_text=lambda text: console.print(text, end="", markup=False, highlight=False))  # fmt: skip
+    config = BackendConfig(
+        backend,
+        model,
+        split_urls(base_url) or None,
+        api_key_env,
+        sampling,
+        timeout=timeout,
+        retry=RetryPolicy(max_attempts=max_attempts),
+    )
+    result = run_infer(
+        make_backend(config),
+        prompt,
+        images,
+        system_prompt=system_prompt,
+        on_text=lambda text: console.print(text, end="", markup=False, highlight=False),
+    )
     console.print()
     console.rule("answer")
     console.print(result.answer if result.answer is not None else "(no final answer found)", markup=False)
@@ -126,24 +138,50 @@ def eval_command(
     from vision_r1_plugins.generation import BackendConfig, RetryPolicy, Sampling, make_backend, split_urls
 
     sampling = Sampling(temperature=temperature, top_p=top_p, max_tokens=max_tokens)
-    generator = make_backend(BackendConfig(backend, model, split_urls(base_url) or None, api_key_env, sampling,
-                                           concurrency, timeout, RetryPolicy(max_attempts=max_attempts)))  # fmt: skip
-    config = EvalConfig(benchmark_file, out, benchmark=benchmark, resume=resume, limit=limit,
-                        system_prompt=system_prompt, concurrency=concurrency, protocol=protocol,
-                        image_column=image_column)  # fmt: skip
+    generator = make_backend(
+        BackendConfig(
+            backend,
+            model,
+            split_urls(base_url) or None,
+            api_key_env,
+            sampling,
+            concurrency,
+            timeout,
+            RetryPolicy(max_attempts=max_attempts),
+        )
+    )
+    config = EvalConfig(
+        benchmark_file,
+        out,
+        benchmark=benchmark,
+        resume=resume,
+        limit=limit,
+        system_prompt=system_prompt,
+        concurrency=concurrency,
+        protocol=protocol,
+        image_column=image_column,
+    )
     with progress_bar("generating") as progress:
         task = progress.add_task("eval", total=None)
         report = evaluate(config, generator, on_progress=lambda n: progress.advance(task, n))
     if report.rows and not report.scored:
-        raise RunError(f"every one of the {report.rows} requests failed (first: {report.first_failure}); "
-                       f"see {report.paths['rows']}")  # fmt: skip
+        raise RunError(
+            f"every one of the {report.rows} requests failed (first: {report.first_failure}); "
+            f"see {report.paths['rows']}"
+        )
     if report.failed or report.invalid_rows:
-        console.print(f"{report.failed} of {report.rows} requests failed (counted wrong; rerun with --resume to "
-                      f"retry them), {report.invalid_rows} invalid rows: see {report.paths['rows']} and "
-                      f"{report.paths['invalid']}", markup=False, soft_wrap=True)  # fmt: skip
+        console.print(
+            f"{report.failed} of {report.rows} requests failed (counted wrong; rerun with --resume to "
+            f"retry them), {report.invalid_rows} invalid rows: see {report.paths['rows']} and "
+            f"{report.paths['invalid']}",
+            markup=False,
+            soft_wrap=True,
+        )
     _print_report(benchmark_file.name, report)
-    console.print(f"{report.failed} failed requests, {report.invalid_rows} invalid rows; per-row CSV: "
-                  f"{report.paths['csv']}", markup=False)  # fmt: skip
+    console.print(
+        f"{report.failed} failed requests, {report.invalid_rows} invalid rows; per-row CSV: {report.paths['csv']}",
+        markup=False,
+    )
     if strict and (report.failed or report.invalid_rows):
         raise RunError(f"--strict: {report.failed} failed requests, {report.invalid_rows} invalid rows")
 
@@ -216,12 +254,16 @@ def list_benchmarks() -> None:
 
 def _print_report(name: str, report: Any) -> None:
     official, strict = report.accuracy_by_protocol["official"], report.accuracy_by_protocol["strict"]
-    table = Table(title=f"{name} ({report.benchmark}): official {official:.1%}, strict {strict:.1%} on all "
-                        f"{report.rows} rows")  # fmt: skip
+    table = Table(
+        title=f"{name} ({report.benchmark}): official {official:.1%}, strict {strict:.1%} on all {report.rows} rows"
+    )
     for column, justify in (("group", "left"), ("rows", "right"), ("official", "right"), ("strict", "right")):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
-    groups = [(f"{column}: {value}", numbers) for column, values in report.breakdowns.items()
-              for value, numbers in values.items()]  # fmt: skip
+    groups = [
+        (f"{column}: {value}", numbers)
+        for column, values in report.breakdowns.items()
+        for value, numbers in values.items()
+    ]
     groups += [(f"subset: {subset}", numbers) for subset, numbers in report.subsets.items()]
     if report.worst_case:
         groups.append((f"worst case ({int(report.worst_case['groups'])} seed questions)", report.worst_case))
@@ -230,10 +272,13 @@ def _print_report(name: str, report: Any) -> None:
         table.add_row(label, str(rows), f"{numbers['official']:.1%}", f"{numbers['strict']:.1%}")
     console.print(table)
     markers = ", ".join(f"{marker} {value:.2f}" for marker, value in report.markers_per_response.items())
-    console.print(f"no extractable answer {report.no_answer_share:.1%}; "
-                  f"hit max_tokens {report.hit_max_tokens_share:.1%}; "
-                  f"response tokens mean {report.response_tokens['mean']:.0f}, median "
-                  f"{report.response_tokens['median']:.0f}; per response: {markers}", markup=False)  # fmt: skip
+    console.print(
+        f"no extractable answer {report.no_answer_share:.1%}; "
+        f"hit max_tokens {report.hit_max_tokens_share:.1%}; "
+        f"response tokens mean {report.response_tokens['mean']:.0f}, median "
+        f"{report.response_tokens['median']:.0f}; per response: {markers}",
+        markup=False,
+    )
 
 
 @app.command("analyze")

@@ -82,10 +82,18 @@ def lf_validate(
     )
 
     config = ValidateConfig(
-        dataset_dir=str(dataset_dir), dataset=dataset, model=model, cutoff_len=cutoff_len, template=template,
-        media_dir=media_dir, image_max_pixels=image_max_pixels, image_min_pixels=image_min_pixels,
-        num_workers=workers, decode_images=decode_images, allow_image_in_answer=allow_image_in_answer,
-    )  # fmt: skip
+        dataset_dir=str(dataset_dir),
+        dataset=dataset,
+        model=model,
+        cutoff_len=cutoff_len,
+        template=template,
+        media_dir=media_dir,
+        image_max_pixels=image_max_pixels,
+        image_min_pixels=image_min_pixels,
+        num_workers=workers,
+        decode_images=decode_images,
+        allow_image_in_answer=allow_image_in_answer,
+    )
     _, files = check_inputs(config)  # the model path and the dataset, before any worker starts
     total = count_rows(files)
     with progress_bar("validating") as progress:
@@ -93,8 +101,9 @@ def lf_validate(
         report = validate_dataset(config, fix_dir=fix, on_progress=lambda n: progress.advance(task, n))
     if report.rejected_total:  # the first line says what failed and where
         where = report.rejects_path or "the table below (--fix DIR writes every reject to a file)"
-        console.print(f"{report.rejected_total} of {report.total} rows rejected: see {where}", markup=False,
-                      soft_wrap=True)  # fmt: skip
+        console.print(
+            f"{report.rejected_total} of {report.total} rows rejected: see {where}", markup=False, soft_wrap=True
+        )
     table = Table(title=f"{dataset}: {report.total} rows, {report.kept} kept, {report.rejected_total} rejected")
     table.add_column("rule")
     table.add_column("rows", justify="right")
@@ -111,8 +120,9 @@ def lf_validate(
         markup=False,
     )
     if fix is not None:
-        console.print(f"clean copy: {report.clean_path} (registered as {dataset!r} in {fix / 'dataset_info.json'})",
-                      markup=False)  # fmt: skip
+        console.print(
+            f"clean copy: {report.clean_path} (registered as {dataset!r} in {fix / 'dataset_info.json'})", markup=False
+        )
         console.print(f"rejects:    {report.rejects_path}", markup=False)
         console.print(f"summary:    {report.summary_path}", markup=False)
     if report.rejected_total and fix is None:
@@ -128,7 +138,8 @@ def sft(ctx: typer.Context) -> None:
     from vision_r1_plugins.llamafactory.train import main as train_main
 
     if not ctx.args or ctx.args[0] in ("-h", "--help"):
-        console.print("usage: vision-r1 sft CONFIG.yaml [key=value ...]   (recipes: vision-r1 recipes list)",
-                      markup=False)  # fmt: skip
+        console.print(
+            "usage: vision-r1 sft CONFIG.yaml [key=value ...]   (recipes: vision-r1 recipes list)", markup=False
+        )
         raise typer.Exit(0 if ctx.args else 2)
     raise typer.Exit(train_main(ctx.args))

@@ -66,8 +66,11 @@ def reward_score(
             columns=columns,
         )
     if summary.invalid:  # the first line says what failed and where
-        console.print(f"{summary.invalid} of {summary.rows} rows could not be scored: see their reasons in {target}",
-                      markup=False, soft_wrap=True)  # fmt: skip
+        console.print(
+            f"{summary.invalid} of {summary.rows} rows could not be scored: see their reasons in {target}",
+            markup=False,
+            soft_wrap=True,
+        )
     kept = f", {summary.skipped_on_resume} kept from the previous run" if summary.skipped_on_resume else ""
     console.print(f"{input_path.name}: {summary.rows} rows scored{kept}", markup=False)
     table = Table(title="rows by reason")

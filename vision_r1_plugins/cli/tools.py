@@ -32,8 +32,10 @@ def tiny_model(
     except ValueError as error:
         raise UsageError(f"--head-dim: {error}") from None
     path = build_tiny_qwen2_5_vl(out, seed=seed, head_dim=head_dim)
-    console.print(f"tiny Qwen2.5-VL (head_dim {head_dim}) written to {path} (random weights: it runs, it does not "
-                  "reason)", markup=False)  # fmt: skip
+    console.print(
+        f"tiny Qwen2.5-VL (head_dim {head_dim}) written to {path} (random weights: it runs, it does not reason)",
+        markup=False,
+    )
 
 
 @app.command("demo")

@@ -49,24 +49,43 @@ class Recipe:
 
 
 RECIPES: tuple[Recipe, ...] = (
-    Recipe("vision_r1_cold_start_8gpu", "llamafactory",
-           "cold-start SFT of Qwen2.5-VL-7B on Vision-R1-cold, the paper's settings (full FT, ZeRO-3), 1 node x 8 GPUs",
-           "train_8gpu.sh"),
-    Recipe("vision_r1_cold_start_32gpu", "llamafactory",
-           "the same cold-start SFT on 4 nodes x 8 GPUs (the script runs on every node with NODE_RANK, MASTER_ADDR)",
-           "train_32gpu.sh"),
-    Recipe("vision_r1_bridged_8gpu", "llamafactory",
-           "cold-start SFT on the data `vision-r1 bridge` built, the paper's settings, 1 node x 8 GPUs",
-           "train_8gpu.sh"),
-    Recipe("vision_r1_lora_1gpu", "llamafactory",
-           "LoRA cold-start SFT on one GPU (rank 64, cutoff 8192): a cheap trial, not the paper's setting"),
-    Recipe("vision_r1_ptst_8gpu", "verl",
-           "Vision-R1: GRPO with PTST (4K x 16, then 8K x 8) from the cold-start checkpoint, 8 GPUs", "run_ptst.sh"),
-    Recipe("vision_r1_zero_8gpu", "verl",
-           "Vision-R1-Zero baseline: GRPO from the base model, format + accuracy reward, 8 GPUs", "run_zero.sh"),
-    Recipe("vision_r1_long_8gpu", "verl",
-           "Vision-R1-Long baseline: one 16K x 4 stage, no PTST, 8 GPUs", "run_long.sh"),
-)  # fmt: skip
+    Recipe(
+        "vision_r1_cold_start_8gpu",
+        "llamafactory",
+        "cold-start SFT of Qwen2.5-VL-7B on Vision-R1-cold, the paper's settings (full FT, ZeRO-3), 1 node x 8 GPUs",
+        "train_8gpu.sh",
+    ),
+    Recipe(
+        "vision_r1_cold_start_32gpu",
+        "llamafactory",
+        "the same cold-start SFT on 4 nodes x 8 GPUs (the script runs on every node with NODE_RANK, MASTER_ADDR)",
+        "train_32gpu.sh",
+    ),
+    Recipe(
+        "vision_r1_bridged_8gpu",
+        "llamafactory",
+        "cold-start SFT on the data `vision-r1 bridge` built, the paper's settings, 1 node x 8 GPUs",
+        "train_8gpu.sh",
+    ),
+    Recipe(
+        "vision_r1_lora_1gpu",
+        "llamafactory",
+        "LoRA cold-start SFT on one GPU (rank 64, cutoff 8192): a cheap trial, not the paper's setting",
+    ),
+    Recipe(
+        "vision_r1_ptst_8gpu",
+        "verl",
+        "Vision-R1: GRPO with PTST (4K x 16, then 8K x 8) from the cold-start checkpoint, 8 GPUs",
+        "run_ptst.sh",
+    ),
+    Recipe(
+        "vision_r1_zero_8gpu",
+        "verl",
+        "Vision-R1-Zero baseline: GRPO from the base model, format + accuracy reward, 8 GPUs",
+        "run_zero.sh",
+    ),
+    Recipe("vision_r1_long_8gpu", "verl", "Vision-R1-Long baseline: one 16K x 4 stage, no PTST, 8 GPUs", "run_long.sh"),
+)
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,9 @@ class BadRow:
     detail: str
 
 
-def missing_column(source: str | Path, field: str, candidates: tuple[str, ...], row: dict[str, Any],
-                   option: str | None = None) -> UsageError:  # fmt: skip
+def missing_column(
+    source: str | Path, field: str, candidates: tuple[str, ...], row: dict[str, Any], option: str | None = None
+) -> UsageError:
     """The error for a first row that has none of ``candidates`` for ``field``: the columns it does have, and the
     option that names the right one. One wording for every command that reads row files."""
     where = " / ".join(repr(column) for column in candidates)

@@ -291,8 +291,11 @@ def write_report(
     lines = ["# Evaluation report", "", f"Runs: {', '.join(_cell(run.name) for run in runs)}.", ""]
     failed = [f"{_cell(run.name)} {run.failed}" for run in runs if run.failed]
     if failed:
-        lines += [f"Rows whose request failed or had no response (wrong in the accuracy below, left out of the "
-                  f"length and marker statistics): {', '.join(failed)}.", ""]  # fmt: skip
+        lines += [
+            f"Rows whose request failed or had no response (wrong in the accuracy below, left out of the "
+            f"length and marker statistics): {', '.join(failed)}.",
+            "",
+        ]
     lines += _overview(summaries)
     lines += _markers(summaries)
     lines += _categories(runs)

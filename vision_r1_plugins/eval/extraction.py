@@ -32,9 +32,18 @@ from vision_r1_plugins.answers import find_answer, plain_answer, read_answer
 from vision_r1_plugins.answers.locate import sentence as first_sentence
 
 METHODS: tuple[str, ...] = (
-    "answer_tag", "boxed", "final_answer", "answer_is", "chinese", "yes_no", "option", "statement", "last_line",
-    "judge", "none",
-)  # fmt: skip
+    "answer_tag",
+    "boxed",
+    "final_answer",
+    "answer_is",
+    "chinese",
+    "yes_no",
+    "option",
+    "statement",
+    "last_line",
+    "judge",
+    "none",
+)
 
 
 @dataclass(frozen=True)
@@ -52,8 +61,27 @@ _BARE_REPLY_CHARS = 80
 
 _OPTION_LETTER = re.compile(r"[(\[]\s*([A-Z])\s*[)\]]|\b(?:letter|option|choice)\s+[\"'“]?([A-Z])\b")
 _WORD = re.compile(r"[a-z]{3,}")
-_STOPWORDS = frozenset({"the", "and", "would", "will", "are", "was", "were", "its", "their", "this", "that", "with",
-                        "for", "from", "has", "have", "not"})  # fmt: skip
+_STOPWORDS = frozenset(
+    {
+        "the",
+        "and",
+        "would",
+        "will",
+        "are",
+        "was",
+        "were",
+        "its",
+        "their",
+        "this",
+        "that",
+        "with",
+        "for",
+        "from",
+        "has",
+        "have",
+        "not",
+    }
+)
 _NUMBER_WORD = (
     r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
     r"|seventeen|eighteen|nineteen|twenty)"
@@ -119,9 +147,19 @@ _WORD_NUMBER = re.compile(rf"\b{_NUMBER_WORD}\b", re.IGNORECASE)
 _HYPOTHETICAL = re.compile(r"^(?:for\s+example|for\s+instance|e\.g\.|if|suppose|assuming|when)\b", re.IGNORECASE)
 # A later sentence that offers another way or value, not a correction: it does not override an anchor.
 _ALTERNATIVE = re.compile(r"^(?:alternatively|or\b|another\s+(?:way|approach|method)|if\s+instead)", re.IGNORECASE)
-_COMPARATIVES = {"greater": "greater", "more": "greater", "larger": "greater", "bigger": "greater",
-                 "higher": "greater", "less": "less", "fewer": "less", "smaller": "less", "lower": "less",
-                 "equal": "equal", "same": "equal"}  # fmt: skip
+_COMPARATIVES = {
+    "greater": "greater",
+    "more": "greater",
+    "larger": "greater",
+    "bigger": "greater",
+    "higher": "greater",
+    "less": "less",
+    "fewer": "less",
+    "smaller": "less",
+    "lower": "less",
+    "equal": "equal",
+    "same": "equal",
+}
 _COMPARATIVE = re.compile(r"\b(" + "|".join(_COMPARATIVES) + r")\b", re.IGNORECASE)
 # A reply that opens with an option letter: "B", "(B) 8/11", "B. No, ...", "A: No".
 _LEAD_LETTER = re.compile(r"[ \t*]*(?:\(([A-Z])\)|([A-Z])(?:[.:)]|[ \t]*(?:\n|$)))")
@@ -347,8 +385,9 @@ def _statement(conclusion: str, concluding: bool = False) -> Extraction | None:
     for sentence in recent:
         # The sentence's last clause concludes it: "4 dots divided into 2 groups, with 2 dots in each group".
         clause = _LAST_CLAUSE.split(sentence)[-1]
-        if clause != sentence and (_AFTER_EQUALS.search(clause) or _AFTER_VERB.search(clause) or
-                                   _CLAUSE_VALUE.match(clause)):  # fmt: skip
+        if clause != sentence and (
+            _AFTER_EQUALS.search(clause) or _AFTER_VERB.search(clause) or _CLAUSE_VALUE.match(clause)
+        ):
             sentence = clause
         match = _AFTER_EQUALS.search(sentence)
         verbs = list(_AFTER_VERB.finditer(sentence))

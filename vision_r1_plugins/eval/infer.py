@@ -31,8 +31,13 @@ def split_answer(response: str, question: str = "") -> tuple[str, str | None]:
     return thinking, extract(response, choices_from_question(question), question).text
 
 
-async def _stream(backend: Backend, prompt: str, images: tuple[ImageRef, ...], system_prompt: str | None,
-                  on_text: Callable[[str], None]) -> tuple[str, str | None]:  # fmt: skip
+async def _stream(
+    backend: Backend,
+    prompt: str,
+    images: tuple[ImageRef, ...],
+    system_prompt: str | None,
+    on_text: Callable[[str], None],
+) -> tuple[str, str | None]:
     parts: list[str] = []
     finish: str | None = None
 

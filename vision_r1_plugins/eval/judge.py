@@ -49,8 +49,12 @@ class JudgeConfig:
 def judge_prompt(row: EvalRow, response: str) -> str:
     choices = row.item.choices or ()
     options = "".join(f"({chr(ord('A') + index)}) {option}\n" for index, option in enumerate(choices))
-    return PROMPT.format(question=row.problem.question, options=f"Options:\n{options}" if options else "",
-                         response=response[-_RESPONSE_CHARS:], none=NO_ANSWER)  # fmt: skip
+    return PROMPT.format(
+        question=row.problem.question,
+        options=f"Options:\n{options}" if options else "",
+        response=response[-_RESPONSE_CHARS:],
+        none=NO_ANSWER,
+    )
 
 
 def read_reply(reply: str) -> str | None:
@@ -64,8 +68,13 @@ def _key(row: EvalRow, model: str, response: str) -> tuple[str, str, str]:
     return (row.id, model, hashlib.sha256(response.encode()).hexdigest()[:16])
 
 
-def judge_answers(rows: list[tuple[EvalRow, str]], backend: Backend, config: JudgeConfig, out: Path,
-                  on_progress: Callable[[int], None] | None = None) -> tuple[dict[str, str | None], int]:  # fmt: skip
+def judge_answers(
+    rows: list[tuple[EvalRow, str]],
+    backend: Backend,
+    config: JudgeConfig,
+    out: Path,
+    on_progress: Callable[[int], None] | None = None,
+) -> tuple[dict[str, str | None], int]:
     """The judge's answer for each (row, response); None where it found none. Returns (answers, failures)."""
     store = ResultStore(out / JUDGE_FILE, resume=True)
     answers: dict[str, str | None] = {}

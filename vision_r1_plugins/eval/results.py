@@ -31,9 +31,23 @@ PROTOCOLS: tuple[str, ...] = ("official", "strict")
 SUMMARY_FILE = "summary.json"
 CSV_FILE = "results.csv"
 INVALID_FILE = "invalid.jsonl"
-CSV_COLUMNS = ["id", "category", "question_type", "answer_type", "answer", "extracted", "normalized", "method",
-               "correct", "correct_official", "correct_strict", "missing", "failed", "response_tokens",
-               "hit_max_tokens"]  # fmt: skip
+CSV_COLUMNS = [
+    "id",
+    "category",
+    "question_type",
+    "answer_type",
+    "answer",
+    "extracted",
+    "normalized",
+    "method",
+    "correct",
+    "correct_official",
+    "correct_strict",
+    "missing",
+    "failed",
+    "response_tokens",
+    "hit_max_tokens",
+]
 # The deadline routes math-verify through the reward's killable workers: one pathological answer (a power
 # tower) must not stall a whole evaluation.
 SCORING_TIMEOUT = 10.0
@@ -87,8 +101,14 @@ def extraction_of(row: EvalRow, response: Response) -> Extraction:
     return extract(response.text, item_choices(row.item), row.item.question)
 
 
-def score_row(row: EvalRow, response: Response, spec: BenchmarkSpec, judge: Judge | None = None,
-              timeout: float | None = SCORING_TIMEOUT, extraction: Extraction | None = None) -> EvalRecord:  # fmt: skip
+def score_row(
+    row: EvalRow,
+    response: Response,
+    spec: BenchmarkSpec,
+    judge: Judge | None = None,
+    timeout: float | None = SCORING_TIMEOUT,
+    extraction: Extraction | None = None,
+) -> EvalRecord:
     """Both protocols' verdicts on one response. ``judge`` is asked only when the rules find no answer;
     ``extraction`` is the rules' result when the caller already has it."""
     item = row.item
@@ -101,24 +121,44 @@ def score_row(row: EvalRow, response: Response, spec: BenchmarkSpec, judge: Judg
     official = spec.official(response.text, extraction, item)
     strict = score_extraction(extraction, item, timeout=timeout)
     return EvalRecord(
-        **_row_fields(row), correct=official.correct, response_tokens=response.tokens or len(response.text.split()),
-        extracted=extraction.text, normalized=official.normalized, method=extraction.method,
-        hit_max_tokens=response.finish_reason == "length", markers=reflection_markers(response.text),
-        response=response.text, correct_official=official.correct, correct_strict=strict.correct,
-    )  # fmt: skip
+        **_row_fields(row),
+        correct=official.correct,
+        response_tokens=response.tokens or len(response.text.split()),
+        extracted=extraction.text,
+        normalized=official.normalized,
+        method=extraction.method,
+        hit_max_tokens=response.finish_reason == "length",
+        markers=reflection_markers(response.text),
+        response=response.text,
+        correct_official=official.correct,
+        correct_strict=strict.correct,
+    )
 
 
 def unscored_record(row: EvalRow, *, failed: str | None = None, missing: bool = False) -> EvalRecord:
-    return EvalRecord(**_row_fields(row), correct=False, response_tokens=0, failed=failed, missing=missing,
-                      correct_official=False, correct_strict=False)  # fmt: skip
+    return EvalRecord(
+        **_row_fields(row),
+        correct=False,
+        response_tokens=0,
+        failed=failed,
+        missing=missing,
+        correct_official=False,
+        correct_strict=False,
+    )
 
 
 def _row_fields(row: EvalRow) -> dict[str, Any]:
     """The record fields that come from the benchmark row, scored or not."""
     item = row.item
-    return {"id": row.id, "category": item.category, "question_type": item.question_type,
-            "answer_type": item.answer_type, "answer": item.answer, "breakdown": row.breakdown,
-            "group": row.group}  # fmt: skip
+    return {
+        "id": row.id,
+        "category": item.category,
+        "question_type": item.question_type,
+        "answer_type": item.answer_type,
+        "answer": item.answer,
+        "breakdown": row.breakdown,
+        "group": row.group,
+    }
 
 
 def with_protocol(record: EvalRecord, protocol: str) -> EvalRecord:
@@ -126,8 +166,15 @@ def with_protocol(record: EvalRecord, protocol: str) -> EvalRecord:
     return EvalRecord(**{**asdict(record), "correct": bool(verdict)})
 
 
-def write_run(out: Path, spec: BenchmarkSpec, rows: list[EvalRow], records: list[EvalRecord],
-              invalid: list[Rejection], protocol: str = "official", judged_rows: int = 0) -> EvalReport:  # fmt: skip
+def write_run(
+    out: Path,
+    spec: BenchmarkSpec,
+    rows: list[EvalRow],
+    records: list[EvalRecord],
+    invalid: list[Rejection],
+    protocol: str = "official",
+    judged_rows: int = 0,
+) -> EvalReport:
     """Write the run folder and return its summary. ``records`` has one record per row of ``rows``."""
     out.mkdir(parents=True, exist_ok=True)
     records = [with_protocol(record, protocol) for record in records]
@@ -137,8 +184,14 @@ def write_run(out: Path, spec: BenchmarkSpec, rows: list[EvalRow], records: list
     writer.writeheader()
     writer.writerows(record.to_dict() for record in records)
     write_text_atomically(out / CSV_FILE, buffer.getvalue())
-    lines = [json.dumps({"index": rejection.index, "id": rejection.id, "reason": str(rejection.reason),
-                         "detail": rejection.detail}, ensure_ascii=False) + "\n" for rejection in invalid]  # fmt: skip
+    lines = [
+        json.dumps(
+            {"index": rejection.index, "id": rejection.id, "reason": str(rejection.reason), "detail": rejection.detail},
+            ensure_ascii=False,
+        )
+        + "\n"
+        for rejection in invalid
+    ]
     write_text_atomically(out / INVALID_FILE, "".join(lines))
     report = summarize(spec, rows, records, protocol, invalid_rows=len(invalid), judged_rows=judged_rows)
     files = {"rows": ROWS_FILE, "csv": CSV_FILE, "summary": SUMMARY_FILE, "invalid": INVALID_FILE}
@@ -179,8 +232,14 @@ def _worst_case(records: list[EvalRecord]) -> dict[str, float] | None:
     return result
 
 
-def summarize(spec: BenchmarkSpec, rows: list[EvalRow], records: list[EvalRecord], protocol: str,
-              invalid_rows: int = 0, judged_rows: int = 0) -> EvalReport:  # fmt: skip
+def summarize(
+    spec: BenchmarkSpec,
+    rows: list[EvalRow],
+    records: list[EvalRecord],
+    protocol: str,
+    invalid_rows: int = 0,
+    judged_rows: int = 0,
+) -> EvalReport:
     by_id: Mapping[str, EvalRow] = {row.id: row for row in rows}
     scored = [record for record in records if record.scored]
     overall = _accuracy(records)
@@ -191,21 +250,32 @@ def summarize(spec: BenchmarkSpec, rows: list[EvalRow], records: list[EvalRecord
         for subset in spec.subsets
     }
     return EvalReport(
-        benchmark=spec.name, protocol=protocol, rows=len(records), scored=len(scored),
+        benchmark=spec.name,
+        protocol=protocol,
+        rows=len(records),
+        scored=len(scored),
         failed=sum(record.failed is not None for record in records),
         first_failure=next((record.failed for record in records if record.failed is not None), ""),
         missing=sum(record.missing for record in records),
-        accuracy=overall[protocol], accuracy_by_protocol={name: overall[name] for name in PROTOCOLS},
+        accuracy=overall[protocol],
+        accuracy_by_protocol={name: overall[name] for name in PROTOCOLS},
         correct_by_protocol={name: sum(bool(getattr(r, f"correct_{name}")) for r in records) for name in PROTOCOLS},
-        breakdowns={column: _grouped(records, lambda record, c=column: record.breakdown.get(c, "unknown"))
-                    for column in spec.breakdowns},
-        subsets=subsets, worst_case=_worst_case(records),
+        breakdowns={
+            column: _grouped(records, lambda record, c=column: record.breakdown.get(c, "unknown"))
+            for column in spec.breakdowns
+        },
+        subsets=subsets,
+        worst_case=_worst_case(records),
         by_question_type=_grouped(records, lambda record: str(record.question_type or "unknown")),
         no_answer_share=sum(record.extracted is None for record in scored) / count,
         hit_max_tokens_share=sum(record.hit_max_tokens for record in scored) / count,
-        response_tokens={"mean": statistics.fmean(tokens) if tokens else 0.0,
-                         "median": statistics.median(tokens) if tokens else 0.0},
-        markers_per_response={name: sum(record.markers.get(name, 0) for record in scored) / count
-                              for name in MARKER_NAMES},
-        invalid_rows=invalid_rows, judged_rows=judged_rows,
-    )  # fmt: skip
+        response_tokens={
+            "mean": statistics.fmean(tokens) if tokens else 0.0,
+            "median": statistics.median(tokens) if tokens else 0.0,
+        },
+        markers_per_response={
+            name: sum(record.markers.get(name, 0) for record in scored) / count for name in MARKER_NAMES
+        },
+        invalid_rows=invalid_rows,
+        judged_rows=judged_rows,
+    )

@@ -36,8 +36,13 @@ class EvalConfig:
     image_column: str | None = None  # None: the benchmark's own; "": ask without images
 
 
-async def _generate(config: EvalConfig, rows: list[EvalRow], backend: Backend, store: ResultStore,
-                    on_progress: Callable[[int], None] | None) -> dict[str, dict[str, Any] | str]:  # fmt: skip
+async def _generate(
+    config: EvalConfig,
+    rows: list[EvalRow],
+    backend: Backend,
+    store: ResultStore,
+    on_progress: Callable[[int], None] | None,
+) -> dict[str, dict[str, Any] | str]:
     key_part = sampling_key(backend.sampling)
     # Per server: with several replicas (--base-url A,B) each keeps `concurrency` requests in flight.
     limiter = asyncio.Semaphore(config.concurrency * max(len(getattr(backend, "urls", ())), 1))
@@ -62,8 +67,11 @@ async def _generate(config: EvalConfig, rows: list[EvalRow], backend: Backend, s
                 if on_progress:
                     on_progress(1)
                 return
-            cached = {"response": result.text, "finish_reason": result.finish_reason,
-                      "tokens": result.completion_tokens}  # fmt: skip
+            cached = {
+                "response": result.text,
+                "finish_reason": result.finish_reason,
+                "tokens": result.completion_tokens,
+            }
             store.put(key, cached)
         results[row.id] = cached
         if on_progress:
@@ -76,8 +84,10 @@ async def _generate(config: EvalConfig, rows: list[EvalRow], backend: Backend, s
         await backend.aclose()
     if stopped:
         done = sum(isinstance(result, dict) for result in results.values())
-        raise RunError(f"stopped after {done} of {len(rows)} responses: {stopped[0]}. Every response so far is "
-                       f"saved in {store.path}: rerun with --resume to continue")  # fmt: skip
+        raise RunError(
+            f"stopped after {done} of {len(rows)} responses: {stopped[0]}. Every response so far is "
+            f"saved in {store.path}: rerun with --resume to continue"
+        )
     return results
 
 

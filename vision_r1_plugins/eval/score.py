@@ -57,23 +57,30 @@ def score_responses(config: ScoreConfig, on_progress: Callable[[int], None] | No
     spec = get_benchmark(config.benchmark)
     rows, invalid = read_benchmark(config.data, spec, images=False)
     if not rows:
-        raise UsageError(f"{config.data}: no scorable rows for benchmark {spec.name} ({len(invalid)} invalid; "
-                         f"see the layout in `vision-r1 eval benchmarks`)")  # fmt: skip
+        raise UsageError(
+            f"{config.data}: no scorable rows for benchmark {spec.name} ({len(invalid)} invalid; "
+            f"see the layout in `vision-r1 eval benchmarks`)"
+        )
     found = read_responses(config.responses, spec.id)
     matched = {index: found.lookup(row.id, row.problem.index) for index, row in enumerate(rows)}
     known = {row.id for row in rows}
     unmatched = sum(1 for row_id in found.responses if row_id not in known)
     if all(response is None for response in matched.values()):
         sample = ", ".join(list(found.responses)[:3])
-        raise UsageError(f"no response in {config.responses} matches a row of {config.data} by {spec.id!r} "
-                         f"(responses have ids like {sample}); is --benchmark right?")  # fmt: skip
+        raise UsageError(
+            f"no response in {config.responses} matches a row of {config.data} by {spec.id!r} "
+            f"(responses have ids like {sample}); is --benchmark right?"
+        )
     answered = {index: response for index, response in matched.items() if response is not None}
     extractions = {index: extraction_of(rows[index], response) for index, response in answered.items()}
     judged: dict[str, str | None] = {}
     judge_failures = 0
     if config.judge is not None:
-        pending = [(rows[index], answered[index].text) for index, extraction in extractions.items()
-                   if extraction.text is None and answered[index].text.strip()]  # fmt: skip
+        pending = [
+            (rows[index], answered[index].text)
+            for index, extraction in extractions.items()
+            if extraction.text is None and answered[index].text.strip()
+        ]
         if pending:
             backend = _judge_backend(config.judge)
             judged, judge_failures = judge_answers(pending, backend, config.judge, config.out, on_progress)
@@ -99,5 +106,8 @@ def _lookup(judged: dict[str, str | None]) -> Callable[[EvalRow, str], str | Non
 def _judge_backend(config: JudgeConfig) -> Backend:
     # Room for a judge that reasons before it answers; the answer is read from the end of its reply.
     sampling = Sampling(temperature=0.0, top_p=1.0, max_tokens=1024)
-    return make_backend(BackendConfig("openai", config.model, config.base_url, config.api_key_env, sampling,
-                                      config.concurrency, config.timeout))  # fmt: skip
+    return make_backend(
+        BackendConfig(
+            "openai", config.model, config.base_url, config.api_key_env, sampling, config.concurrency, config.timeout
+        )
+    )

@@ -30,8 +30,10 @@ def check_url(url: str) -> str:
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         suggestion = url if "://" in url else f"http://{url}"
-        raise UsageError(f"--base-url {url!r} is not an http(s) URL: write it like {suggestion.rstrip('/')}"
-                         f"{'' if suggestion.rstrip('/').endswith('/v1') else '/v1'}")  # fmt: skip
+        raise UsageError(
+            f"--base-url {url!r} is not an http(s) URL: write it like {suggestion.rstrip('/')}"
+            f"{'' if suggestion.rstrip('/').endswith('/v1') else '/v1'}"
+        )
     return url.rstrip("/")
 
 
@@ -122,8 +124,7 @@ class EndpointPool:
         self.requests_failed_in_a_row += 1
         if self.requests_failed_in_a_row >= self.give_up_after and self.stopped is None:
             where = ", ".join(self.urls)
-            self.stopped = (f"{self.requests_failed_in_a_row} requests in a row failed at {where} "
-                            f"(last: {problem})")  # fmt: skip
+            self.stopped = f"{self.requests_failed_in_a_row} requests in a row failed at {where} (last: {problem})"
 
     def _resize(self) -> None:
         # Servers out of rotation lend their share of the bound to no one: the live ones keep their concurrency.

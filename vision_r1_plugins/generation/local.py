@@ -44,8 +44,12 @@ class TransformersBackend(InProcessBackend):
         prompt = processor.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
         inputs = processor(text=[prompt], images=images or None, return_tensors="pt").to(model.device)
         sampling = self.sampling
-        arguments = {"max_new_tokens": sampling.max_tokens, "do_sample": sampling.temperature > 0,
-                     "temperature": sampling.temperature or None, "top_p": sampling.top_p}  # fmt: skip
+        arguments = {
+            "max_new_tokens": sampling.max_tokens,
+            "do_sample": sampling.temperature > 0,
+            "temperature": sampling.temperature or None,
+            "top_p": sampling.top_p,
+        }
         return processor, model, {**inputs, **arguments}
 
     def _generate(self, messages: list[Message], seed: int) -> ChatResult:

@@ -76,15 +76,22 @@ class OpenAIBackend:
 
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                headers=self._headers, timeout=aiohttp.ClientTimeout(total=self.timeout),
-                connector=aiohttp.TCPConnector(limit=max(self.concurrency, 1) * len(self.urls),
-                                               limit_per_host=max(self.concurrency, 1)),
-            )  # fmt: skip
+                headers=self._headers,
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                connector=aiohttp.TCPConnector(
+                    limit=max(self.concurrency, 1) * len(self.urls), limit_per_host=max(self.concurrency, 1)
+                ),
+            )
         return self._session
 
     def _body(self, messages: list[Message], stream: bool = False) -> dict[str, Any]:
-        body = {"model": self.model, "messages": messages, "max_tokens": self.sampling.max_tokens,
-                "temperature": self.sampling.temperature, "top_p": self.sampling.top_p}  # fmt: skip
+        body = {
+            "model": self.model,
+            "messages": messages,
+            "max_tokens": self.sampling.max_tokens,
+            "temperature": self.sampling.temperature,
+            "top_p": self.sampling.top_p,
+        }
         if stream:
             body["stream"] = True
         return body
@@ -169,8 +176,11 @@ class OpenAIBackend:
             async with self._client().post(f"{url}/chat/completions", json=body) as response:
                 if response.status != 200:
                     payload = await response.read()
-                    raise RequestFailed(f"HTTP {response.status} from {url}: {error_text(payload)}",
-                                        retryable=response.status in RETRYABLE_STATUS, attempts=1)  # fmt: skip
+                    raise RequestFailed(
+                        f"HTTP {response.status} from {url}: {error_text(payload)}",
+                        retryable=response.status in RETRYABLE_STATUS,
+                        attempts=1,
+                    )
                 async for raw in response.content:
                     line = raw.decode("utf-8").strip()
                     if not line.startswith("data:"):
@@ -183,8 +193,11 @@ class OpenAIBackend:
                     except ValueError as error:
                         raise RequestFailed(f"malformed stream chunk from {url}: {data[:200]}", True, 1) from error
                     if isinstance(chunk, dict) and chunk.get("error"):  # vLLM sends errors inside the stream
-                        raise RequestFailed(f"{url} sent an error in the stream: {error_text(data.encode())}",
-                                            retryable=False, attempts=1)  # fmt: skip
+                        raise RequestFailed(
+                            f"{url} sent an error in the stream: {error_text(data.encode())}",
+                            retryable=False,
+                            attempts=1,
+                        )
                     choices = chunk.get("choices") if isinstance(chunk, dict) else None
                     if not choices:  # the final usage chunk has none
                         continue
@@ -329,5 +342,9 @@ def parse_completion(payload: bytes) -> ChatResult:
     reasoning = message.get("reasoning") or message.get("reasoning_content")
     usage = data.get("usage") or {}
     tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
-    return ChatResult(content=content, reasoning=reasoning, finish_reason=choice.get("finish_reason"),
-                      completion_tokens=tokens if isinstance(tokens, int) else None)  # fmt: skip
+    return ChatResult(
+        content=content,
+        reasoning=reasoning,
+        finish_reason=choice.get("finish_reason"),
+        completion_tokens=tokens if isinstance(tokens, int) else None,
+    )

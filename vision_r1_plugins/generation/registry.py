@@ -55,10 +55,16 @@ def _openai(config: BackendConfig) -> Backend:
 
     if not config.base_url:
         raise UsageError(f"the openai backend needs --base-url (e.g. http://localhost:8000/v1) for {config.model!r}")
-    return OpenAIBackend(config.base_url, config.model, sampling=config.sampling,
-                         api_key=os.environ.get(config.api_key_env), timeout=config.timeout,
-                         concurrency=config.concurrency, retry=config.retry,
-                         give_up_after=config.give_up_after)  # fmt: skip
+    return OpenAIBackend(
+        config.base_url,
+        config.model,
+        sampling=config.sampling,
+        api_key=os.environ.get(config.api_key_env),
+        timeout=config.timeout,
+        concurrency=config.concurrency,
+        retry=config.retry,
+        give_up_after=config.give_up_after,
+    )
 
 
 def _transformers(config: BackendConfig) -> Backend:

@@ -33,11 +33,13 @@ class VLLMBackend(InProcessBackend):
         from vllm import SamplingParams
 
         sampling = self.sampling
-        params = SamplingParams(temperature=sampling.temperature, top_p=sampling.top_p,
-                                max_tokens=sampling.max_tokens, seed=seed)  # fmt: skip
+        params = SamplingParams(
+            temperature=sampling.temperature, top_p=sampling.top_p, max_tokens=sampling.max_tokens, seed=seed
+        )
         output = engine.chat(messages, params)[0].outputs[0]
-        return ChatResult(content=output.text, finish_reason=output.finish_reason,
-                          completion_tokens=len(output.token_ids))  # fmt: skip
+        return ChatResult(
+            content=output.text, finish_reason=output.finish_reason, completion_tokens=len(output.token_ids)
+        )
 
     async def stream(self, messages: list[Message]) -> AsyncIterator[ChatDelta]:
         result = await self.complete(messages)

@@ -81,8 +81,10 @@ def check_training_args(args: dict[str, Any] | list[str], source: str = "trainin
     unknown = [key for key in keys if key not in known]
     if unknown and not is_env_enabled("ALLOW_EXTRA_ARGS"):
         listed = ", ".join(_suggest(key, known) for key in unknown)
-        raise UsageError(f"{source}: LLaMA-Factory has no argument {listed}: fix the spelling "
-                         "(ALLOW_EXTRA_ARGS=1 passes unknown keys through)")  # fmt: skip
+        raise UsageError(
+            f"{source}: LLaMA-Factory has no argument {listed}: fix the spelling "
+            "(ALLOW_EXTRA_ARGS=1 passes unknown keys through)"
+        )
     if not isinstance(args, dict):
         return
     model = args.get("model_name_or_path")
@@ -103,9 +105,11 @@ def _check_template(name: Any, source: str) -> None:
     from llamafactory.data.template import TEMPLATES
 
     if str(name) not in TEMPLATES:
-        raise UsageError(f"{source}: template {_suggest(str(name), list(TEMPLATES))} is not a LLaMA-Factory "
-                         "template (Qwen2.5-VL uses qwen2_vl; a plugin's own template needs its module in "
-                         "VISION_R1_LF_PLUGINS)")  # fmt: skip
+        raise UsageError(
+            f"{source}: template {_suggest(str(name), list(TEMPLATES))} is not a LLaMA-Factory "
+            "template (Qwen2.5-VL uses qwen2_vl; a plugin's own template needs its module in "
+            "VISION_R1_LF_PLUGINS)"
+        )
 
 
 def _check_datasets(args: dict[str, Any], source: str) -> None:
@@ -120,8 +124,10 @@ def _check_datasets(args: dict[str, Any], source: str) -> None:
     try:
         info = json.loads(info_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UsageError(f"{source}: no {info_path}: set dataset_dir to the folder with dataset_info.json "
-                         "(vision-r1 lf register --dataset-dir DIR writes one)") from None  # fmt: skip
+        raise UsageError(
+            f"{source}: no {info_path}: set dataset_dir to the folder with dataset_info.json "
+            "(vision-r1 lf register --dataset-dir DIR writes one)"
+        ) from None
     except (OSError, json.JSONDecodeError) as error:
         raise UsageError(f"{source}: cannot read {info_path}: {error}") from error
     from llamafactory.data.parser import get_dataset_list
@@ -130,13 +136,17 @@ def _check_datasets(args: dict[str, Any], source: str) -> None:
         for name in names:
             if name not in info:
                 registered = ", ".join(sorted(info)[:20]) or "nothing"
-                raise UsageError(f"{source}: {key} {_suggest(name, list(info))} is not in {info_path} (it has: "
-                                 f"{registered}); fix {key}, or register it with vision-r1 lf register")  # fmt: skip
+                raise UsageError(
+                    f"{source}: {key} {_suggest(name, list(info))} is not in {info_path} (it has: "
+                    f"{registered}); fix {key}, or register it with vision-r1 lf register"
+                )
         for name, attr in zip(names, get_dataset_list(names, dataset_dir), strict=True):
             path = Path(dataset_dir) / attr.dataset_name
             if attr.load_from == "file" and not path.exists():
-                raise UsageError(f"{source}: {key} {name!r}: its file {path} does not exist (file_name in "
-                                 f"{info_path} is relative to dataset_dir)")  # fmt: skip
+                raise UsageError(
+                    f"{source}: {key} {name!r}: its file {path} does not exist (file_name in "
+                    f"{info_path} is relative to dataset_dir)"
+                )
 
 
 def needs_torchrun() -> bool:
@@ -161,15 +171,32 @@ def torchrun_command(argv: list[str]) -> tuple[list[str], dict[str, str]]:
         min_nnodes, max_nnodes = os.getenv("MIN_NNODES"), os.getenv("MAX_NNODES")
         rdzv_nnodes = f"{min_nnodes}:{max_nnodes}" if min_nnodes and max_nnodes else nnodes
         command += [
-            "--nnodes", rdzv_nnodes, "--nproc-per-node", nproc_per_node, "--rdzv-id", os.environ["RDZV_ID"],
-            "--rdzv-backend", "c10d", "--rdzv-endpoint", f"{master_addr}:{master_port}",
-            "--max-restarts", os.getenv("MAX_RESTARTS", "0"),
-        ]  # fmt: skip
+            "--nnodes",
+            rdzv_nnodes,
+            "--nproc-per-node",
+            nproc_per_node,
+            "--rdzv-id",
+            os.environ["RDZV_ID"],
+            "--rdzv-backend",
+            "c10d",
+            "--rdzv-endpoint",
+            f"{master_addr}:{master_port}",
+            "--max-restarts",
+            os.getenv("MAX_RESTARTS", "0"),
+        ]
     else:
         command += [
-            "--nnodes", nnodes, "--node_rank", os.getenv("NODE_RANK", "0"), "--nproc_per_node", nproc_per_node,
-            "--master_addr", master_addr, "--master_port", master_port,
-        ]  # fmt: skip
+            "--nnodes",
+            nnodes,
+            "--node_rank",
+            os.getenv("NODE_RANK", "0"),
+            "--nproc_per_node",
+            nproc_per_node,
+            "--master_addr",
+            master_addr,
+            "--master_port",
+            master_port,
+        ]
     command += ["-m", MODULE, *argv]
     env = dict(os.environ)
     if is_env_enabled("OPTIM_TORCH", "1"):

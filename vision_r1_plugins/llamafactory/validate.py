@@ -72,10 +72,10 @@ REASONS = (
 # Kept rows that deserve a look: counted in the report, never rejected.
 WARNINGS = {
     "image_in_answer": "kept with <image> in an assistant turn (--allow-image-in-answer): its image tokens are trained "
-                       "as labels",
+    "as labels",
     "image_from_current_dir": "an image path found only from the current folder, not from media_dir: written "
-                              "absolute in the clean copy",
-}  # fmt: skip
+    "absolute in the clean copy",
+}
 # What to change when every row is rejected for one reason.
 FIXES = {
     "invalid_row": "check the dataset's columns and tags in dataset_info.json against its rows",
@@ -186,8 +186,10 @@ def dataset_attr(config: ValidateConfig) -> Any:
         raise ValidationError(f"{config.dataset} is {attr.formatting}; the validator handles sharegpt datasets")
     media = [name for name in ("videos", "audios") if getattr(attr, name)]
     if media:
-        raise ValidationError(f"{config.dataset} registers {' and '.join(media)} columns; the validator checks image "
-                              "datasets (video and audio token counts need the media decoded)")  # fmt: skip
+        raise ValidationError(
+            f"{config.dataset} registers {' and '.join(media)} columns; the validator checks image "
+            "datasets (video and audio token counts need the media decoded)"
+        )
     return attr
 
 
@@ -248,8 +250,9 @@ def template_special_tokens(template: Any, tokenizer: Any) -> set[str]:
     probe = [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]
     special_ids = set(tokenizer.all_special_ids)
     special_ids |= {index for index, token in tokenizer.added_tokens_decoder.items() if token.special}
-    encoded = {index for source, target in template.encode_multiturn(tokenizer, probe, "s", None)
-               for index in source + target}  # fmt: skip
+    encoded = {
+        index for source, target in template.encode_multiturn(tokenizer, probe, "s", None) for index in source + target
+    }
     tokens = set(tokenizer.convert_ids_to_tokens(sorted(encoded & special_ids)))
     tokens |= set(template.stop_words)
     tokens |= {tokenizer.eos_token, tokenizer.pad_token, tokenizer.bos_token}
@@ -332,12 +335,14 @@ class RowChecker:
         for where, text in [("the system prompt", system)] + [(f"turn {t}", m["content"]) for t, m in enumerate(chat)]:
             found = self.special_pattern.search(text) if self.special_tokens else None
             if found:
-                raise Reject("special_token_in_text",
-                              f"{where} contains the template's special token {found.group()!r}")  # fmt: skip
+                raise Reject(
+                    "special_token_in_text", f"{where} contains the template's special token {found.group()!r}"
+                )
         placeholders = sum(message["content"].count(self.placeholder) for message in chat)
         if placeholders != len(images):
-            raise Reject("image_count_mismatch",
-                          f"{placeholders} {self.placeholder} placeholders but {len(images)} images")  # fmt: skip
+            raise Reject(
+                "image_count_mismatch", f"{placeholders} {self.placeholder} placeholders but {len(images)} images"
+            )
         for reason, placeholder in self.other_placeholders.items():
             count = sum(message["content"].count(placeholder) for message in chat)
             if count:
@@ -346,8 +351,11 @@ class RowChecker:
         if not in_answers:
             return []
         if not self.config.allow_image_in_answer:
-            raise Reject("image_in_answer", f"{self.placeholder} in assistant turn {in_answers[0]}: its image "
-                          "tokens would be trained as labels (--allow-image-in-answer keeps such rows)")  # fmt: skip
+            raise Reject(
+                "image_in_answer",
+                f"{self.placeholder} in assistant turn {in_answers[0]}: its image "
+                "tokens would be trained as labels (--allow-image-in-answer keeps such rows)",
+            )
         return ["image_in_answer"]
 
     # -- images
@@ -435,11 +443,16 @@ def _init_worker(config: ValidateConfig, attr: Any) -> None:
     try:
         _checker = RowChecker(config, attr)
     except Exception as error:
-        reasons = [f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0]}"
-                   for e in (error, error.__cause__) if e is not None]  # fmt: skip
-        _init_error = (f"LLaMA-Factory could not load the tokenizer, processor or template {config.template!r} for "
-                       f"{config.model}: {'; '.join(reasons)}\n"
-                       "give --model the model folder used for training and --template its chat template")  # fmt: skip
+        reasons = [
+            f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0]}"
+            for e in (error, error.__cause__)
+            if e is not None
+        ]
+        _init_error = (
+            f"LLaMA-Factory could not load the tokenizer, processor or template {config.template!r} for "
+            f"{config.model}: {'; '.join(reasons)}\n"
+            "give --model the model folder used for training and --template its chat template"
+        )
 
 
 def _check_one(checker: RowChecker, index: int, row: Any) -> RowResult:
@@ -472,8 +485,10 @@ def _chunks(rows: Iterator[Any], size: int) -> Iterator[list[tuple[int, Any]]]:
 
 
 def _failed(chunk: list[tuple[int, Any]], detail: str) -> list[RowResult]:
-    return [RowResult(index, "invalid_row", detail, row=None if isinstance(row, row_files.BadRow) else row)
-            for index, row in chunk]  # fmt: skip
+    return [
+        RowResult(index, "invalid_row", detail, row=None if isinstance(row, row_files.BadRow) else row)
+        for index, row in chunk
+    ]
 
 
 def _span(chunk: list[tuple[int, Any]]) -> str:
@@ -504,8 +519,11 @@ class _Pool:
         pending: deque[tuple[list[tuple[int, Any]], Future[list[RowResult]]]] = deque()
         for chunk in chunks:
             if len(self.deaths) >= MAX_WORKER_DEATHS:
-                yield _failed(chunk, f"not checked: {len(self.deaths)} worker processes died, the run stopped "
-                                     "checking (see worker_failures)")  # fmt: skip
+                yield _failed(
+                    chunk,
+                    f"not checked: {len(self.deaths)} worker processes died, the run stopped "
+                    "checking (see worker_failures)",
+                )
                 continue
             pending.append((chunk, self.executor.submit(_check_chunk, chunk)))
             while len(pending) >= self.window:
@@ -671,23 +689,30 @@ def check_outcome(report: ValidationReport, strict: bool = False) -> None:
     """Raise :class:`RunError` when no row is usable, when a worker process died, or (``strict``) when any row
     was rejected; an empty dataset is a :class:`ValidationError`."""
     if report.total == 0:
-        raise ValidationError(f"{report.dataset} has no rows: nothing to validate (check its file_name in "
-                              "dataset_info.json)")  # fmt: skip
+        raise ValidationError(
+            f"{report.dataset} has no rows: nothing to validate (check its file_name in dataset_info.json)"
+        )
     where = f"every reject is in {report.rejects_path}" if report.rejects_path else "--fix DIR writes every reject"
     if report.worker_failures:
         lost = len(report.worker_failures)
-        raise RunError(f"{lost} worker process(es) died: {report.worker_failures[0]}; the rows they held are "
-                       f"counted as invalid_row ({report.rejected['invalid_row']} in all); {where}")  # fmt: skip
+        raise RunError(
+            f"{lost} worker process(es) died: {report.worker_failures[0]}; the rows they held are "
+            f"counted as invalid_row ({report.rejected['invalid_row']} in all); {where}"
+        )
     if not report.rejected_total or not (strict or report.kept == 0):
         return
     counts = ", ".join(f"{reason} {count}" for reason, count in report.rejected.most_common())
     first = "; ".join(report.examples[reason] for reason, _ in report.rejected.most_common(3))
     if report.kept == 0:
         fix = FIXES.get(report.rejected.most_common(1)[0][0], "fix the rows")
-        raise RunError(f"no row of {report.dataset} is usable for training: {report.total} of {report.total} "
-                       f"rejected ({counts}); first: {first}\nfix: {fix}; {where}")  # fmt: skip
-    raise RunError(f"--strict: {report.rejected_total} of {report.total} rows of {report.dataset} rejected "
-                   f"({counts}); first: {first}; {where}")  # fmt: skip
+        raise RunError(
+            f"no row of {report.dataset} is usable for training: {report.total} of {report.total} "
+            f"rejected ({counts}); first: {first}\nfix: {fix}; {where}"
+        )
+    raise RunError(
+        f"--strict: {report.rejected_total} of {report.total} rows of {report.dataset} rejected "
+        f"({counts}); first: {first}; {where}"
+    )
 
 
 def _entry_for(attr: Any, file_name: str) -> dict[str, Any]:

@@ -54,8 +54,9 @@ def parse_rule(stage: str, value: Any) -> SwitchRule | None:
     if value is None:
         return None
     if not isinstance(value, Mapping):
-        raise UsageError(f"stage {stage}: switch must be a mapping such as {{signal: clip_ratio, below: 0.05, "
-                         "patience: 3}")  # fmt: skip
+        raise UsageError(
+            f"stage {stage}: switch must be a mapping such as {{signal: clip_ratio, below: 0.05, patience: 3}}"
+        )
     signal = value.get("signal")
     if signal not in SIGNALS:
         raise UsageError(f"stage {stage}: switch.signal must be one of {', '.join(SIGNALS)}, got {signal!r}")
@@ -112,9 +113,12 @@ class SwitchState:
         return self.history
 
     def to_json(self) -> dict[str, Any]:
-        return {"ended": {str(index): step for index, step in self.ended.items()}, "history": self.history,
-                "stage": self.stage,
-                "reasons": {str(index): reason for index, reason in self.reasons.items()}}  # fmt: skip
+        return {
+            "ended": {str(index): step for index, step in self.ended.items()},
+            "history": self.history,
+            "stage": self.stage,
+            "reasons": {str(index): reason for index, reason in self.reasons.items()},
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SwitchState:

@@ -114,8 +114,10 @@ def dry_run_stage(overrides: dict[str, Any]) -> DryRunResult:
     if gpus % inference:
         problems.append(f"{gpus} GPUs are not a multiple of rollout TP x DP x PP = {inference}")
     if (actor.ppo_mini_batch_size * rollout.n) % max(gpus // parallel, 1):
-        problems.append(f"ppo_mini_batch_size x n = {actor.ppo_mini_batch_size * rollout.n} does not split over "
-                        f"{gpus // parallel} data-parallel ranks")  # fmt: skip
+        problems.append(
+            f"ppo_mini_batch_size x n = {actor.ppo_mini_batch_size * rollout.n} does not split over "
+            f"{gpus // parallel} data-parallel ranks"
+        )
     if rollout.max_model_len is not None and rollout.max_model_len < sequence:
         problems.append(f"rollout.max_model_len={rollout.max_model_len} < prompt + response = {sequence}")
     text_config = getattr(model.hf_config, "text_config", None) or model.hf_config
@@ -123,13 +125,18 @@ def dry_run_stage(overrides: dict[str, Any]) -> DryRunResult:
     if positions and sequence > positions:
         problems.append(f"prompt + response = {sequence} exceeds the model's max_position_embeddings {positions}")
     if trainer.get("use_v1", True) and importlib.util.find_spec("transfer_queue") is None:
-        problems.append("trainer.use_v1=true needs the TransferQueue package (verl[vllm] installs it); "
-                        "install it or set trainer.use_v1=false")  # fmt: skip
+        problems.append(
+            "trainer.use_v1=true needs the TransferQueue package (verl[vllm] installs it); "
+            "install it or set trainer.use_v1=false"
+        )
     if problems:
         raise DryRunError("; ".join(problems))
     return DryRunResult(
-        response_length=int(data.max_response_length), prompt_length=int(data.max_prompt_length),
-        rollout_n=int(rollout.n), total_training_steps=int(trainer.total_training_steps),
-        resume_mode=str(trainer.resume_mode), resume_from_path=trainer.resume_from_path,
+        response_length=int(data.max_response_length),
+        prompt_length=int(data.max_prompt_length),
+        rollout_n=int(rollout.n),
+        total_training_steps=int(trainer.total_training_steps),
+        resume_mode=str(trainer.resume_mode),
+        resume_from_path=trainer.resume_from_path,
         token_limits={name: int(limit) for name, limit in limits.items()},
-    )  # fmt: skip
+    )

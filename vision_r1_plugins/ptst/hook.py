@@ -85,8 +85,9 @@ class StageSwitch:
         raise NotImplementedError
 
     def _switch_for_step(self) -> None:
-        index = self.ptst_pinned if self.ptst_pinned is not None else stage_for_step(self._stage_ends(),
-                                                                                      self.global_steps)  # fmt: skip
+        index = (
+            self.ptst_pinned if self.ptst_pinned is not None else stage_for_step(self._stage_ends(), self.global_steps)
+        )
         self._enter_stage(index)
         self._set_save_freq(self.global_steps)
 
@@ -98,19 +99,32 @@ class StageSwitch:
             self.config.actor_rollout_ref.rollout.n = stage.rollout_n
             self.config.actor_rollout_ref.rollout.response_length = stage.max_response_length
         reached = self._push_stage_shape(stage)
-        logger.warning("PTST: step %d enters stage %d/%d %s (n=%d, response length %d; %d remote configs set)",
-                       self.global_steps, index + 1, len(self.ptst_stages), stage.name, stage.rollout_n,
-                       stage.max_response_length, reached)  # fmt: skip
+        logger.warning(
+            "PTST: step %d enters stage %d/%d %s (n=%d, response length %d; %d remote configs set)",
+            self.global_steps,
+            index + 1,
+            len(self.ptst_stages),
+            stage.name,
+            stage.rollout_n,
+            stage.max_response_length,
+            reached,
+        )
         self.ptst_stage_index = index
 
     def _push_stage_shape(self, stage: Stage) -> int:
         workers = self._agent_loop_workers()
         servers = [server for replica in self.llm_server_manager.get_replicas() for server in replica.servers]
         if not workers or not servers:
-            raise RuntimeError("PTST cannot reach the agent-loop workers or rollout servers to set the response "
-                               "length; this verl version's rollout layout is not supported")  # fmt: skip
-        results = ray.get([actor.__ray_call__.remote(set_stage_shape, stage.max_response_length, stage.rollout_n)
-                           for actor in [*workers, *servers]])  # fmt: skip
+            raise RuntimeError(
+                "PTST cannot reach the agent-loop workers or rollout servers to set the response "
+                "length; this verl version's rollout layout is not supported"
+            )
+        results = ray.get(
+            [
+                actor.__ray_call__.remote(set_stage_shape, stage.max_response_length, stage.rollout_n)
+                for actor in [*workers, *servers]
+            ]
+        )
         if not all(results):
             raise RuntimeError("PTST: a rollout worker or server has no response_length setting to switch")
         return sum(results)
@@ -140,9 +154,14 @@ class StageSwitch:
         # The steps the stage did not use are not given to later stages: the run ends earlier.
         self.total_training_steps = self._stage_ends()[-1]
         self._set_save_freq(self.global_steps)  # a checkpoint at this boundary, as at a planned one
-        logger.warning("PTST: stage %s ends at step %d (%s; upper bound %d steps); the run now ends at step %d",
-                       stage.name, self.global_steps, rule.describe(), stage.steps,
-                       self.total_training_steps)  # fmt: skip
+        logger.warning(
+            "PTST: stage %s ends at step %d (%s; upper bound %d steps); the run now ends at step %d",
+            stage.name,
+            self.global_steps,
+            rule.describe(),
+            stage.steps,
+            self.total_training_steps,
+        )
 
     def _restore_switches(self, folder: str) -> None:
         """After verl loaded a checkpoint: the switch decisions saved with it."""
@@ -151,8 +170,11 @@ class StageSwitch:
             return
         self.ptst_switches = saved[0]
         self.total_training_steps = min(self.total_training_steps, self._stage_ends()[-1])
-        logger.warning("PTST: resumed with the stage switches saved in %s (%s)", folder,
-                       self.ptst_switches.to_json()["ended"] or "none early")  # fmt: skip
+        logger.warning(
+            "PTST: resumed with the stage switches saved in %s (%s)",
+            folder,
+            self.ptst_switches.to_json()["ended"] or "none early",
+        )
 
     def _save_switches(self, folder: str) -> None:
         save_state(folder, self.ptst_switches, self.total_training_steps)
@@ -172,8 +194,12 @@ class StageSwitch:
 
     def _stage_metrics(self) -> dict[str, float]:
         stage = self.ptst_stages[self.ptst_stage_index or 0]
-        return {STAGE_INDEX_METRIC: float(self.ptst_stage_index or 0), ROLLOUT_N_METRIC: float(stage.rollout_n),
-                RESPONSE_LIMIT_METRIC: float(stage.max_response_length), **self._step_metrics}  # fmt: skip
+        return {
+            STAGE_INDEX_METRIC: float(self.ptst_stage_index or 0),
+            ROLLOUT_N_METRIC: float(stage.rollout_n),
+            RESPONSE_LIMIT_METRIC: float(stage.max_response_length),
+            **self._step_metrics,
+        }
 
 
 def batch_signals(batch: Any, response_limit: int) -> tuple[float, float]:
@@ -244,20 +270,39 @@ class PTSTTaskRunner(BaseTaskRunner):
         self.add_reward_model_resource_pool(config)
         self.add_teacher_model_resource_pool(config)
         self.add_ref_policy_worker(config, actor_rollout_cls)
-        validate_config(config=config, use_reference_policy=need_reference_policy(config),
-                        use_critic=need_critic(config))  # fmt: skip
+        validate_config(
+            config=config, use_reference_policy=need_reference_policy(config), use_critic=need_critic(config)
+        )
         model_config: HFModelConfig = omega_conf_to_dataclass(config.actor_rollout_ref.model)
         tokenizer, processor = model_config.tokenizer, model_config.processor
-        train_dataset = create_rl_dataset(config.data.train_files, config.data, tokenizer, processor, is_train=True,
-                                          max_samples=config.data.get("train_max_samples", -1))  # fmt: skip
-        val_dataset = create_rl_dataset(config.data.val_files, config.data, tokenizer, processor, is_train=False,
-                                        max_samples=config.data.get("val_max_samples", -1))  # fmt: skip
+        train_dataset = create_rl_dataset(
+            config.data.train_files,
+            config.data,
+            tokenizer,
+            processor,
+            is_train=True,
+            max_samples=config.data.get("train_max_samples", -1),
+        )
+        val_dataset = create_rl_dataset(
+            config.data.val_files,
+            config.data,
+            tokenizer,
+            processor,
+            is_train=False,
+            max_samples=config.data.get("val_max_samples", -1),
+        )
         trainer = PTSTTrainer(
-            config=config, tokenizer=tokenizer, processor=processor, role_worker_mapping=self.role_worker_mapping,
-            resource_pool_manager=self.init_resource_pool_mgr(config), ray_worker_group_cls=ray_worker_group_cls,
-            train_dataset=train_dataset, val_dataset=val_dataset, collate_fn=collate_fn,
+            config=config,
+            tokenizer=tokenizer,
+            processor=processor,
+            role_worker_mapping=self.role_worker_mapping,
+            resource_pool_manager=self.init_resource_pool_mgr(config),
+            ray_worker_group_cls=ray_worker_group_cls,
+            train_dataset=train_dataset,
+            val_dataset=val_dataset,
+            collate_fn=collate_fn,
             train_sampler=create_rl_sampler(config.data, train_dataset),
-        )  # fmt: skip
+        )
         trainer.init_workers()
         trainer.fit()
 

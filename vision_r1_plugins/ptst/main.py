@@ -38,15 +38,19 @@ def run(config) -> None:
         raise UsageError(f"ptst.stage={pinned} is not a stage index (0-{len(stages) - 1})")
     use_v1 = bool(config.trainer.get("use_v1", True))
     if use_v1 and config.trainer.v1.trainer_mode != "sync":
-        raise UsageError(f"PTST runs on verl's V1 trainer in its sync mode, not trainer.v1.trainer_mode="
-                         f"{config.trainer.v1.trainer_mode}: set trainer.v1.trainer_mode=sync")  # fmt: skip
+        raise UsageError(
+            f"PTST runs on verl's V1 trainer in its sync mode, not trainer.v1.trainer_mode="
+            f"{config.trainer.v1.trainer_mode}: set trainer.v1.trainer_mode=sync"
+        )
     if use_v1 and any(stage.switch is not None for stage in stages):
         raise UsageError("switch rules (adaptive PTST) run on verl's classic trainer: set trainer.use_v1=false")
     last = len(stages) - 1 if pinned is None else pinned
     total = sum(stage.steps for stage in stages[: last + 1])
     if int(config.trainer.total_training_steps or 0) != total:
-        raise UsageError(f"trainer.total_training_steps must be {total}, the global step at which "
-                         f"{'the schedule' if pinned is None else 'stage ' + stages[pinned].name} ends")  # fmt: skip
+        raise UsageError(
+            f"trainer.total_training_steps must be {total}, the global step at which "
+            f"{'the schedule' if pinned is None else 'stage ' + stages[pinned].name} ends"
+        )
     auto_set_device(config)
     require_runnable(config, stages if pinned is None else [stages[pinned]])
     validate_config(config=config, use_reference_policy=need_reference_policy(config), use_critic=need_critic(config))

@@ -53,29 +53,37 @@ def check_stages(config: Any, stages: Sequence[Stage]) -> list[str]:
     if not actor.use_dynamic_bsz:
         micro = {
             "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu": (actor.get("ppo_micro_batch_size_per_gpu"), mini),
-            "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu":
-                (rollout.get("log_prob_micro_batch_size_per_gpu"), batch),
-            "actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu":
-                (config.actor_rollout_ref.ref.get("log_prob_micro_batch_size_per_gpu"), batch),
-        }  # fmt: skip
+            "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu": (
+                rollout.get("log_prob_micro_batch_size_per_gpu"),
+                batch,
+            ),
+            "actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu": (
+                config.actor_rollout_ref.ref.get("log_prob_micro_batch_size_per_gpu"),
+                batch,
+            ),
+        }
         for stage in stages:
             for key, (size, prompts) in micro.items():
                 per_rank = prompts * stage.rollout_n // data_parallel
                 if size and per_rank % int(size):
-                    problems.append(f"stage {stage.name}: {prompts} prompts x n {stage.rollout_n} = {per_rank} "
-                                    f"samples per rank do not split into {key}={size}")  # fmt: skip
+                    problems.append(
+                        f"stage {stage.name}: {prompts} prompts x n {stage.rollout_n} = {per_rank} "
+                        f"samples per rank do not split into {key}={size}"
+                    )
     longest = max(stage.max_response_length for stage in stages)
     if int(data.max_response_length) < longest:
-        problems.append(f"data.max_response_length={data.max_response_length} is below the longest stage's "
-                        f"{longest} tokens: the rollout engine is sized from it at start")  # fmt: skip
+        problems.append(
+            f"data.max_response_length={data.max_response_length} is below the longest stage's "
+            f"{longest} tokens: the rollout engine is sized from it at start"
+        )
     sequence = int(data.max_prompt_length) + longest
     if actor.use_dynamic_bsz:
+        ref = config.actor_rollout_ref.ref
         caps = {
             "actor_rollout_ref.actor.ppo_max_token_len_per_gpu": actor.ppo_max_token_len_per_gpu,
             "actor_rollout_ref.rollout.log_prob_max_token_len_per_gpu": rollout.log_prob_max_token_len_per_gpu,
-            "actor_rollout_ref.ref.log_prob_max_token_len_per_gpu":
-                config.actor_rollout_ref.ref.log_prob_max_token_len_per_gpu,
-        }  # fmt: skip
+            "actor_rollout_ref.ref.log_prob_max_token_len_per_gpu": ref.log_prob_max_token_len_per_gpu,
+        }
         for key, cap in caps.items():
             if cap is not None and int(cap) * parallel < sequence:
                 problems.append(f"{key}={cap} < prompt + longest response = {sequence}")
@@ -90,8 +98,10 @@ def check_stages(config: Any, stages: Sequence[Stage]) -> list[str]:
     if not any("does not exist" in problem for problem in problems):
         rows = count_rows(_files(data.train_files))
         if rows is not None and rows < batch:
-            problems.append(f"data.train_files hold {rows} rows, fewer than one batch (data.train_batch_size="
-                            f"{batch}); lower the batch size or add data")  # fmt: skip
+            problems.append(
+                f"data.train_files hold {rows} rows, fewer than one batch (data.train_batch_size="
+                f"{batch}); lower the batch size or add data"
+            )
     return problems
 
 

@@ -41,16 +41,24 @@ class MissingCheckpoint(RunError, FileNotFoundError):
 
 
 class StageFailed(RunError):
-    def __init__(self, stage: Stage | None, returncode: int, tail: list[str], timed_out: float | None = None,
-                 last_step: int | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        stage: Stage | None,
+        returncode: int,
+        tail: list[str],
+        timed_out: float | None = None,
+        last_step: int | None = None,
+    ) -> None:
         lines = "\n".join(tail)
         what = f"stage {stage.name}" if stage is not None else "the PTST run"
         if timed_out is None:
             message = f"{what} failed with exit code {returncode}; last output:\n{lines}"
         else:
             where = f"after global step {last_step}" if last_step else "before its first training step ended"
-            message = (f"{what} did not finish within {timed_out:.0f} s (--timeout) and was killed {where}; "
-                       f"last output:\n{lines}")  # fmt: skip
+            message = (
+                f"{what} did not finish within {timed_out:.0f} s (--timeout) and was killed {where}; "
+                f"last output:\n{lines}"
+            )
         super().__init__(message)
         self.stage = stage
         self.returncode = returncode
@@ -113,9 +121,12 @@ def metrics_dir(schedule: Schedule) -> Path:
 
 
 def plan_stage(
-    schedule: Schedule, index: int, entry: Sequence[str] = DEFAULT_ENTRY, done: int = 0,
+    schedule: Schedule,
+    index: int,
+    entry: Sequence[str] = DEFAULT_ENTRY,
+    done: int = 0,
     extra: dict[str, Any] | None = None,
-) -> StagePlan:  # fmt: skip
+) -> StagePlan:
     """The command for stage ``index`` given ``done`` checkpointed steps: it resumes from the newest checkpoint
     inside the stage (a crash) or else from the previous stage's last one. ``extra`` overrides win."""
     start, end = schedule.start_step(index), schedule.end_step(index)
@@ -160,8 +171,9 @@ class HookPlan(VerlCommand):
     entry: tuple[str, ...]
 
 
-def plan_hook(schedule: Schedule, entry: Sequence[str] = DEFAULT_ENTRY, extra: dict[str, Any] | None = None,
-              done: int = 0) -> HookPlan:  # fmt: skip
+def plan_hook(
+    schedule: Schedule, entry: Sequence[str] = DEFAULT_ENTRY, extra: dict[str, Any] | None = None, done: int = 0
+) -> HookPlan:
     return HookPlan(done, {**schedule.hook_overrides(), **(extra or {})}, tuple(entry))
 
 
@@ -187,8 +199,9 @@ def _stream(
     interrupted. Returns the exit code, the last lines and whether it timed out."""
     tail: deque[str] = deque(maxlen=40)
     expired = threading.Event()
-    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
-                          env=env) as process:  # fmt: skip
+    with subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1, env=env
+    ) as process:
         timer = None
         if timeout is not None:
             timer = threading.Timer(timeout, lambda: (expired.set(), _kill_tree(process)))
@@ -283,8 +296,10 @@ def run(
                 on_stage(stage_plan, "skipped")
             continue
         if stage_plan.resume_from and not Path(stage_plan.resume_from).exists():
-            raise MissingCheckpoint(f"stage {stage_plan.stage.name} must resume from {stage_plan.resume_from}, "
-                                    "which does not exist; did the previous stage save its last step?")  # fmt: skip
+            raise MissingCheckpoint(
+                f"stage {stage_plan.stage.name} must resume from {stage_plan.resume_from}, "
+                "which does not exist; did the previous stage save its last step?"
+            )
         if on_stage:
             on_stage(stage_plan, "resuming" if stage_plan.resume_from and done > stage_plan.start_step else "starting")
         attempt_start = max(done, stage_plan.start_step)

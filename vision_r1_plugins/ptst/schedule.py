@@ -138,23 +138,30 @@ class Schedule:
                 if getattr(stage, attribute) <= 0:
                     problems.append(f"stage {stage.name}: {attribute} must be > 0")
             # A stage's own reward options win over the shared ones (applied last): only the rest is refused.
-            managed = sorted(key for key in stage.overrides
-                             if managed_message(key) and not _bare(key).startswith(REWARD_KWARGS_KEY))  # fmt: skip
+            managed = sorted(
+                key for key in stage.overrides if managed_message(key) and not _bare(key).startswith(REWARD_KWARGS_KEY)
+            )
             if managed:
                 problems.append(f"stage {stage.name}: {managed} are derived from the stage; set the stage fields")
         problems += [f"verl: {managed_message(key)}" for key in sorted(self.verl) if managed_message(key)]
         use_v1 = str(self.verl.get("trainer.use_v1", True)).strip().lower() not in ("false", "0", "no")
         if use_v1 and any(stage.switch is not None for stage in self.stages):
-            problems.append("switch rules (adaptive PTST) run on verl's classic trainer: set trainer.use_v1: false "
-                            "in the verl overrides")  # fmt: skip
+            problems.append(
+                "switch rules (adaptive PTST) run on verl's classic trainer: set trainer.use_v1: false "
+                "in the verl overrides"
+            )
         if self.stages and self.stages[-1].switch is not None:
-            problems.append(f"stage {self.stages[-1].name} is the last: its switch rule has no stage to switch to "
-                            "(remove it; the last stage runs its steps)")  # fmt: skip
+            problems.append(
+                f"stage {self.stages[-1].name} is the last: its switch rule has no stage to switch to "
+                "(remove it; the last stage runs its steps)"
+            )
         budgets = {stage.token_budget for stage in self.stages}
         if len(budgets) > 1 and not self.allow_budget_change:
             detail = ", ".join(f"{s.name} {s.max_response_length}x{s.rollout_n}={s.token_budget}" for s in self.stages)
-            problems.append(f"PTST keeps max_response_length x rollout_n constant ({detail}); "
-                            "set allow_budget_change: true to run a different budget on purpose")  # fmt: skip
+            problems.append(
+                f"PTST keeps max_response_length x rollout_n constant ({detail}); "
+                "set allow_budget_change: true to run a different budget on purpose"
+            )
         try:
             batch, world = self.train_batch_size, self.world_size
             mini = self._int("actor_rollout_ref.actor.ppo_mini_batch_size", batch)
@@ -211,8 +218,10 @@ class Schedule:
         overrides.setdefault("trainer.save_freq", min(stage.steps for stage in self.stages))
         for stage in self.stages:
             if stage.overrides:
-                raise ScheduleError(f"stage {stage.name}: per-stage verl overrides need --mode stages (one verl "
-                                    "process per stage); the hook mode shares one config")  # fmt: skip
+                raise ScheduleError(
+                    f"stage {stage.name}: per-stage verl overrides need --mode stages (one verl "
+                    "process per stage); the hook mode shares one config"
+                )
         overrides[f"+{STAGES_KEY}"] = [stage_record(stage) for stage in self.stages]
         return overrides
 
@@ -221,10 +230,13 @@ class Schedule:
         """Every verl override of stage ``index``: shared ones, derived ones, then the stage's own."""
         stage = self.stages[index]
         if any(item.switch is not None for item in self.stages):
-            raise ScheduleError("switch rules (adaptive PTST) need the hook mode, one verl run for every stage: "
-                                "run without --mode stages")  # fmt: skip
-        overrides = self._run_overrides(stage.max_response_length, stage.rollout_n, self.end_step(index),
-                                        f"{self.name}-{stage.name}")  # fmt: skip
+            raise ScheduleError(
+                "switch rules (adaptive PTST) need the hook mode, one verl run for every stage: "
+                "run without --mode stages"
+            )
+        overrides = self._run_overrides(
+            stage.max_response_length, stage.rollout_n, self.end_step(index), f"{self.name}-{stage.name}"
+        )
         # A checkpoint at every stage boundary: the next stage starts from exactly this step.
         overrides.setdefault("trainer.save_freq", stage.steps)
         if resume_from is None:
@@ -311,17 +323,24 @@ def batch_split_problems(
     problems = []
     for stage in stages:
         if (batch * stage.rollout_n) % gpus:
-            problems.append(f"stage {stage.name}: train_batch_size x n = {batch * stage.rollout_n} does not split "
-                            f"over {gpus} GPUs")  # fmt: skip
+            problems.append(
+                f"stage {stage.name}: train_batch_size x n = {batch * stage.rollout_n} does not split over {gpus} GPUs"
+            )
         if (mini * stage.rollout_n) % data_parallel:
-            problems.append(f"stage {stage.name}: ppo_mini_batch_size x n = {mini * stage.rollout_n} does not "
-                            f"split over {data_parallel} data-parallel ranks")  # fmt: skip
+            problems.append(
+                f"stage {stage.name}: ppo_mini_batch_size x n = {mini * stage.rollout_n} does not "
+                f"split over {data_parallel} data-parallel ranks"
+            )
     return problems
 
 
 def stage_record(stage: Stage) -> dict[str, Any]:
-    record = {"name": stage.name, "max_response_length": stage.max_response_length, "rollout_n": stage.rollout_n,
-              "steps": stage.steps}  # fmt: skip
+    record = {
+        "name": stage.name,
+        "max_response_length": stage.max_response_length,
+        "rollout_n": stage.rollout_n,
+        "steps": stage.steps,
+    }
     if stage.switch is not None:
         record["switch"] = stage.switch.record()
     return record
@@ -332,9 +351,11 @@ def stages_from_config(config: Any) -> tuple[Stage, ...]:
     ptst = config.get("ptst") if hasattr(config, "get") else None
     items = ptst.get("stages") if ptst is not None else None
     if not items:
-        raise ScheduleError("the PTST trainer needs ptst.stages in the verl config, e.g. "
-                            "+ptst.stages='[{name:s1,max_response_length:4096,rollout_n:16,steps:100},"
-                            "{name:s2,max_response_length:8192,rollout_n:8,steps:100}]'")  # fmt: skip
+        raise ScheduleError(
+            "the PTST trainer needs ptst.stages in the verl config, e.g. "
+            "+ptst.stages='[{name:s1,max_response_length:4096,rollout_n:16,steps:100},"
+            "{name:s2,max_response_length:8192,rollout_n:8,steps:100}]'"
+        )
     try:
         stages = tuple(
             Stage(
@@ -402,8 +423,10 @@ def load_schedule(path: str | Path, validate: bool = True) -> Schedule:
     for number, item in enumerate(data.get("stages") or []):
         extra = sorted(set(item) - STAGE_KEYS) if isinstance(item, dict) else []
         if extra:
-            raise ScheduleError(f"{source}: stage {item.get('name', number + 1)} has unknown keys {extra}; allowed: "
-                                f"{sorted(STAGE_KEYS)}")  # fmt: skip
+            raise ScheduleError(
+                f"{source}: stage {item.get('name', number + 1)} has unknown keys {extra}; allowed: "
+                f"{sorted(STAGE_KEYS)}"
+            )
     try:
         stages = tuple(
             Stage(
@@ -417,11 +440,13 @@ def load_schedule(path: str | Path, validate: bool = True) -> Schedule:
             for number, item in enumerate(data.get("stages") or [])
         )
         schedule = Schedule(
-            name=str(data.get("name") or source.stem), stages=stages,
+            name=str(data.get("name") or source.stem),
+            stages=stages,
             checkpoint_dir=str(data.get("checkpoint_dir") or f"checkpoints/{data.get('name') or source.stem}"),
-            verl=dict(data.get("verl") or {}), reward=dict(data.get("reward") or {}),
+            verl=dict(data.get("verl") or {}),
+            reward=dict(data.get("reward") or {}),
             allow_budget_change=bool(data.get("allow_budget_change", False)),
-        )  # fmt: skip
+        )
     except (KeyError, TypeError, ValueError) as error:
         raise ScheduleError(f"{source}: each stage needs max_response_length, rollout_n and steps ({error})") from error
     if validate:

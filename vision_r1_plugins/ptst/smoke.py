@@ -17,12 +17,18 @@ SMOKE_STEPS = 2
 SMOKE_BATCH = 2
 SMOKE_LENGTHS = (16, 32, 64)
 # Keys the smoke run sets itself; the recipe's values are for its GPUs and its real model.
-_REPLACED = ("data.train_batch_size", "actor_rollout_ref.actor.ppo_mini_batch_size",
-             "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu",
-             "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu",
-             "actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu", "actor_rollout_ref.model.path",
-             "actor_rollout_ref.model.enable_gradient_checkpointing", "trainer.save_freq", "trainer.test_freq",
-             "trainer.val_before_train")  # fmt: skip
+_REPLACED = (
+    "data.train_batch_size",
+    "actor_rollout_ref.actor.ppo_mini_batch_size",
+    "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu",
+    "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu",
+    "actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu",
+    "actor_rollout_ref.model.path",
+    "actor_rollout_ref.model.enable_gradient_checkpointing",
+    "trainer.save_freq",
+    "trainer.test_freq",
+    "trainer.val_before_train",
+)
 
 
 def smoke_schedule(schedule: Schedule, model_path: str, checkpoint_dir: str | None = None) -> Schedule:
@@ -40,17 +46,23 @@ def smoke_schedule(schedule: Schedule, model_path: str, checkpoint_dir: str | No
         for stage in schedule.stages
     )
     verl: dict[str, Any] = {key: value for key, value in schedule.verl.items() if key not in _REPLACED}
-    verl.update({
-        "data.train_batch_size": SMOKE_BATCH,
-        "actor_rollout_ref.actor.ppo_mini_batch_size": SMOKE_BATCH,
-        "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu": SMOKE_BATCH,
-        "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu": SMOKE_BATCH,
-        "actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu": SMOKE_BATCH,
-        "actor_rollout_ref.model.path": model_path,
-        "trainer.test_freq": -1,
-        "trainer.val_before_train": False,
-    })  # fmt: skip
+    verl.update(
+        {
+            "data.train_batch_size": SMOKE_BATCH,
+            "actor_rollout_ref.actor.ppo_mini_batch_size": SMOKE_BATCH,
+            "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu": SMOKE_BATCH,
+            "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu": SMOKE_BATCH,
+            "actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu": SMOKE_BATCH,
+            "actor_rollout_ref.model.path": model_path,
+            "trainer.test_freq": -1,
+            "trainer.val_before_train": False,
+        }
+    )
     return replace(
-        schedule, name=f"{schedule.name}-smoke", stages=stages, verl=verl, allow_budget_change=True,
+        schedule,
+        name=f"{schedule.name}-smoke",
+        stages=stages,
+        verl=verl,
+        allow_budget_change=True,
         checkpoint_dir=checkpoint_dir or f"{schedule.checkpoint_dir.rstrip('/')}-smoke",
-    )  # fmt: skip
+    )

@@ -122,11 +122,15 @@ def check_outcome(
     first = "; ".join(summary.examples)
     if summary.scored == 0:
         options = f"{COLUMN_OPTIONS['response']} and {COLUMN_OPTIONS['ground_truth']} rename them"
-        raise RunError(f"no row of {input_path} could be scored ({summary.invalid} invalid; first: {first})\n"
-                       f"each line must be a JSON object with a string {columns.response!r} and a "
-                       f"{columns.ground_truth!r} ({options}); each row's reason is in {output_path}")  # fmt: skip
-    raise RunError(f"--strict: {summary.invalid} of {summary.rows} rows could not be scored (first: {first}); "
-                   f"see their reasons in {output_path}")  # fmt: skip
+        raise RunError(
+            f"no row of {input_path} could be scored ({summary.invalid} invalid; first: {first})\n"
+            f"each line must be a JSON object with a string {columns.response!r} and a "
+            f"{columns.ground_truth!r} ({options}); each row's reason is in {output_path}"
+        )
+    raise RunError(
+        f"--strict: {summary.invalid} of {summary.rows} rows could not be scored (first: {first}); "
+        f"see their reasons in {output_path}"
+    )
 
 
 def score_file(

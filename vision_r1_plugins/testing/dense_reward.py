@@ -21,8 +21,9 @@ def dense_term(text: str) -> float:
     return DENSE_WEIGHT * int.from_bytes(digest, "big") / 2**64
 
 
-def compute_score(data_source: Any = None, solution_str: Any = "", ground_truth: Any = None,
-                  extra_info: Any = None, **kwargs: Any) -> dict[str, Any]:  # fmt: skip
+def compute_score(
+    data_source: Any = None, solution_str: Any = "", ground_truth: Any = None, extra_info: Any = None, **kwargs: Any
+) -> dict[str, Any]:
     result = dict(hard_compute_score(data_source, solution_str, ground_truth, extra_info, **kwargs))
     result["dense_term"] = dense_term(str(solution_str or ""))
     result["score"] = float(result["score"]) + result["dense_term"]

@@ -404,9 +404,11 @@ class _FakeModel:
                     "Rate limit reached for requests (injected by the fake server).",
                     "requests",
                     "rate_limit_exceeded",
-                    **{"Retry-After": f"{self.config.retry_after:g}",
-                       "retry-after-ms": str(round(self.config.retry_after * 1000))},
-                )  # fmt: skip
+                    **{
+                        "Retry-After": f"{self.config.retry_after:g}",
+                        "retry-after-ms": str(round(self.config.retry_after * 1000)),
+                    },
+                )
             if fault == "500":
                 return _error(500, "The server had an error (injected by the fake server).", "server_error")
             if fault == "drop":
@@ -449,8 +451,12 @@ class _FakeModel:
             words = (message.get(field_name) or "").split(" ")
             for start in range(0, len(words), 4):
                 piece = " ".join(words[start : start + 4]) + (" " if start + 4 < len(words) else "")
-                chunk = {"id": completion["id"], "object": "chat.completion.chunk", "model": completion["model"],
-                         "choices": [{"index": 0, "delta": {field_name: piece}, "finish_reason": None}]}  # fmt: skip
+                chunk = {
+                    "id": completion["id"],
+                    "object": "chat.completion.chunk",
+                    "model": completion["model"],
+                    "choices": [{"index": 0, "delta": {field_name: piece}, "finish_reason": None}],
+                }
                 await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
@@ -623,15 +629,19 @@ class _FakeModel:
             with self.state.lock:
                 self.state.planted["shortcut"] += 1
                 self.state.planted["shortcut_wrong"] += int(said != value)
-            reasoning = (f"The text says it is {said}, so it is {said}." if self.config.teacher_brief else
-                         f"The question says that {claim.group('who')} reports {said}; I take that as given, so the "
-                         f"answer is {said}.")  # fmt: skip
+            reasoning = (
+                f"The text says it is {said}, so it is {said}."
+                if self.config.teacher_brief
+                else f"The question says that {claim.group('who')} reports {said}; I take that as given, so the "
+                f"answer is {said}."
+            )
             return _Taught(reasoning, f"The answer is \\boxed{{{said}}}.", wrong=said != value)
         if self.config.teacher_brief:
             seen = _SEEN.search(text)
             read = seen.group("colour") if seen else value
-            return _Taught(f"I look at the image: it is {read}.", f"The answer is \\boxed{{{read}}}.",
-                           wrong=read != value)  # fmt: skip
+            return _Taught(
+                f"I look at the image: it is {read}.", f"The answer is \\boxed{{{read}}}.", wrong=read != value
+            )
         options = {match.group("text"): match.group("letter") for match in _OPTION.finditer(text)}
         draw = self._teacher_draw(text, "reasoning")
         wrong = draw < self.config.teacher_wrong_rate

@@ -10,18 +10,26 @@ from pathlib import Path
 
 
 def start_cli(
-    *args: str, start_new_session: bool = False, cwd: str | Path | None = None, log: Path | None = None,
+    *args: str,
+    start_new_session: bool = False,
+    cwd: str | Path | None = None,
+    log: Path | None = None,
     env: dict[str, str] | None = None,
-) -> subprocess.Popen[str]:  # fmt: skip
+) -> subprocess.Popen[str]:
     """Start ``vision-r1 ARGS`` with stdout and stderr captured together (into ``log`` when given: a verl run
     writes more than a pipe holds while nobody reads it). ``env`` is added to this process's environment."""
     environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     output = log.open("w") if log is not None else subprocess.PIPE
     try:
         return subprocess.Popen(
-            [sys.executable, "-m", "vision_r1_plugins.cli", *args], stdout=output, stderr=subprocess.STDOUT,
-            text=True, env=environment, start_new_session=start_new_session, cwd=cwd,
-        )  # fmt: skip
+            [sys.executable, "-m", "vision_r1_plugins.cli", *args],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=environment,
+            start_new_session=start_new_session,
+            cwd=cwd,
+        )
     finally:
         if log is not None:
             output.close()  # type: ignore[union-attr]  # the child holds its own copy

@@ -106,16 +106,37 @@ class VLLMServer(TransformersServer):
 
     name = "vllm serve"
 
-    def __init__(self, model: str | Path, alias_root: Path, port: int | None = None, log: Path | None = None,
-                 env: dict[str, str] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        model: str | Path,
+        alias_root: Path,
+        port: int | None = None,
+        log: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(model, port, log)
         self.alias_root = alias_root
         self.extra_env = env or {}
 
     def command(self) -> list[str]:
-        return [str(Path(sys.executable).with_name("vllm")), "serve", self.model, "--host", "127.0.0.1", "--port",
-                str(self.port), "--dtype", "float32", "--enforce-eager", "--max-model-len", "1024",
-                "--max-num-seqs", "8", "--seed", "0"]  # fmt: skip
+        return [
+            str(Path(sys.executable).with_name("vllm")),
+            "serve",
+            self.model,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--dtype",
+            "float32",
+            "--enforce-eager",
+            "--max-model-len",
+            "1024",
+            "--max-num-seqs",
+            "8",
+            "--seed",
+            "0",
+        ]
 
     def env(self) -> dict[str, str]:
         from vision_r1_plugins.verl.cpu.vllm_engine import run_env
@@ -137,8 +158,21 @@ def main(argv: list[str] | None = None) -> None:
     _patch_processor()
     from transformers.cli.transformers import app
 
-    sys.argv = ["transformers", "serve", "--host", "127.0.0.1", "--port", str(args.port), "--device", "cpu",
-                "--dtype", "float32", "--default-seed", "0", args.model]  # fmt: skip
+    sys.argv = [
+        "transformers",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(args.port),
+        "--device",
+        "cpu",
+        "--dtype",
+        "float32",
+        "--default-seed",
+        "0",
+        args.model,
+    ]
     app()
 
 

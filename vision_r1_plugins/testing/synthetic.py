@@ -17,8 +17,9 @@ SHAREGPT_ENTRY = {
 COLORS = ((220, 40, 40), (40, 160, 60), (40, 80, 220), (230, 180, 30))
 
 
-def write_images(image_dir: Path, count: int, seed: int = 0, size: tuple[int, int] = (100, 80),
-                 image_format: str = "png") -> list[str]:  # fmt: skip
+def write_images(
+    image_dir: Path, count: int, seed: int = 0, size: tuple[int, int] = (100, 80), image_format: str = "png"
+) -> list[str]:
     """``count`` small images (a coloured square on white, varied sizes; ``png`` or ``jpg``); returns names
     relative to image_dir."""
     from PIL import Image, ImageDraw

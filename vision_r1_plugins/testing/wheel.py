@@ -29,25 +29,48 @@ def install_wheel(root: Path, folder: Path) -> InstalledWheel:
     """Build the wheel of the checkout at ``root`` (from a copy, so setuptools' build/ stays out of it; no build
     isolation: this environment's setuptools builds it, offline) and install it into ``folder/env``."""
     wheels, source = folder / "wheels", folder / "source"
-    shutil.copytree(root / "vision_r1_plugins", source / "vision_r1_plugins",
-                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    shutil.copytree(
+        root / "vision_r1_plugins", source / "vision_r1_plugins", ignore=shutil.ignore_patterns("__pycache__")
+    )
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(root / name, source / name)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(wheels),
-         str(source)],
-        check=True, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(wheels),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     (wheel,) = wheels.glob("vision_r1_plugins-*.whl")
     target = folder / "env"
     venv.EnvBuilder(with_pip=False).create(target)
     python = target / "bin" / "python"
-    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                          check=True, capture_output=True, text=True).stdout.strip()  # fmt: skip
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     # Dependencies come from this environment, appended after the fresh one's own site-packages (a plain .pth
     # line: this environment's own .pth files, its editable install among them, are not processed).
     Path(site, "project-deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
-                    str(wheel)], check=True, capture_output=True, text=True, timeout=600)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps", str(wheel)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
     return InstalledWheel(python, Path(site), env)

@@ -345,10 +345,14 @@ def check_outcome(report: RLDataReport, source: str | Path, strict: bool = False
     if report.kept == 0:
         reason = report.rejected.most_common(1)[0][0]
         fix = FIXES.get(reason, "fix the rows")
-        raise RunError(f"no row of {source} was kept: {report.input} of {report.input} rejected ({counts}); "
-                       f"first: {first}\nfix: {fix}; every reject is in {report.rejects_path}")  # fmt: skip
-    raise RunError(f"--strict: {report.rejected_total} of {report.input} rows rejected ({counts}); first: {first}; "
-                   f"see {report.rejects_path}")  # fmt: skip
+        raise RunError(
+            f"no row of {source} was kept: {report.input} of {report.input} rejected ({counts}); "
+            f"first: {first}\nfix: {fix}; every reject is in {report.rejects_path}"
+        )
+    raise RunError(
+        f"--strict: {report.rejected_total} of {report.input} rows rejected ({counts}); first: {first}; "
+        f"see {report.rejects_path}"
+    )
 
 
 def _convert_one(

@@ -64,11 +64,14 @@ def test_cpu_refuses_gpu_only_settings_by_name() -> None:
         cpu_overrides({}, {tp: 2}, drop_gpu_settings=True)
     with pytest.raises(UsageError, match="gpu_memory_utilization"):
         cpu_overrides({"actor_rollout_ref.rollout.gpu_memory_utilization": 0.6}, {}, drop_gpu_settings=False)
-    merged = cpu_overrides({"actor_rollout_ref.rollout.gpu_memory_utilization": 0.6, tp: 2, "data.x": 1}, {},
-                           drop_gpu_settings=True)  # fmt: skip
+    merged = cpu_overrides(
+        {"actor_rollout_ref.rollout.gpu_memory_utilization": 0.6, tp: 2, "data.x": 1}, {}, drop_gpu_settings=True
+    )
     assert "actor_rollout_ref.rollout.gpu_memory_utilization" not in merged and merged[tp] == 1
-    assert merged["data.x"] == 1 and merged["actor_rollout_ref.rollout.name"] == CPU_OVERRIDES[
-        "actor_rollout_ref.rollout.name"]  # fmt: skip
+    assert (
+        merged["data.x"] == 1
+        and merged["actor_rollout_ref.rollout.name"] == CPU_OVERRIDES["actor_rollout_ref.rollout.name"]
+    )
     assert gpu_only_settings({tp: 1, "actor_rollout_ref.rollout.name": "hf"}) == []
 
 

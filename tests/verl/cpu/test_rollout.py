@@ -19,8 +19,13 @@ from vision_r1_plugins.verl.cpu.rollout import HFRolloutServer
 
 @pytest.fixture(scope="module")
 def server(tiny_model_dir: Path) -> HFRolloutServer:
-    config = compose_config({"actor_rollout_ref.model.path": str(tiny_model_dir), "data.max_response_length": 12,
-                             "actor_rollout_ref.rollout.name": "hf"})  # fmt: skip
+    config = compose_config(
+        {
+            "actor_rollout_ref.model.path": str(tiny_model_dir),
+            "data.max_response_length": 12,
+            "actor_rollout_ref.rollout.name": "hf",
+        }
+    )
     return HFRolloutServer(config.actor_rollout_ref.rollout, config.actor_rollout_ref.model)
 
 
@@ -36,8 +41,14 @@ def test_generates_with_images_within_the_length_and_never_a_placeholder(server:
     ids, images = image_prompt(server)
     assert server.model.config.image_token_id in ids  # the prompt carries the expanded image
     torch.manual_seed(0)
-    outputs = [asyncio.run(server.generate(ids, {"temperature": 1.0, "top_p": 1.0, "top_k": -1, "logprobs": True},
-                                           f"r{i}", image_data=images)) for i in range(8)]  # fmt: skip
+    outputs = [
+        asyncio.run(
+            server.generate(
+                ids, {"temperature": 1.0, "top_p": 1.0, "top_k": -1, "logprobs": True}, f"r{i}", image_data=images
+            )
+        )
+        for i in range(8)
+    ]
     for output in outputs:
         assert 1 <= len(output.token_ids) <= 12 and len(output.log_probs) == len(output.token_ids)
         assert all(lp <= 0 for lp in output.log_probs)
@@ -91,8 +102,9 @@ def test_log_probs_of_a_batch_equal_the_actors_forward_on_prompts_with_images(se
     params = {"temperature": 1.0, "top_p": 1.0, "top_k": -1, "logprobs": True}
 
     async def together() -> list:
-        return await asyncio.gather(*(server.generate(ids, params, f"r{i}", image_data=images)
-                                      for i, (ids, images) in enumerate(prompts)))  # fmt: skip
+        return await asyncio.gather(
+            *(server.generate(ids, params, f"r{i}", image_data=images) for i, (ids, images) in enumerate(prompts))
+        )
 
     torch.manual_seed(1)
     outputs = asyncio.run(together())

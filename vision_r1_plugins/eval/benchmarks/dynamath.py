@@ -74,12 +74,13 @@ def _item(raw: dict[str, Any], problem: Problem, spec: BenchmarkSpec) -> EvalIte
     answer_type = str(field_value(raw, "answer_type") or "text").strip().lower()
     multi_choice = answer_type == "multiple choice"
     return EvalItem(
-        question=problem.question, answer=problem.answer,
+        question=problem.question,
+        answer=problem.answer,
         choices=inline_choices(problem.question) if multi_choice else None,
         question_type=MULTI_CHOICE if multi_choice else FREE_FORM,
         answer_type={"float": "float", "int": "integer"}.get(answer_type, "text"),
         category=str(field_value(raw, "subject") or "unknown"),
-    )  # fmt: skip
+    )
 
 
 def _float(text: str) -> float | None:

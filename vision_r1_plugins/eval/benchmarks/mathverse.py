@@ -34,11 +34,13 @@ def _item(raw: dict[str, Any], problem: Problem, spec: BenchmarkSpec) -> EvalIte
     text = field_value(raw, "question") or field_value(raw, "question_for_eval") or problem.question
     multi_choice = "choice" in str(field_value(raw, "question_type") or "")
     return EvalItem(
-        question=str(text), answer=problem.answer,
+        question=str(text),
+        answer=problem.answer,
         choices=choices_from_question(str(text)) if multi_choice else None,
-        question_type=MULTI_CHOICE if multi_choice else FREE_FORM, answer_type="text",
+        question_type=MULTI_CHOICE if multi_choice else FREE_FORM,
+        answer_type="text",
         category=str(field_value(raw, "problem_version") or "unknown"),
-    )  # fmt: skip
+    )
 
 
 def official(response: str, extraction: Extraction, item: EvalItem) -> OfficialResult:

@@ -28,10 +28,13 @@ def _item(raw: dict[str, Any], problem: Problem, spec: BenchmarkSpec) -> EvalIte
     options = field_value(raw, "options")
     choices = tuple(str(option) for option in options) if isinstance(options, list) and options else None
     return EvalItem(
-        question=problem.question, answer=problem.answer, choices=choices,
-        question_type=MULTI_CHOICE if choices else FREE_FORM, answer_type="text",
+        question=problem.question,
+        answer=problem.answer,
+        choices=choices,
+        question_type=MULTI_CHOICE if choices else FREE_FORM,
+        answer_type="text",
         category=str(field_value(raw, "subject") or "unknown"),
-    )  # fmt: skip
+    )
 
 
 def _equal(prediction: str, gold: str) -> bool:

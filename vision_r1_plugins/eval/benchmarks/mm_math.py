@@ -41,9 +41,13 @@ def _item(raw: dict[str, Any], problem: Problem, spec: BenchmarkSpec) -> EvalIte
     if not golds:
         raise NoGold("the solution has no \\boxed{} answer")
     return EvalItem(
-        question=problem.question, answer=", ".join(golds), golds=tuple(golds), question_type=FREE_FORM,
-        answer_type="text", category=str(field_value(raw, "difficult") or "unknown"),
-    )  # fmt: skip
+        question=problem.question,
+        answer=", ".join(golds),
+        golds=tuple(golds),
+        question_type=FREE_FORM,
+        answer_type="text",
+        category=str(field_value(raw, "difficult") or "unknown"),
+    )
 
 
 def items_of(answers: list[str]) -> list[str]:

@@ -43,12 +43,14 @@ class Subset:
 def default_item(raw: dict[str, Any], problem: Problem, spec: BenchmarkSpec) -> EvalItem:
     precision = field_value(raw, spec.precision)
     return EvalItem(
-        question=problem.question, answer=problem.answer, choices=problem.choices,
+        question=problem.question,
+        answer=problem.answer,
+        choices=problem.choices,
         question_type=str(field_value(raw, spec.question_type) or "free_form").replace("-", "_"),
         answer_type=str(field_value(raw, spec.answer_type) or "text"),
         precision=int(precision) if isinstance(precision, int | float) and math.isfinite(precision) else None,
         category=_text(field_value(raw, spec.breakdowns[0])) if spec.breakdowns else None,
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,14 @@ class BenchmarkSpec:
     def columns(self, images: bool = True) -> ProblemColumns:
         """The shared reader's columns; benchmark rows may have no image (text-only questions). Scoring needs
         no images, so ``images=False`` reads rows whose image files are elsewhere."""
-        return ProblemColumns(images=self.images if images else (), question=self.prompt, answer=self.answer,
-                              choices=self.choices, id=self.id, require_image=False)  # fmt: skip
+        return ProblemColumns(
+            images=self.images if images else (),
+            question=self.prompt,
+            answer=self.answer,
+            choices=self.choices,
+            id=self.id,
+            require_image=False,
+        )
 
     def item(self, raw: dict[str, Any], problem: Problem) -> EvalItem:
         return self.to_item(raw, problem, self)

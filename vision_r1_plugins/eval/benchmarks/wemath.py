@@ -36,10 +36,13 @@ def parse_options(option: str) -> tuple[str, ...] | None:
 
 def _item(raw: dict[str, Any], problem: Problem, spec: BenchmarkSpec) -> EvalItem:
     return EvalItem(
-        question=problem.question, answer=problem.answer,
-        choices=parse_options(str(field_value(raw, "option") or "")), question_type=MULTI_CHOICE,
-        answer_type="text", category=str(field_value(raw, "key") or "unknown"),
-    )  # fmt: skip
+        question=problem.question,
+        answer=problem.answer,
+        choices=parse_options(str(field_value(raw, "option") or "")),
+        question_type=MULTI_CHOICE,
+        answer_type="text",
+        category=str(field_value(raw, "key") or "unknown"),
+    )
 
 
 def first_letter(text: str) -> str | None:

@@ -37,8 +37,12 @@ def gloo_only_process_group() -> None:
     def initialize(timeout_second: Any = None, backend: Any = None) -> Any:
         return original(timeout_second=timeout_second, backend="gloo")
 
-    _replace(distributed, "initialize_global_process_group_ray", initialize,
-             ("verl.workers.engine_workers", "verl.checkpoint_engine.base"))  # fmt: skip
+    _replace(
+        distributed,
+        "initialize_global_process_group_ray",
+        initialize,
+        ("verl.workers.engine_workers", "verl.checkpoint_engine.base"),
+    )
 
 
 def unpinned_cpu_offload() -> None:
@@ -53,5 +57,9 @@ def unpinned_cpu_offload() -> None:
         def __post_init__(self) -> None:
             self.pin_memory = False
 
-    _replace(fsdp, "CPUOffloadPolicy", UnpinnedCPUOffloadPolicy,
-             ("verl.utils.fsdp_utils", "verl.workers.engine.fsdp.transformer_impl"))  # fmt: skip
+    _replace(
+        fsdp,
+        "CPUOffloadPolicy",
+        UnpinnedCPUOffloadPolicy,
+        ("verl.utils.fsdp_utils", "verl.workers.engine.fsdp.transformer_impl"),
+    )

@@ -127,10 +127,16 @@ def cpu_overrides(
     refuse_gpu_only(explicit, rollout)
     in_base = gpu_only_settings(base, rollout)
     if in_base and not drop_gpu_settings:
-        raise UsageError("--cpu cannot honour the schedule's " + "; ".join(in_base)
-                         + ": remove them from its verl block, or use --smoke to run a GPU recipe on CPU")  # fmt: skip
-    kept = {key: value for key, value in base.items()
-            if not gpu_only_settings({key: value}, rollout, engine_options=drop_gpu_settings)}  # fmt: skip
+        raise UsageError(
+            "--cpu cannot honour the schedule's "
+            + "; ".join(in_base)
+            + ": remove them from its verl block, or use --smoke to run a GPU recipe on CPU"
+        )
+    kept = {
+        key: value
+        for key, value in base.items()
+        if not gpu_only_settings({key: value}, rollout, engine_options=drop_gpu_settings)
+    }
     # verl's Hydra config already has these keys when the schedule sets them: drop our "+" (append) form then.
     for key in list(cpu):
         if key.startswith("+") and key[1:] in kept:

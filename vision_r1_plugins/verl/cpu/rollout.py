@@ -46,8 +46,13 @@ class _Request:
 
     def sampling_key(self) -> tuple[Any, ...]:
         """Requests batched together share every sampling setting but the token budget."""
-        return tuple(sorted((key, repr(value)) for key, value in self.sampling.items()
-                            if key not in ("max_tokens", "max_new_tokens")))  # fmt: skip
+        return tuple(
+            sorted(
+                (key, repr(value))
+                for key, value in self.sampling.items()
+                if key not in ("max_tokens", "max_new_tokens")
+            )
+        )
 
 
 def server_name(replica_rank: int, node_rank: int = 0) -> str:
@@ -59,8 +64,14 @@ def _placeholder_token_ids(config: Any) -> list[int]:
     verl's position-id computation (``get_rope_index``) fail on the next step."""
     ids = set()
     for source in (config, getattr(config, "text_config", None), getattr(config, "vision_config", None)):
-        for name in ("image_token_id", "video_token_id", "vision_start_token_id", "vision_end_token_id",
-                     "vision_token_id", "audio_token_id"):  # fmt: skip
+        for name in (
+            "image_token_id",
+            "video_token_id",
+            "vision_start_token_id",
+            "vision_end_token_id",
+            "vision_token_id",
+            "audio_token_id",
+        ):
             value = getattr(source, name, None) if source is not None else None
             if isinstance(value, int) and value >= 0:
                 ids.add(value)
@@ -134,8 +145,12 @@ class HFRolloutServer:
     ) -> TokenOutput:
         if video_data:
             raise ValueError("the hf rollout backend does not take videos")
-        request = _Request(list(prompt_ids), self._max_tokens(len(prompt_ids), dict(sampling_params)),
-                           dict(sampling_params), list(image_data or []))  # fmt: skip
+        request = _Request(
+            list(prompt_ids),
+            self._max_tokens(len(prompt_ids), dict(sampling_params)),
+            dict(sampling_params),
+            list(image_data or []),
+        )
         done: asyncio.Future[TokenOutput] = asyncio.get_running_loop().create_future()
         self._pending.append((request, done))
         if self._drainer is None or self._drainer.done():
@@ -204,8 +219,9 @@ class HFRolloutServer:
             "output_logits": bool(sampling.get("logprobs")),
         }
         if temperature > 0:
-            options.update(temperature=temperature, top_p=float(sampling.get("top_p", 1.0)),
-                           top_k=top_k if top_k > 0 else 0)  # fmt: skip
+            options.update(
+                temperature=temperature, top_p=float(sampling.get("top_p", 1.0)), top_k=top_k if top_k > 0 else 0
+            )
         repetition = float(sampling.get("repetition_penalty", 1.0) or 1.0)
         if repetition != 1.0:
             options["repetition_penalty"] = repetition
@@ -228,10 +244,14 @@ class HFRolloutServer:
                     tokens = tokens[: position + 1]
                     break
             log_probs = log_probs_all[row, : len(tokens)].tolist() if log_probs_all is not None else None
-            results.append(TokenOutput(
-                token_ids=tokens, log_probs=log_probs, stop_reason="completed",
-                extra_fields={"global_steps": self.global_steps, "weight_version": self.weight_version},
-            ))  # fmt: skip
+            results.append(
+                TokenOutput(
+                    token_ids=tokens,
+                    log_probs=log_probs,
+                    stop_reason="completed",
+                    extra_fields={"global_steps": self.global_steps, "weight_version": self.weight_version},
+                )
+            )
         return results
 
     async def update_weights(self, weights: dict[str, torch.Tensor]) -> int:
@@ -252,8 +272,11 @@ class HFRolloutServer:
             return len(weights)
 
     async def get_state(self) -> dict[str, Any]:
-        return {"response_length": int(self.config.response_length), "weight_version": self.weight_version,
-                "global_steps": self.global_steps}  # fmt: skip
+        return {
+            "response_length": int(self.config.response_length),
+            "weight_version": self.weight_version,
+            "global_steps": self.global_steps,
+        }
 
     async def set_global_steps(self, global_steps: int) -> None:
         self.global_steps = global_steps
@@ -302,8 +325,10 @@ class HFReplica(RolloutReplica):
 
     async def launch_servers(self) -> None:
         if self.world_size != 1:
-            raise ValueError("the hf rollout backend runs one server per worker: set "
-                             "actor_rollout_ref.rollout.tensor_model_parallel_size=1")  # fmt: skip
+            raise ValueError(
+                "the hf rollout backend runs one server per worker: set "
+                "actor_rollout_ref.rollout.tensor_model_parallel_size=1"
+            )
         server = (
             ray.remote(HFRolloutServer)
             .options(name=server_name(self.replica_rank), num_cpus=0, max_concurrency=self.max_concurrency)
@@ -346,9 +371,12 @@ class HFServerAdapter(BaseRollout):
 
     @torch.no_grad()
     async def update_weights(
-        self, weights: Iterable[tuple[str, torch.Tensor]] | AsyncIterator[tuple[str, torch.Tensor]],
-        global_steps: int | None = None, wire_format: str = "named_tensors", **_: Any,
-    ) -> None:  # fmt: skip
+        self,
+        weights: Iterable[tuple[str, torch.Tensor]] | AsyncIterator[tuple[str, torch.Tensor]],
+        global_steps: int | None = None,
+        wire_format: str = "named_tensors",
+        **_: Any,
+    ) -> None:
         if wire_format != "named_tensors":
             raise ValueError(f"the hf rollout backend takes full tensors, not {wire_format!r}")
         state: dict[str, torch.Tensor] = {}
