@@ -9,7 +9,7 @@ MATHVISTA_REPO_DIR is a checkout of lupantech/MathVista: ``data/testmini.json`` 
 their responses are programs or no responses at all):
 
 * official: the accuracy recomputed from the released extractions with the official normalisation
-  (``calculate_score.py``, re-derived in :mod:`vision_r1_plugins.eval.benchmarks.mathvista`);
+  (``calculate_score.py``, re-derived in :mod:`vision_r1_plugins.eval.tasks.mathvista`);
 * ours: ``vision-r1 eval score`` on the raw responses, ``--protocol official`` (and strict beside it);
 * the difference and the share of rows whose verdict agrees.
 
@@ -31,10 +31,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from vision_r1_plugins.eval.benchmarks.mathvista import normalize
 from vision_r1_plugins.eval.items import EvalItem
-from vision_r1_plugins.eval.records import read_records
-from vision_r1_plugins.eval.score import ScoreConfig, score_responses
+from vision_r1_plugins.eval.row_record import read_records
+from vision_r1_plugins.eval.score_responses import ScoreConfig, score_responses
+from vision_r1_plugins.eval.tasks.mathvista import normalize
 
 EXCLUDED = ("code", "random", "template")
 

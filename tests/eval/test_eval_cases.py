@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from vision_r1_plugins.eval.extraction import extract
-from vision_r1_plugins.eval.scoring import EvalItem, score_item
+from vision_r1_plugins.eval.strict_protocol import EvalItem, score_item
 
 CASES_PATH = Path(__file__).with_name("eval_cases.jsonl")
 CASES = [json.loads(line) for line in CASES_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]

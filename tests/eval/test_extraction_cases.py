@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 
 from vision_r1_plugins.eval.answer_forms import bare_answer
-from vision_r1_plugins.eval.benchmarks.mathvista import normalize, official
 from vision_r1_plugins.eval.extraction import extract
 from vision_r1_plugins.eval.items import EvalItem
-from vision_r1_plugins.eval.scoring import score_extraction
+from vision_r1_plugins.eval.strict_protocol import score_extraction
+from vision_r1_plugins.eval.tasks.mathvista import normalize, official
 
 CASES = [
     json.loads(line)

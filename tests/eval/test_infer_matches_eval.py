@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from vision_r1_plugins.eval.infer import split_answer
-from vision_r1_plugins.eval.score import ScoreConfig, score_responses
+from vision_r1_plugins.eval.score_responses import ScoreConfig, score_responses
 
 CASES = [
     json.loads(line)

@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from vision_r1_plugins.cli import app
 from vision_r1_plugins.core.problems import Rejection
-from vision_r1_plugins.eval.benchmarks import get_benchmark
-from vision_r1_plugins.eval.records import read_records
+from vision_r1_plugins.eval.row_record import read_records
 from vision_r1_plugins.eval.runner import EvalConfig, evaluate, read_benchmark
+from vision_r1_plugins.eval.tasks import get_benchmark
 from vision_r1_plugins.generation import BackendConfig, Sampling, make_backend
 from vision_r1_plugins.testing.fake_server import BAD_REQUEST_MARKER, FakeServer, FakeServerConfig
 from vision_r1_plugins.testing.synthetic import write_images

@@ -213,8 +213,8 @@ def score_command(
 ) -> None:
     """Score responses that already exist against a benchmark file; rows with no response count as wrong."""
     from vision_r1_plugins.core.errors import RunError, UsageError
-    from vision_r1_plugins.eval.judge import JudgeConfig
-    from vision_r1_plugins.eval.score import ScoreConfig, score_responses
+    from vision_r1_plugins.eval.llm_extractor import JudgeConfig
+    from vision_r1_plugins.eval.score_responses import ScoreConfig, score_responses
 
     if (judge_url is None) != (judge_model is None):
         raise UsageError("give --judge-url and --judge-model together")
@@ -242,7 +242,7 @@ def score_command(
 @eval_app.command("benchmarks")
 def list_benchmarks() -> None:
     """The registered benchmarks: their id column and official rule."""
-    from vision_r1_plugins.eval.benchmarks import BENCHMARKS
+    from vision_r1_plugins.eval.tasks import BENCHMARKS
 
     table = Table(title="benchmarks")
     for column in ("name", "id column", "official rule"):

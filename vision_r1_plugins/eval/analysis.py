@@ -2,7 +2,7 @@
 
 Each run directory holds ``rows.jsonl``, one JSON object per benchmark row with at least ``id``, ``correct`` and
 ``response_tokens``; ``hit_max_tokens``, ``category``, ``extracted`` and ``markers`` (self-reflection counts:
-``wait``, ``hmm``, ``double_check``) are used when present (see :mod:`vision_r1_plugins.eval.records`). PTST
+``wait``, ``hmm``, ``double_check``) are used when present (see :mod:`vision_r1_plugins.eval.row_record`). PTST
 training curves come from :mod:`vision_r1_plugins.ptst.metrics` as an extra report section.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vision_r1_plugins.core.errors import UsageError
-from vision_r1_plugins.eval.records import ROWS_FILE, read_records
+from vision_r1_plugins.eval.row_record import ROWS_FILE, read_records
 from vision_r1_plugins.generation import MARKER_NAMES
 
 if TYPE_CHECKING:

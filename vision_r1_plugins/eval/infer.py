@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from vision_r1_plugins.core.images import ImageRef
 from vision_r1_plugins.eval.extraction import extract
-from vision_r1_plugins.eval.scoring import choices_from_question
+from vision_r1_plugins.eval.strict_protocol import choices_from_question
 from vision_r1_plugins.generation import THINK_CLOSE, THINK_OPEN, Backend, chat_messages, split_thinking
 
 

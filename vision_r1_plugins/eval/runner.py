@@ -3,7 +3,7 @@
 Generation goes through the shared backends (an OpenAI-compatible server such as ``vllm serve``, a local
 transformers model, or vLLM), concurrently and resumably: every response is appended to ``responses.jsonl`` as it
 arrives, keyed by (row id, sampling settings, model), and ``--resume`` reuses them. Scoring follows MathVista's
-official normalisation plus math-verify for free-form answers (:mod:`vision_r1_plugins.eval.scoring`).
+official normalisation plus math-verify for free-form answers (:mod:`vision_r1_plugins.eval.strict_protocol`).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from typing import Any
 
 from vision_r1_plugins.core.errors import RunError
 from vision_r1_plugins.core.store import ResultStore
-from vision_r1_plugins.eval.benchmarks import get_benchmark
-from vision_r1_plugins.eval.dataset import EvalRow, prompt_of, read_benchmark
-from vision_r1_plugins.eval.results import EvalReport, Response, score_row, unscored_record, write_run
-from vision_r1_plugins.eval.score import check_protocol
+from vision_r1_plugins.eval.benchmark_file import EvalRow, prompt_of, read_benchmark
+from vision_r1_plugins.eval.run_folder import EvalReport, Response, score_row, unscored_record, write_run
+from vision_r1_plugins.eval.score_responses import check_protocol
+from vision_r1_plugins.eval.tasks import get_benchmark
 from vision_r1_plugins.generation import Backend, RequestFailed, ServersGone, chat_messages, sampling_key
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from vision_r1_plugins.cli import app
-from vision_r1_plugins.eval.judge import JUDGE_FILE, read_reply
+from vision_r1_plugins.eval.llm_extractor import JUDGE_FILE, read_reply
 from vision_r1_plugins.testing.fake_server import BAD_REQUEST_MARKER, FakeServer
 
 runner = CliRunner()

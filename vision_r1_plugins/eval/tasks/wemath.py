@@ -17,9 +17,9 @@ from typing import Any
 
 from vision_r1_plugins.core.problems import Problem, field_value
 from vision_r1_plugins.eval.answer_forms import bare_answer
-from vision_r1_plugins.eval.benchmarks.spec import BenchmarkSpec, OfficialResult, register_benchmark
 from vision_r1_plugins.eval.extraction import Extraction
 from vision_r1_plugins.eval.items import MULTI_CHOICE, EvalItem
+from vision_r1_plugins.eval.tasks.spec import BenchmarkSpec, OfficialResult, register_benchmark
 
 _OPTION = re.compile(r"([A-H])\.\s*(.*?)\s*(?=;\s*[A-H]\.|$)", re.DOTALL)
 _STRIPPED = re.compile(r"[><:.]")

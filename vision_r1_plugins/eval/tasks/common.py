@@ -7,11 +7,11 @@ import re
 
 from vision_r1_plugins.answers import plain_answer
 from vision_r1_plugins.answers.boxes import boxed_at
-from vision_r1_plugins.eval.benchmarks.spec import OfficialResult
 from vision_r1_plugins.eval.extraction import Extraction
 from vision_r1_plugins.eval.items import EvalItem
 from vision_r1_plugins.eval.numbers import numeric_value
-from vision_r1_plugins.eval.scoring import math_equal, score_extraction
+from vision_r1_plugins.eval.strict_protocol import math_equal, score_extraction
+from vision_r1_plugins.eval.tasks.spec import OfficialResult
 
 _INLINE_CHOICE = re.compile(r"\(([A-H])\)\s*(.*?)\s*(?=\([A-H]\)|$)", re.DOTALL)
 

@@ -16,10 +16,10 @@ from typing import Any
 from vision_r1_plugins.answers import plain_answer
 from vision_r1_plugins.core.problems import Problem, field_value
 from vision_r1_plugins.eval.answer_forms import bare_answer
-from vision_r1_plugins.eval.benchmarks.common import same_value
-from vision_r1_plugins.eval.benchmarks.spec import BenchmarkSpec, OfficialResult, register_benchmark
 from vision_r1_plugins.eval.extraction import Extraction
 from vision_r1_plugins.eval.items import FREE_FORM, MULTI_CHOICE, EvalItem
+from vision_r1_plugins.eval.tasks.common import same_value
+from vision_r1_plugins.eval.tasks.spec import BenchmarkSpec, OfficialResult, register_benchmark
 
 DECIMALS = 2
 

@@ -17,8 +17,8 @@ from vision_r1_plugins.core.problems import (
     to_problem,
 )
 from vision_r1_plugins.core.rows import InputError
-from vision_r1_plugins.eval.benchmarks.spec import BenchmarkSpec
 from vision_r1_plugins.eval.items import EvalItem
+from vision_r1_plugins.eval.tasks.spec import BenchmarkSpec
 
 # The benchmark decides the question and answer columns; only the images can be renamed (`eval --image-column`).
 EVAL_COLUMN_OPTIONS = {"question": "--benchmark", "answer": "--benchmark", "images": "--image-column"}

@@ -1,7 +1,7 @@
 """Score responses to a benchmark's rows under both protocols and write a run folder.
 
 ``summary.json`` (accuracy per protocol over ALL benchmark rows, breakdowns, subsets, worst case),
-``rows.jsonl`` (one :class:`~vision_r1_plugins.eval.records.EvalRecord` per benchmark row: ``id``,
+``rows.jsonl`` (one :class:`~vision_r1_plugins.eval.row_record.EvalRecord` per benchmark row: ``id``,
 ``correct``, ``extracted``, ``normalized``, ``method`` and more), ``results.csv`` and ``invalid.jsonl``.
 ``vision-r1 eval`` and ``vision-r1 eval score`` both end here, so their files are the same.
 """
@@ -20,11 +20,11 @@ from typing import Any
 
 from vision_r1_plugins.core.files import write_json_atomically, write_text_atomically
 from vision_r1_plugins.core.problems import Rejection
-from vision_r1_plugins.eval.benchmarks.spec import BenchmarkSpec
-from vision_r1_plugins.eval.dataset import EvalRow
+from vision_r1_plugins.eval.benchmark_file import EvalRow
 from vision_r1_plugins.eval.extraction import Extraction, extract
-from vision_r1_plugins.eval.records import ROWS_FILE, EvalRecord, write_records
-from vision_r1_plugins.eval.scoring import item_choices, score_extraction
+from vision_r1_plugins.eval.row_record import ROWS_FILE, EvalRecord, write_records
+from vision_r1_plugins.eval.strict_protocol import item_choices, score_extraction
+from vision_r1_plugins.eval.tasks.spec import BenchmarkSpec
 from vision_r1_plugins.generation import MARKER_NAMES, reflection_markers
 
 PROTOCOLS: tuple[str, ...] = ("official", "strict")

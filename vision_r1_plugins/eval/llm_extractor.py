@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vision_r1_plugins.core.store import ResultStore
-from vision_r1_plugins.eval.dataset import EvalRow
+from vision_r1_plugins.eval.benchmark_file import EvalRow
 from vision_r1_plugins.eval.extraction import extract
 from vision_r1_plugins.generation import Backend, RequestFailed, ServersGone, chat_messages
 

@@ -1,8 +1,8 @@
 """The registered benchmarks, one module each with its layout and official rule. Extend with
 :func:`register_benchmark`."""
 
-from vision_r1_plugins.eval.benchmarks import dynamath, mathverse, mathvision, mathvista, mm_math, vision_r1, wemath
-from vision_r1_plugins.eval.benchmarks.spec import (
+from vision_r1_plugins.eval.tasks import dynamath, mathverse, mathvision, mathvista, mm_math, vision_r1, wemath
+from vision_r1_plugins.eval.tasks.spec import (
     BENCHMARKS,
     BenchmarkSpec,
     OfficialResult,

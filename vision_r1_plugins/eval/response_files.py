@@ -24,7 +24,7 @@ from typing import Any
 
 from vision_r1_plugins.core.errors import UsageError
 from vision_r1_plugins.core.rows import read_rows
-from vision_r1_plugins.eval.results import Response
+from vision_r1_plugins.eval.run_folder import Response
 
 RESPONSE_COLUMNS = ("response", "prediction", "filtered_resps", "resps", "output", "model_answer")
 ID_COLUMNS = ("id", "index", "question_id", "sample_index", "pid")

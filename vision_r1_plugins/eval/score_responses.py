@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vision_r1_plugins.core.errors import UsageError
-from vision_r1_plugins.eval.benchmarks import get_benchmark
-from vision_r1_plugins.eval.dataset import EvalRow, read_benchmark
-from vision_r1_plugins.eval.judge import JudgeConfig, judge_answers
-from vision_r1_plugins.eval.records import EvalRecord
-from vision_r1_plugins.eval.responses import read_responses
-from vision_r1_plugins.eval.results import (
+from vision_r1_plugins.eval.benchmark_file import EvalRow, read_benchmark
+from vision_r1_plugins.eval.llm_extractor import JudgeConfig, judge_answers
+from vision_r1_plugins.eval.response_files import read_responses
+from vision_r1_plugins.eval.row_record import EvalRecord
+from vision_r1_plugins.eval.run_folder import (
     PROTOCOLS,
     EvalReport,
     extraction_of,
@@ -24,6 +23,7 @@ from vision_r1_plugins.eval.results import (
     unscored_record,
     write_run,
 )
+from vision_r1_plugins.eval.tasks import get_benchmark
 from vision_r1_plugins.generation import Backend, BackendConfig, Sampling, make_backend
 
 

@@ -19,11 +19,11 @@ from vision_r1_plugins.answers import plain_answer
 from vision_r1_plugins.answers.judge import gold_option_index
 from vision_r1_plugins.core.problems import Problem, field_value
 from vision_r1_plugins.eval.answer_forms import bare_answer
-from vision_r1_plugins.eval.benchmarks.common import strict_rule
-from vision_r1_plugins.eval.benchmarks.spec import BenchmarkSpec, OfficialResult, Subset, register_benchmark
 from vision_r1_plugins.eval.extraction import Extraction
 from vision_r1_plugins.eval.items import FREE_FORM, MULTI_CHOICE, EvalItem
-from vision_r1_plugins.eval.scoring import choices_from_question
+from vision_r1_plugins.eval.strict_protocol import choices_from_question
+from vision_r1_plugins.eval.tasks.common import strict_rule
+from vision_r1_plugins.eval.tasks.spec import BenchmarkSpec, OfficialResult, Subset, register_benchmark
 
 VISION_ONLY = "Vision Only"
 

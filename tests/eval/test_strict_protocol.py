@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from vision_r1_plugins.eval.extraction import extract
-from vision_r1_plugins.eval.scoring import (
+from vision_r1_plugins.eval.strict_protocol import (
     EvalItem,
     ScoreResult,
     choices_from_question,

@@ -18,12 +18,12 @@ from typing import Any
 
 from vision_r1_plugins.answers import plain_answer
 from vision_r1_plugins.core.problems import Problem, field_value
-from vision_r1_plugins.eval.benchmarks.common import boxed_contents
-from vision_r1_plugins.eval.benchmarks.spec import BenchmarkSpec, OfficialResult, register_benchmark
 from vision_r1_plugins.eval.extraction import Extraction
 from vision_r1_plugins.eval.items import FREE_FORM, EvalItem
 from vision_r1_plugins.eval.numbers import constant_value, numeric_value
-from vision_r1_plugins.eval.scoring import math_equal
+from vision_r1_plugins.eval.strict_protocol import math_equal
+from vision_r1_plugins.eval.tasks.common import boxed_contents
+from vision_r1_plugins.eval.tasks.spec import BenchmarkSpec, OfficialResult, register_benchmark
 from vision_r1_plugins.generation.thinking import THINK_CLOSE
 
 TOLERANCE = 1e-2 * 1.01

@@ -27,9 +27,9 @@ from dataclasses import replace
 from rapidfuzz.distance import Levenshtein
 
 from vision_r1_plugins.eval.answer_forms import bare_answer
-from vision_r1_plugins.eval.benchmarks.spec import BenchmarkSpec, OfficialResult, register_benchmark
 from vision_r1_plugins.eval.extraction import Extraction
 from vision_r1_plugins.eval.items import MULTI_CHOICE, EvalItem
+from vision_r1_plugins.eval.tasks.spec import BenchmarkSpec, OfficialResult, register_benchmark
 
 NO_ANSWER = "N/A"
 _PAREN_LETTER = re.compile(r"\(([a-zA-Z])\)")

@@ -12,16 +12,16 @@ import pytest
 from typer.testing import CliRunner
 
 from vision_r1_plugins.cli import app
-from vision_r1_plugins.eval.benchmarks import BENCHMARKS, get_benchmark
-from vision_r1_plugins.eval.benchmarks.dynamath import official as dynamath_official
-from vision_r1_plugins.eval.benchmarks.mathvista import nearest_option, normalize
-from vision_r1_plugins.eval.benchmarks.mathvista import official as mathvista_official
-from vision_r1_plugins.eval.benchmarks.mm_math import items_of
-from vision_r1_plugins.eval.benchmarks.mm_math import official as mm_math_official
-from vision_r1_plugins.eval.benchmarks.wemath import first_letter, parse_options
-from vision_r1_plugins.eval.dataset import read_benchmark
+from vision_r1_plugins.eval.benchmark_file import read_benchmark
 from vision_r1_plugins.eval.extraction import Extraction, extract
 from vision_r1_plugins.eval.items import EvalItem
+from vision_r1_plugins.eval.tasks import BENCHMARKS, get_benchmark
+from vision_r1_plugins.eval.tasks.dynamath import official as dynamath_official
+from vision_r1_plugins.eval.tasks.mathvista import nearest_option, normalize
+from vision_r1_plugins.eval.tasks.mathvista import official as mathvista_official
+from vision_r1_plugins.eval.tasks.mm_math import items_of
+from vision_r1_plugins.eval.tasks.mm_math import official as mm_math_official
+from vision_r1_plugins.eval.tasks.wemath import first_letter, parse_options
 
 FIXTURES = Path(__file__).with_name("fixtures")
 runner = CliRunner()

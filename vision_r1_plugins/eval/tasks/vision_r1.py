@@ -3,8 +3,8 @@ MathVista's typing fields. It has no published rule; its official protocol is th
 
 from __future__ import annotations
 
-from vision_r1_plugins.eval.benchmarks.common import strict_rule
-from vision_r1_plugins.eval.benchmarks.spec import BenchmarkSpec, register_benchmark
+from vision_r1_plugins.eval.tasks.common import strict_rule
+from vision_r1_plugins.eval.tasks.spec import BenchmarkSpec, register_benchmark
 
 VISION_R1 = register_benchmark(
     BenchmarkSpec(
