@@ -1,5 +1,6 @@
-"""The built wheel carries everything the product needs: it runs the reward part of the demo, lists the recipes and
-copies one with its DeepSpeed config, from a fresh virtual environment outside the repository."""
+"""The built wheel carries everything the product needs: examples/ and data/ (copied in at build time), so it runs
+the reward part of the demo, lists the recipes and copies one with its DeepSpeed config, from a fresh virtual
+environment outside the repository."""
 
 from __future__ import annotations
 
@@ -29,6 +30,17 @@ def test_demo_runs_from_an_installed_wheel(tmp_path: Path) -> None:
         text=True,
     ).stdout
     assert where.startswith(site), where
+    shipped = Path(site) / "vision_r1_plugins" / "_data"
+    for folder in ("llamafactory", "deepspeed", "verl"):  # every recipe file, byte for byte
+        files = [path for path in (ROOT / "examples" / folder).rglob("*") if path.is_file()]
+        assert files and all(
+            (shipped / "examples" / path.relative_to(ROOT / "examples")).read_bytes() == path.read_bytes()
+            for path in files
+        )
+    assert len(list((shipped / "data" / "samples" / "problems" / "images").glob("*.png"))) == 36
+    assert (shipped / "data" / "dataset_info.json").is_file() and (
+        shipped / "data" / "samples" / "responses.jsonl"
+    ).is_file()
     demo = subprocess.run(
         [str(cli), "demo", "--out", str(work / "demo"), "--step", "reward"],
         cwd=work,
@@ -42,7 +54,7 @@ def test_demo_runs_from_an_installed_wheel(tmp_path: Path) -> None:
     assert len(scores) == 12 and {record["id"]: record["score"] for record in scores}["geo-02"] == 1.0
     recipes = subprocess.run([str(cli), "recipes", "list"], cwd=work, env=env, capture_output=True, text=True)
     listed = {line.split()[0] for line in recipes.stdout.splitlines()}
-    assert recipes.returncode == 0 and "vision_r1_ptst_8gpu" in listed, recipes.stdout + recipes.stderr
+    assert recipes.returncode == 0 and len(listed & {"vision_r1_ptst_8gpu", "vision_r1_lora_1gpu"}) == 2, recipes.stdout
     copy = subprocess.run(
         [str(cli), "recipes", "copy", "vision_r1_cold_start_8gpu", "sft"],
         cwd=work,
@@ -52,7 +64,8 @@ def test_demo_runs_from_an_installed_wheel(tmp_path: Path) -> None:
     )
     assert copy.returncode == 0, copy.stdout + copy.stderr
     copied = work / "sft"
-    assert sorted(path.name for path in copied.iterdir()) == [
+    assert sorted(str(path.relative_to(copied)) for path in copied.rglob("*") if path.is_file()) == [
+        "data/dataset_info.json",
         "ds_z3_config.json",
         "train_8gpu.sh",
         "vision_r1_cold_start_8gpu.yaml",

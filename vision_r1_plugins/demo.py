@@ -2,10 +2,10 @@
 
 The data flows stage to stage: a scripted teacher server answers the bridge over real HTTP, SFT trains on exactly
 the rows the bridge exported, RL starts from the SFT output, and evaluation scores the RL checkpoint. Every input
-comes from the installed package (``vision_r1_plugins/_data`` and :mod:`vision_r1_plugins.testing`), so the demo
-runs from a wheel as well as from a clone. Framework output (LLaMA-Factory, verl, Ray, transformers, progress
-bars) goes to ``WORKDIR/logs/<step>.log``; each step reports one or two lines. A second run reuses what the first
-one built when its inputs have not changed.
+comes from the repository's ``data/`` (in a wheel, its copy inside the package) and :mod:`vision_r1_plugins.testing`,
+so the demo runs from a wheel as well as from a clone. Framework output (LLaMA-Factory, verl, Ray, transformers,
+progress bars) goes to ``WORKDIR/logs/<step>.log``; each step reports one or two lines. A second run reuses what
+the first one built when its inputs have not changed.
 """
 
 from __future__ import annotations
@@ -184,8 +184,16 @@ def _digest(*paths: Path) -> str:
 
 
 def _jsonl(path: Path) -> list[dict[str, Any]]:
-    """The rows of a JSONL file the demo itself wrote (the task's problems, the bridge's and evaluation's records)."""
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    """The rows of a JSONL file the demo or a step it ran wrote (the task's problems, the bridge's and evaluation's
+    records, LLaMA-Factory's trainer log): a line that is not a row means the step broke, so it fails the demo."""
+    from vision_r1_plugins.core.rows import BadRow, read_jsonl
+
+    rows = []
+    for number, row in read_jsonl(path):
+        if isinstance(row, BadRow):
+            raise RunError(f"{path}:{number}: {row.detail}; rerun the step that wrote it")
+        rows.append(row)
+    return rows
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -201,9 +209,8 @@ def score_sample_responses(workdir: Path, seed: int) -> DemoStep:
     scores = workdir / "reward_scores.jsonl"
     summary = score_file(sample_responses(), scores)
     reasons: dict[str, int] = {}
-    for line in scores.read_text(encoding="utf-8").splitlines():
-        reason = json.loads(line)["reason"]
-        reasons[reason] = reasons.get(reason, 0) + 1
+    for row in _jsonl(scores):
+        reasons[row["reason"]] = reasons.get(row["reason"], 0) + 1
     return DemoStep(
         "reward",
         [
@@ -360,7 +367,7 @@ def cold_start_sft(workdir: Path, seed: int) -> DemoStep:
         workdir,
         "LLaMA-Factory SFT",
     )
-    logs = [json.loads(line) for line in (output / "trainer_log.jsonl").read_text().splitlines()]
+    logs = _jsonl(output / "trainer_log.jsonl")
     losses = [entry["loss"] for entry in logs if "loss" in entry]
     stamp.write_text(digest)
     checked = f"{report.total} rows validated ({report.kept} kept, {report.rejected_total} rejected, at most "

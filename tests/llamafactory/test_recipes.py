@@ -1,6 +1,7 @@
-"""Every recipe in vision_r1_plugins/_data/recipes/llamafactory/ through LLaMA-Factory's own argument parser.
+"""Every recipe in examples/llamafactory/ through LLaMA-Factory's own argument parser.
 
-Each is parsed as a user runs it: copied out by ``vision-r1 recipes copy NAME DIR`` and read from another folder.
+Each is parsed as a user runs it: from the repository root as written (``llamafactory-cli train
+examples/llamafactory/NAME.yaml``), and copied out by ``vision-r1 recipes copy NAME DIR`` and read from another folder.
 Only ``model_name_or_path`` (the tiny model) and ``output_dir`` are swapped, so a misspelt key, a bad value or a
 DeepSpeed file that cannot be found from there fails here. Each recipe is parsed in a fresh process set up as one
 torchrun rank (DeepSpeed recipes must be distributed) with transformers' "bf16-capable GPU" probe answering yes:
@@ -23,6 +24,7 @@ import yaml
 from vision_r1_plugins.core import resources
 from vision_r1_plugins.core.recipes import copy_recipes
 
+ROOT = resources.shipped_root()
 RECIPES = sorted(resources.recipe("llamafactory").glob("*.yaml"))
 GPUS = {
     "vision_r1_cold_start_8gpu": 8,
@@ -90,8 +92,9 @@ def test_every_recipe_is_listed() -> None:
         assert "image_max_pixels:" in text, f"{recipe.name} must state image_max_pixels"
         deepspeed = yaml.safe_load(text).get("deepspeed")
         if deepspeed:
-            root = resources.data_path("recipes")
-            assert (root / deepspeed).is_file(), f"{recipe.name}: {deepspeed} is relative to the recipes folder"
+            assert deepspeed == "examples/deepspeed/ds_z3_config.json", f"{recipe.name}: relative to the repository"
+            assert (ROOT / deepspeed).is_file()
+        assert yaml.safe_load(text)["dataset_dir"] in ("data", "/path/to/bridge_output")
 
 
 @pytest.mark.slow
@@ -120,3 +123,29 @@ def test_recipe_parses_with_the_paper_settings(recipe: Path, tiny_model_dir: Pat
         else ["vision_r1_llava_cot_full", "vision_r1_mulberry_sft_full"]
     )
     assert parsed["dataset"] == expected
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("recipe", RECIPES, ids=[recipe.stem for recipe in RECIPES])
+def test_recipe_parses_from_the_repository_root_as_written(recipe: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
+    """`llamafactory-cli train examples/llamafactory/NAME.yaml` from the root: the relative DeepSpeed path is found."""
+    parsed = _parse(recipe.relative_to(ROOT), tiny_model_dir, tmp_path / "out", cwd=ROOT)
+    assert parsed["stage"] == "sft" and parsed["template"] == "qwen2_vl"
+    if parsed["zero3"]:
+        assert parsed["deepspeed"] == "examples/deepspeed/ds_z3_config.json"
+
+
+@pytest.mark.slow
+def test_dataset_dir_data_reads_the_repository_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`dataset_dir: data` from the root: LLaMA-Factory's own loader finds data/dataset_info.json and its entries,
+    files resolved in data/ (where Vision-R1-cold is put, as LLaMA-Factory's own datasets are)."""
+    from llamafactory.data.parser import get_dataset_list
+
+    monkeypatch.chdir(ROOT)
+    recipe = yaml.safe_load((ROOT / "examples" / "llamafactory" / "vision_r1_cold_start_8gpu.yaml").read_text())
+    attrs = get_dataset_list(recipe["dataset"].split(","), recipe["dataset_dir"])
+    assert [(attr.load_from, attr.dataset_name, attr.formatting) for attr in attrs] == [
+        ("file", "vision_r1_llava_cot_full.json", "sharegpt"),
+        ("file", "vision_r1_mulberry_sft_full.json", "sharegpt"),
+    ]
+    assert attrs[0].images == "image" and attrs[1].images == "images" and attrs[0].user_tag == "human"

@@ -1,9 +1,8 @@
-"""The Hydra form of the hook (``examples/verl/run_ptst_hydra.sh``): its overrides compose in verl's config and
-pass every stage's checks; a missing stage list is a clear error."""
+"""The Hydra form of the hook (``examples/verl/config/vision_r1_ptst_8gpu.yaml``): it composes in verl's config
+and passes every stage's checks; a missing stage list is a clear error."""
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 
 import pytest
@@ -16,20 +15,22 @@ pytest.importorskip("verl")
 from vision_r1_plugins.ptst.dry_run import compose_config
 from vision_r1_plugins.ptst.preflight import check_stages
 
-SCRIPT = Path(__file__).parents[2] / "examples" / "verl" / "run_ptst_hydra.sh"
+CONFIGS = Path(__file__).parents[2] / "examples" / "verl" / "config"
 
 
-def script_overrides(model: Path, data: Path) -> dict[str, str]:
-    text = SCRIPT.read_text().replace('"$DATA/train.parquet"', str(data)).replace('"$DATA/test.parquet"', str(data))
-    text = text.replace('"$MODEL"', str(model))
-    words = shlex.split(text[text.index("exec python -m") :].replace("\\\n", " "))
-    assert words[:4] == ["exec", "python", "-m", "vision_r1_plugins.ptst.main"]
-    return dict(word.split("=", 1) for word in words[4:] if "=" in word)
+def compose_example(overrides: dict[str, str]):
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONFIGS), version_base=None):
+        return compose("vision_r1_ptst_8gpu", overrides=[f"{key}={value}" for key, value in overrides.items()])
 
 
-def test_example_script_composes_and_passes_the_checks(tiny_model_dir: Path, rl_parquet: Path) -> None:
-    overrides = script_overrides(tiny_model_dir, rl_parquet)
-    config = compose_config({**overrides, "data.train_batch_size": "32"})
+def test_example_config_composes_and_passes_the_checks(tiny_model_dir: Path, rl_parquet: Path) -> None:
+    data, model = str(rl_parquet), str(tiny_model_dir)
+    paths = {"data.train_files": data, "data.val_files": data, "actor_rollout_ref.model.path": model}
+    config = compose_example({**paths, "data.train_batch_size": "32"})
     stages = stages_from_config(config)
     assert [(s.name, s.max_response_length, s.rollout_n, s.steps) for s in stages] == [
         ("stage1_4k_x16", 4096, 16, 100),

@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from vision_r1_plugins.core.errors import UsageError
 from vision_r1_plugins.ptst.metrics import read_metrics, read_steps, step_rows
 
 
@@ -43,3 +46,11 @@ def test_stock_trainer_logs_take_the_stage_from_the_file(tmp_path: Path) -> None
         ("short", 4, "schedule"),
         ("long", 2, "schedule"),
     ]
+
+
+def test_a_line_that_is_not_a_log_record_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "00-short-from0.jsonl"
+    good = json.dumps({"step": 1, "data": {"critic/score/mean": 0.5}})
+    path.write_text(f"{good}\nnot json\n{good}\n")
+    with pytest.raises(UsageError, match=r"00-short-from0\.jsonl:2: not a verl file-logger line"):
+        read_steps(tmp_path)

@@ -72,3 +72,18 @@ def test_easyr1_path_points_at_the_batch_function() -> None:
     assert result.exit_code == 0
     path = Path(result.output.strip())
     assert path.name == "easyr1.py" and "def compute_score(reward_inputs" in path.read_text()
+
+
+def test_resume_after_a_kill_mid_line_rescores_the_cut_row(tmp_path: Path) -> None:
+    rows = [json.dumps({"response": GOOD, "ground_truth": str(n)}) for n in range(4)]
+    source = _write(tmp_path / "in.jsonl", [*rows[:2], "", *rows[2:]])  # a blank line: skipped, not scored
+    full = tmp_path / "full.jsonl"
+    assert runner.invoke(app, ["reward", "score", str(source), "-o", str(full)]).exit_code == 0
+    assert [record["line"] for record in _read(full)] == [1, 2, 4, 5]
+    out = tmp_path / "out.jsonl"
+    written = full.read_text().splitlines(keepends=True)
+    out.write_text("".join(written[:2]) + written[2][:15])  # killed while writing the third record
+    result = runner.invoke(app, ["reward", "score", str(source), "-o", str(out), "--resume"])
+    assert result.exit_code == 0, result.output
+    assert "2 rows scored, 2 kept from the previous run" in _flat(result.output)
+    assert out.read_text() == full.read_text()

@@ -85,7 +85,7 @@ print(json.dumps({"from": vision_r1_plugins.__file__, "manager": "vision_r1" in 
 
 @pytest.mark.slow  # the CLI in a fresh interpreter
 def test_ptst_plan_names_the_vllm_rollout_and_its_cpu_settings(wheel: InstalledWheel, tmp_path: Path) -> None:
-    schedule = ROOT / "vision_r1_plugins" / "_data" / "recipes" / "verl" / "vision_r1_ptst_8gpu.yaml"
+    schedule = ROOT / "examples" / "verl" / "schedules" / "vision_r1_ptst_8gpu.yaml"
     done = subprocess.run(
         [str(wheel.cli), "ptst", "plan", str(schedule), "--cpu", "--smoke", "--rollout", "vllm"],
         cwd=tmp_path,

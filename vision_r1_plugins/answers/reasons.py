@@ -6,6 +6,13 @@ from enum import StrEnum
 
 
 class Reason(StrEnum):
+    """Why a response scored what it did (the reward's ``reason`` field): ``ok``, a format failure or an answer
+    verdict.
+
+    >>> Reason("no_think") is Reason.NO_THINK
+    True
+    """
+
     OK = "ok"
     # format
     EMPTY = "empty"

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from vision_r1_plugins.core.dataset_info import bundled_entries, register_datasets
+from vision_r1_plugins.core.errors import RunError
 from vision_r1_plugins.core.files import write_text_atomically
 from vision_r1_plugins.core.problems import IMAGE_PLACEHOLDER, Problem
+from vision_r1_plugins.core.rows import BadRow, read_jsonl
 from vision_r1_plugins.generation import join_thinking
 
 DATASET_NAME = "vision_r1_bridged"
@@ -50,7 +52,11 @@ def sharegpt_row(problem: Problem, response: str, images: list[str]) -> dict[str
 
 def export(out_dir: Path, parquet: bool = False) -> tuple[Path, int]:
     """Kept rows, in input order, as LLaMA-Factory sharegpt JSON registered in ``out_dir/dataset_info.json``."""
-    records = [json.loads(line) for line in (out_dir / "kept.jsonl").read_text(encoding="utf-8").splitlines()]
+    records = []
+    for number, record in read_jsonl(out_dir / "kept.jsonl", own_file=True):
+        if isinstance(record, BadRow) or "row" not in record or not isinstance(record.get("index"), int):
+            raise RunError(f"{out_dir / 'kept.jsonl'}:{number}: not a kept sample; rerun with --resume to rebuild it")
+        records.append(record)
     rows = [record["row"] for record in sorted(records, key=lambda record: record["index"])]
     path = write_text_atomically(out_dir / f"{DATASET_NAME}.json", json.dumps(rows, ensure_ascii=False, indent=1))
     register_datasets(out_dir, bundled_entries([DATASET_NAME]), force=True)

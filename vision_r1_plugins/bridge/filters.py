@@ -29,6 +29,12 @@ ALWAYS_ALLOWED_SCRIPTS = frozenset({"latin"})
 
 @dataclass(frozen=True)
 class FilterConfig:
+    """The quality rules a bridged sample's reasoning must pass (besides a right answer in the right format).
+
+    >>> FilterConfig(min_reasoning_chars=400).max_reasoning_chars
+    60000
+    """
+
     min_reasoning_chars: int = 200
     max_reasoning_chars: int = 60_000
     max_foreign_script_ratio: float = 0.01  # language mixing: share of letters in a script absent from the question

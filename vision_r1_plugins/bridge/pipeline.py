@@ -30,9 +30,11 @@ from vision_r1_plugins.answers import stated_answer
 from vision_r1_plugins.bridge.export import compose_response, export, image_names, sharegpt_row
 from vision_r1_plugins.bridge.filters import FilterConfig, rewrite_description_references, run_filters
 from vision_r1_plugins.bridge.stages import STAGES, load_prompts, stage_names
+from vision_r1_plugins.core.accounting import RowAccount, Verdict
 from vision_r1_plugins.core.errors import RunError
 from vision_r1_plugins.core.problems import Problem, ProblemColumns, Rejection, RejectReason, read_problems
 from vision_r1_plugins.core.store import ResultStore
+from vision_r1_plugins.core.sync import run_sync
 from vision_r1_plugins.generation import (
     MARKER_NAMES,
     Backend,
@@ -60,20 +62,47 @@ class StageCounter:
 
 @dataclass
 class BridgeProgress:
+    """Live counts handed to ``on_update``: samples read, kept, filtered and rejected by reason, and per stage the
+    requests done, served from the store (``cached``), in flight, retried and failed."""
+
     total_hint: int | None = None
-    read: int = 0
-    kept: int = 0
-    filtered: Counter[str] = field(default_factory=Counter)
-    rejected: Counter[str] = field(default_factory=Counter)
+    rows: RowAccount = field(default_factory=RowAccount)  # samples read, kept, filtered and rejected by reason
     stages: dict[str, StageCounter] = field(default_factory=lambda: {stage: StageCounter() for stage in stage_names()})
 
     @property
+    def read(self) -> int:
+        return self.rows.input
+
+    @property
+    def kept(self) -> int:
+        return self.rows.kept
+
+    @property
+    def filtered(self) -> Counter[str]:
+        return self.rows.filtered
+
+    @property
+    def rejected(self) -> Counter[str]:
+        return self.rows.rejected
+
+    @property
     def finished(self) -> int:
-        return self.kept + sum(self.filtered.values()) + sum(self.rejected.values())
+        return self.kept + self.rows.filtered_total + self.rows.rejected_total
 
 
 @dataclass(frozen=True)
 class BridgeConfig:
+    """What :func:`bridge` reads and where it writes.
+
+    ``input``: problems as JSONL, JSON or parquet (image(s), question, gold answer; ``columns`` names them);
+    ``out_dir``: the run folder (``requests.jsonl`` store, ``kept/filtered/rejects.jsonl``, the exported dataset and
+    ``summary.json``); ``resume``: reuse the finished requests in ``out_dir``; ``filters``: the quality rules;
+    ``max_active_samples``: samples in flight at once (bounds memory); ``prompts_dir``: your own stage prompts;
+    ``parquet``: also write the dataset as parquet.
+
+    >>> config = BridgeConfig(Path("data/samples/problems/problems.jsonl"), Path("out/bridge"), resume=True)
+    """
+
     input: Path
     out_dir: Path
     columns: ProblemColumns = field(default_factory=ProblemColumns)
@@ -86,10 +115,14 @@ class BridgeConfig:
 
 @dataclass
 class BridgeReport:
-    input: int
-    kept: int
-    filtered: dict[str, int]
-    rejected: dict[str, int]
+    """What :func:`bridge` did: every input sample is kept, filtered (a quality rule or a wrong answer) or rejected
+    (an unusable input row), counted by reason; request counts per stage; reasoning lengths; where the dataset is.
+
+    >>> report.headline()  # doctest: +SKIP
+    '30 of 36 samples kept; 6 filtered (out/bridge/filtered.jsonl)'
+    """
+
+    rows: RowAccount  # input, kept, filtered (the quality rules) and rejected (unusable rows, failed requests)
     requests: dict[str, dict[str, int]]
     reasoning_chars: dict[str, float]
     reflection_per_sample: dict[str, float]
@@ -97,7 +130,27 @@ class BridgeReport:
     elapsed_seconds: float
     dataset_path: Path
     summary_path: Path
-    examples: list[str] = field(default_factory=list)  # the first rejects' and filtered samples' reasons
+
+    @property
+    def input(self) -> int:
+        return self.rows.input
+
+    @property
+    def kept(self) -> int:
+        return self.rows.kept
+
+    @property
+    def filtered(self) -> dict[str, int]:
+        return dict(self.rows.filtered)
+
+    @property
+    def rejected(self) -> dict[str, int]:
+        return dict(self.rows.rejected)
+
+    @property
+    def examples(self) -> list[str]:
+        """The first rejected and filtered samples' reasons, in the order they happened."""
+        return [f"{example.reason}: {example.detail[:200]}" for example in self.rows.examples[:3]]
 
     def headline(self) -> str:
         """The summary's first line: what came out, and where the samples that did not are."""
@@ -116,9 +169,30 @@ class BridgeReport:
         return counts + (f" (first: {self.examples[0]})" if self.examples else "")
 
     def to_dict(self) -> dict[str, Any]:
-        data = dict(self.__dict__)
+        data = {**self.rows.to_dict(), **{name: value for name, value in self.__dict__.items() if name != "rows"}}
         data["dataset_path"], data["summary_path"] = str(self.dataset_path), str(self.summary_path)
+        data["examples"] = self.examples
         return data
+
+
+def check_outcome(report: BridgeReport, strict: bool = False) -> None:
+    """Raise :class:`RunError` when no sample was kept, or (``strict``) when any sample was rejected (filtered
+    samples never fail a run: the filters are what the user asked for): the shared rule,
+    :meth:`RowAccount.outcome`, in this command's words."""
+    out = report.summary_path.parent
+    report.rows.outcome(
+        strict,
+        source="the input",
+        noun="sample",
+        messages={
+            Verdict.EMPTY: "the input holds no samples: nothing to bridge",
+            Verdict.NOTHING_KEPT: "no sample was kept out of {input}: {problems}; see {filtered_file} and {rejects}",
+            Verdict.STRICT_REJECTED: "--strict: {rejected} samples rejected; see {rejects}",
+        },
+        problems=report.first_problems(),
+        filtered_file=out / "filtered.jsonl",
+        rejects=out / "rejects.jsonl",
+    )
 
 
 class _StageFailed(Exception):
@@ -170,7 +244,6 @@ class _Run:
         self.reasoning_lengths: list[int] = []
         self.markers: Counter[str] = Counter()
         self.rewrites = 0
-        self.examples: list[str] = []
 
     # ----------------------------------------------------------------------------------------------------
     async def _stage(self, sample: Problem, stage: str, text: str, images: list[dict[str, Any]]) -> ChatResult:
@@ -259,15 +332,10 @@ class _Run:
         self.on_update(self.progress)
 
     def _filter(self, sample: Problem, reason: str, detail: str, response: str | None = None) -> None:
-        self.progress.filtered[reason] += 1
+        self.progress.rows.filter(reason, f"row {sample.index} ({sample.id})", detail)
         record = {"index": sample.index, "id": sample.id, "reason": reason, "detail": detail, "response": response}
         self.filtered_out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        self._example(reason, detail)
         self.on_update(self.progress)
-
-    def _example(self, reason: str, detail: str) -> None:
-        if len(self.examples) < 3:
-            self.examples.append(f"{reason}: {detail[:200]}")
 
     def _keep(self, sample: Problem, response: str) -> None:
         names = image_names(sample)
@@ -277,14 +345,15 @@ class _Run:
                 target.write_bytes(image.read())
         row = sharegpt_row(sample, response, names)
         self.kept.write(json.dumps({"index": sample.index, "id": sample.id, "row": row}, ensure_ascii=False) + "\n")
-        self.progress.kept += 1
+        self.progress.rows.keep()
 
     def _reject(self, rejected: Rejection) -> None:
         reason = str(rejected.reason)
-        self.progress.rejected[reason.split(":")[0]] += 1
+        bucket, _, stage = reason.partition(":")  # request_failed:STAGE counts under request_failed
+        detail = f"{stage}: {rejected.detail}" if stage else rejected.detail
+        self.progress.rows.reject(bucket, f"row {rejected.index} ({rejected.id})", detail)
         record = {"index": rejected.index, "id": rejected.id, "reason": reason, "detail": rejected.detail}
         self.rejects.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-        self._example(reason, rejected.detail)
         self.on_update(self.progress)
 
     # ----------------------------------------------------------------------------------------------------
@@ -298,7 +367,7 @@ class _Run:
             if not batch:
                 break
             for item in batch:
-                self.progress.read += 1
+                self.progress.rows.add_input()
                 if isinstance(item, Rejection):
                     self._reject(item)
                     continue
@@ -337,6 +406,7 @@ async def bridge_async(
     on_update: Callable[[BridgeProgress], None] | None = None,
     total_hint: int | None = None,
 ) -> BridgeReport:
+    """:func:`bridge` for async code (no worker thread): ``report = await bridge_async(config, mllm, reasoner)``."""
     started = time.monotonic()
     progress = BridgeProgress(total_hint=total_hint)
     run = _Run(config, mllm, reasoner, progress, on_update)
@@ -355,17 +425,15 @@ async def bridge_async(
             f"request is saved in {config.out_dir / 'requests.jsonl'}: rerun with --resume to continue"
         )
     dataset_path, exported = export(config.out_dir, config.parquet)
-    if progress.finished != progress.read or exported != progress.kept:  # the contract, checked
+    progress.rows.check_balance()  # the contract, checked
+    if exported != progress.kept:
         raise RunError(
             f"sample accounting broke: read {progress.read}, finished {progress.finished}, "
             f"exported {exported}, kept {progress.kept}"
         )
     lengths = run.reasoning_lengths
     report = BridgeReport(
-        input=progress.read,
-        kept=progress.kept,
-        filtered=dict(progress.filtered),
-        rejected=dict(progress.rejected),
+        rows=progress.rows,
         requests={stage: dict(counter.__dict__) for stage, counter in progress.stages.items()},
         reasoning_chars={
             "mean": statistics.fmean(lengths) if lengths else 0.0,
@@ -377,7 +445,6 @@ async def bridge_async(
         elapsed_seconds=time.monotonic() - started,
         dataset_path=dataset_path,
         summary_path=config.out_dir / "summary.json",
-        examples=run.examples,
     )
     report.summary_path.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
     return report
@@ -390,4 +457,16 @@ def bridge(
     on_update: Callable[[BridgeProgress], None] | None = None,
     total_hint: int | None = None,
 ) -> BridgeReport:
-    return asyncio.run(bridge_async(config, mllm, reasoner, on_update, total_hint))
+    """Bridge every problem of ``config.input`` through the MLLM and the reasoner; write and register the dataset.
+
+    ``mllm`` and ``reasoner`` are backends (:func:`~vision_r1_plugins.generation.make_backend`; the same one twice
+    for a model that does both). ``on_update`` receives the live :class:`BridgeProgress`; ``total_hint`` is the
+    input's row count for a progress bar. Raises :class:`~vision_r1_plugins.core.errors.RunError` when the servers
+    stop answering (rerun with ``resume=True``). Works inside a running event loop (Jupyter); there ``on_update``
+    is called from a worker thread.
+
+    >>> report = bridge(BridgeConfig(Path("problems.jsonl"), Path("out")), mllm, reasoner)  # doctest: +SKIP
+    >>> report.kept, report.dataset_path  # doctest: +SKIP
+    (30, PosixPath('out/vision_r1_bridged.json'))
+    """
+    return run_sync(bridge_async(config, mllm, reasoner, on_update, total_hint))

@@ -86,9 +86,8 @@ def bridge_command(
     from rich.live import Live
 
     from vision_r1_plugins.bridge.filters import FilterConfig
-    from vision_r1_plugins.bridge.pipeline import BridgeConfig, BridgeProgress, bridge
+    from vision_r1_plugins.bridge.pipeline import BridgeConfig, BridgeProgress, bridge, check_outcome
     from vision_r1_plugins.bridge.stages import stage_names
-    from vision_r1_plugins.core.errors import RunError
     from vision_r1_plugins.generation import BackendConfig, RetryPolicy, Sampling, make_backend
     from vision_r1_plugins.generation.endpoints import split_urls
 
@@ -148,11 +147,7 @@ def bridge_command(
         report = bridge(
             bridge_config, mllm, reasoner_backend, on_update=lambda progress: state.__setitem__("progress", progress)
         )
-    if report.input and not report.kept:
-        raise RunError(
-            f"no sample was kept out of {report.input}: {report.first_problems()}; see "
-            f"{out / 'filtered.jsonl'} and {out / 'rejects.jsonl'}"
-        )
+    check_outcome(report)  # nothing kept fails before the tables; --strict after them
     console.print(report.headline(), markup=False, soft_wrap=True)  # one line, for logs and greps
     console.print(render())
     summary = Table(title=f"{report.input} samples in {report.elapsed_seconds:.1f} s")
@@ -175,5 +170,4 @@ def bridge_command(
         f"{out / 'dataset_info.json'})\nsummary: {report.summary_path}",
         markup=False,
     )
-    if strict and report.rejected:
-        raise RunError(f"--strict: {sum(report.rejected.values())} samples rejected; see {out / 'rejects.jsonl'}")
+    check_outcome(report, strict=strict)

@@ -1,4 +1,5 @@
-"""``vision-r1 recipes list`` and ``vision-r1 recipes copy NAME DIR``: the bundled LLaMA-Factory and verl recipes."""
+"""``vision-r1 recipes list`` and ``vision-r1 recipes copy NAME DIR``: the LLaMA-Factory and verl recipes in
+``examples/`` (in a wheel, the copy shipped inside the package)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import typer
 from vision_r1_plugins.cli._options import console
 from vision_r1_plugins.cli.app import app
 
-recipes_app = typer.Typer(help="The bundled LLaMA-Factory and verl recipes.", no_args_is_help=True)
+recipes_app = typer.Typer(help="The LLaMA-Factory and verl recipes in examples/.", no_args_is_help=True)
 app.add_typer(recipes_app, name="recipes")
 # One logical line each: the terminal wraps long ones, and a path stays whole for copy and paste.
 _LINE = {"markup": False, "soft_wrap": True}
@@ -18,7 +19,7 @@ _LINE = {"markup": False, "soft_wrap": True}
 
 @recipes_app.command("list")
 def recipes_list() -> None:
-    """Print each bundled recipe's name, framework and what it is."""
+    """Print each recipe's name, framework and what it is."""
     from vision_r1_plugins.core.recipes import list_recipes
 
     recipes = list_recipes()
@@ -40,6 +41,7 @@ def recipes_copy(
     """Copy a recipe and what it needs (DeepSpeed config, launch script) into DIR, its paths rewritten to work there."""
     from vision_r1_plugins.core.errors import UsageError
     from vision_r1_plugins.core.recipes import ALL, START, copy_recipes, list_recipes
+    from vision_r1_plugins.core.resources import RECIPE_FOLDERS
 
     if out is None:  # the older spelling, `recipes copy DIR`
         if name == ALL or name in {recipe.name for recipe in list_recipes()}:
@@ -50,7 +52,8 @@ def recipes_copy(
     console.print(f"{len(copied.written)} files copied to {copied.out}{kept}", **_LINE)
     if name == ALL:
         for framework, start in START.items():
-            console.print(f"  run one: {start} {copied.out / framework}/NAME.yaml", **_LINE)
+            folder = copied.out.joinpath("examples", *RECIPE_FOLDERS[framework])
+            console.print(f"  run one: {start} {folder}/NAME.yaml", **_LINE)
         return
     (recipe,) = copied.recipes
     script = copied.scripts.get(recipe.name)

@@ -34,7 +34,9 @@ VLLM_TINY_HEAD_DIM = 32
 ptst_app = typer.Typer(help="GRPO on verl with Progressive Thinking Suppression Training.", no_args_is_help=True)
 app.add_typer(ptst_app, name="ptst")
 
-SCHEDULE_ARG = typer.Argument(help="PTST schedule YAML (vision-r1 recipes copy DIR).", exists=True, dir_okay=False)
+SCHEDULE_ARG = typer.Argument(
+    help="PTST schedule YAML (examples/verl/schedules/, or vision-r1 recipes copy DIR).", exists=True, dir_okay=False
+)
 SET_OPTION = typer.Option(
     "--set",
     help="Extra verl override for every stage, key=value (repeatable); checked like the schedule's verl block. "

@@ -37,6 +37,8 @@ def bundled_entries(names: Iterable[str] | None = None) -> dict[str, dict[str, A
 
 @dataclass
 class RegisterResult:
+    """Which entries :func:`register_datasets` added, left unchanged or replaced in ``path``."""
+
     path: Path
     added: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)

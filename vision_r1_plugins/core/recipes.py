@@ -1,10 +1,15 @@
-"""The bundled recipes (``vision_r1_plugins/_data/recipes``) by name, and copying them out so that they run there.
+"""The recipes in ``examples/`` by name, found from the files, and copying them out so that they run elsewhere.
 
-In the bundle, files name each other relative to the recipes folder (``deepspeed: llamafactory/ds_z3_config.json``,
-``CONFIG=${CONFIG:-llamafactory/vision_r1_cold_start_8gpu.yaml}``) and the launch scripts change into that folder
-(``cd "$(dirname "$0")/.."``). Copying everything keeps that layout (``DIR/llamafactory``, ``DIR/verl``). One
-recipe is copied flat into its folder, with what it needs (the DeepSpeed config it names, its launch script): its
-references lose the framework folder, and its script changes into the folder it is in and defaults to that recipe.
+A recipe is a YAML in ``examples/llamafactory`` (an SFT config) or ``examples/verl/schedules`` (a PTST schedule).
+Its first line is its description (``# what it is``) and a header line ``# launch script: examples/...sh`` names
+its launch script; adding a file adds a recipe. As in LLaMA-Factory's and verl's own examples, files name each
+other relative to the repository root (``deepspeed: examples/deepspeed/ds_z3_config.json``, ``dataset_dir:
+data``), and the launch scripts change into it (``cd "$(dirname "$0")/../.."``).
+
+Copying everything (``all``) keeps that layout under DIR (``DIR/examples/...``, ``DIR/data/dataset_info.json``),
+so DIR works as the repository root does. One recipe is copied flat into DIR with what it needs (the DeepSpeed
+config it names, its launch script, and ``data/dataset_info.json`` when its ``dataset_dir`` is ``data``): its
+references lose their folders, and its script changes into DIR and defaults to that recipe.
 
 ``deepspeed:`` is made absolute in every copy. LLaMA-Factory passes the value to transformers'
 ``TrainingArguments``, whose DeepSpeed config is opened by accelerate's ``HfDeepSpeedConfig`` with a plain
@@ -21,71 +26,42 @@ from pathlib import Path
 
 from vision_r1_plugins.core.errors import UsageError
 from vision_r1_plugins.core.files import write_text_atomically
-from vision_r1_plugins.core.resources import data_path
+from vision_r1_plugins.core.resources import RECIPE_FOLDERS, shipped_root
 
 ALL = "all"
-FRAMEWORKS = ("llamafactory", "verl")
+FRAMEWORKS = tuple(RECIPE_FOLDERS)
 # How each framework's recipe is started from a copy (printed after a copy).
 START = {"llamafactory": "llamafactory-cli train", "verl": "vision-r1 ptst run"}
+# What `copy all` takes: the examples a recipe can use (not examples/python, which uses the Python API) and the
+# dataset registry that `dataset_dir: data` reads.
+COPIED_EXAMPLES = ("llamafactory", "deepspeed", "verl")
+DATASET_INFO = "data/dataset_info.json"
 
 _DEEPSPEED = re.compile(r"^(deepspeed:[ \t]*)(\S+)(.*)$", re.MULTILINE)
-_SCRIPT_CD = 'cd "$(dirname "$0")/.."'
+_DATASET_DIR = re.compile(r"^dataset_dir:[ \t]*(\S+)", re.MULTILINE)
+_SCRIPT_KEY = re.compile(r"^#[ \t]*launch script:[ \t]*(\S+)[ \t]*$", re.MULTILINE)
+_SCRIPT_CD = 'cd "$(dirname "$0")/../.."'
 _SCRIPT_CONFIG = re.compile(r"CONFIG=\$\{CONFIG:-([^}]+)\}")
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """One bundled recipe: ``{framework}/{name}.yaml``, started by ``script`` (a file next to it) if it has one."""
+    """One recipe: ``source`` (its YAML), started by ``script_source`` if it has a launch script. Paths are
+    relative to the repository root."""
 
     name: str
     framework: str
     description: str
-    script: str | None = None
+    script_source: str | None = None
 
     @property
     def source(self) -> str:
-        """The YAML, relative to the bundled recipes folder."""
-        return f"{self.framework}/{self.name}.yaml"
+        return "/".join(("examples", *RECIPE_FOLDERS[self.framework], f"{self.name}.yaml"))
 
-
-RECIPES: tuple[Recipe, ...] = (
-    Recipe(
-        "vision_r1_cold_start_8gpu",
-        "llamafactory",
-        "cold-start SFT of Qwen2.5-VL-7B on Vision-R1-cold, the paper's settings (full FT, ZeRO-3), 1 node x 8 GPUs",
-        "train_8gpu.sh",
-    ),
-    Recipe(
-        "vision_r1_cold_start_32gpu",
-        "llamafactory",
-        "the same cold-start SFT on 4 nodes x 8 GPUs (the script runs on every node with NODE_RANK, MASTER_ADDR)",
-        "train_32gpu.sh",
-    ),
-    Recipe(
-        "vision_r1_bridged_8gpu",
-        "llamafactory",
-        "cold-start SFT on the data `vision-r1 bridge` built, the paper's settings, 1 node x 8 GPUs",
-        "train_8gpu.sh",
-    ),
-    Recipe(
-        "vision_r1_lora_1gpu",
-        "llamafactory",
-        "LoRA cold-start SFT on one GPU (rank 64, cutoff 8192): a cheap trial, not the paper's setting",
-    ),
-    Recipe(
-        "vision_r1_ptst_8gpu",
-        "verl",
-        "Vision-R1: GRPO with PTST (4K x 16, then 8K x 8) from the cold-start checkpoint, 8 GPUs",
-        "run_ptst.sh",
-    ),
-    Recipe(
-        "vision_r1_zero_8gpu",
-        "verl",
-        "Vision-R1-Zero baseline: GRPO from the base model, format + accuracy reward, 8 GPUs",
-        "run_zero.sh",
-    ),
-    Recipe("vision_r1_long_8gpu", "verl", "Vision-R1-Long baseline: one 16K x 4 stage, no PTST, 8 GPUs", "run_long.sh"),
-)
+    @property
+    def script(self) -> str | None:
+        """The launch script's file name."""
+        return None if self.script_source is None else Path(self.script_source).name
 
 
 @dataclass(frozen=True)
@@ -100,27 +76,52 @@ class CopiedRecipes:
     unchanged: tuple[Path, ...]
 
 
+def _read(source: str) -> str:
+    return (shipped_root() / source).read_text(encoding="utf-8")
+
+
+def _from_file(framework: str, path: Path) -> Recipe:
+    text = path.read_text(encoding="utf-8")
+    first = text.splitlines()[0] if text else ""
+    if not first.startswith("# "):
+        raise ValueError(f"recipe {path} must start with a '# description' line")
+    script = _SCRIPT_KEY.search(text)
+    return Recipe(path.stem, framework, first[2:].strip(), script.group(1) if script else None)
+
+
 def list_recipes() -> tuple[Recipe, ...]:
-    return RECIPES
+    """Every recipe, LLaMA-Factory's first, each framework's by name."""
+    root = shipped_root() / "examples"
+    return tuple(
+        _from_file(framework, path)
+        for framework, folder in RECIPE_FOLDERS.items()
+        for path in sorted(root.joinpath(*folder).glob("*.yaml"))
+    )
 
 
 def get_recipe(name: str) -> Recipe:
-    for recipe in RECIPES:
-        if recipe.name == name:
+    """A recipe by name; a file spelling (``verl/vision_r1_ptst_8gpu.yaml``) names the recipe it ends in."""
+    wanted = Path(name).stem if name.endswith(".yaml") else name
+    recipes = list_recipes()
+    for recipe in recipes:
+        if recipe.name == wanted:
             return recipe
-    names = ", ".join(recipe.name for recipe in RECIPES)
+    names = ", ".join(recipe.name for recipe in recipes)
     raise UsageError(f"unknown recipe {name!r}; choose from {names}, or {ALL}")
 
 
 def recipe_files(recipe: Recipe) -> tuple[str, ...]:
-    """The bundled files a recipe needs, relative to the recipes folder: its YAML, the DeepSpeed config it names,
-    its launch script."""
+    """The files a recipe needs, relative to the repository root: its YAML, the DeepSpeed config it names, its
+    launch script, and the dataset registry when it reads ``dataset_dir: data``."""
+    text = _read(recipe.source)
     files = [recipe.source]
-    deepspeed = deepspeed_value(data_path("recipes", recipe.source).read_text(encoding="utf-8"))
+    deepspeed = deepspeed_value(text)
     if deepspeed is not None:
         files.append(deepspeed)
-    if recipe.script is not None:
-        files.append(f"{recipe.framework}/{recipe.script}")
+    if recipe.script_source is not None:
+        files.append(recipe.script_source)
+    if dataset_dir_value(text) == "data":
+        files.append(DATASET_INFO)
     return tuple(files)
 
 
@@ -130,23 +131,38 @@ def deepspeed_value(text: str) -> str | None:
     return match.group(2).strip("\"'") if match else None
 
 
+def dataset_dir_value(text: str) -> str | None:
+    match = _DATASET_DIR.search(text)
+    return match.group(1).strip("\"'") if match else None
+
+
+def shipped_files() -> tuple[str, ...]:
+    """Every file ``copy all`` copies, relative to the repository root."""
+    root = shipped_root()
+    files = [
+        str(path.relative_to(root))
+        for folder in COPIED_EXAMPLES
+        for path in root.joinpath("examples", folder).rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    ]
+    return (*sorted(files), DATASET_INFO)
+
+
 def copy_recipes(name: str, out: Path, *, force: bool = False) -> CopiedRecipes:
-    """Copy recipe ``name`` (with what it needs) flat into ``out``, or with ``name="all"`` every bundled file
-    into ``out/llamafactory`` and ``out/verl``; paths are rewritten to work there (see the module docstring).
+    """Copy recipe ``name`` (with what it needs) flat into ``out``, or with ``name="all"`` every recipe file in the
+    repository's layout under ``out``; paths are rewritten to work there (see the module docstring).
 
     Files that already exist with other contents are an error unless ``force``; nothing is written then.
     """
-    root = data_path("recipes")
     out = out.expanduser().resolve()
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} is a file; give a folder to copy the recipes into")
     if name == ALL:
-        recipes = RECIPES
-        sources = sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
-        targets = {source: out / source for source in sources}
+        recipes = list_recipes()
+        targets = {source: out / source for source in shipped_files()}
     else:
         recipes = (get_recipe(name),)
-        targets = {source: out / Path(source).name for source in recipe_files(recipes[0])}
+        targets = {source: out / _flat(source) for source in recipe_files(recipes[0])}
     single = None if name == ALL else recipes[0]
     texts = {source: _rewrite(source, targets, single) for source in targets}
     unchanged = tuple(target for source, target in targets.items() if _holds(target, texts[source]))
@@ -166,10 +182,16 @@ def copy_recipes(name: str, out: Path, *, force: bool = False) -> CopiedRecipes:
         out=out,
         recipes=recipes,
         yamls={recipe.name: targets[recipe.source] for recipe in recipes},
-        scripts={recipe.name: targets[f"{recipe.framework}/{recipe.script}"] for recipe in recipes if recipe.script},
+        scripts={recipe.name: targets[recipe.script_source] for recipe in recipes if recipe.script_source},
         written=tuple(written),
         unchanged=unchanged,
     )
+
+
+def _flat(source: str) -> str:
+    """Where a file of one recipe lands in its copy: beside the YAML, except the dataset registry, which stays in
+    ``data/`` for the recipe's ``dataset_dir: data``."""
+    return source if source == DATASET_INFO else Path(source).name
 
 
 def _holds(path: Path, text: str) -> bool:
@@ -177,22 +199,23 @@ def _holds(path: Path, text: str) -> bool:
 
 
 def _rewrite(source: str, targets: dict[str, Path], recipe: Recipe | None) -> str:
-    """``source``'s text for the copy: flat (one ``recipe``) or in the bundle's layout (``recipe=None``)."""
-    text = data_path("recipes", source).read_text(encoding="utf-8")
+    """``source``'s text for the copy: flat (one ``recipe``) or in the repository's layout (``recipe=None``)."""
+    text = _read(source)
     deepspeed = deepspeed_value(text) if source.endswith(".yaml") else None
     if recipe is not None:
         if source.endswith(".sh"):
             text = _replace_once(text, _SCRIPT_CD, 'cd "$(dirname "$0")"', source)
             if len(_SCRIPT_CONFIG.findall(text)) != 1:
-                raise ValueError(f"bundled script {source} must set CONFIG=${{CONFIG:-...}} once")
+                raise ValueError(f"script {source} must set CONFIG=${{CONFIG:-...}} once")
             text = _SCRIPT_CONFIG.sub(lambda _: f"CONFIG=${{CONFIG:-{recipe.name}.yaml}}", text)
-        # The copied files sit side by side, in comments (`bash llamafactory/train_8gpu.sh`) as well.
+        # The copied files sit side by side, in comments (`bash examples/llamafactory/train_8gpu.sh`) as well.
         for other in targets:
-            text = text.replace(other, Path(other).name)
+            if other != DATASET_INFO:
+                text = text.replace(other, Path(other).name)
     if deepspeed is None:
         return text
     if deepspeed not in targets:
-        raise ValueError(f"bundled recipe {source} names {deepspeed}, which is not in the bundled recipes folder")
+        raise ValueError(f"recipe {source} names {deepspeed}, which is not a file in examples/")
     absolute = json.dumps(str(targets[deepspeed]))
     note = "  # absolute: LLaMA-Factory opens it relative to the current folder"
     return _DEEPSPEED.sub(lambda match: f"{match.group(1)}{absolute}{match.group(3) or note}", text, count=1)
@@ -200,5 +223,5 @@ def _rewrite(source: str, targets: dict[str, Path], recipe: Recipe | None) -> st
 
 def _replace_once(text: str, old: str, new: str, source: str) -> str:
     if text.count(old) != 1:
-        raise ValueError(f"bundled script {source} must contain {old!r} once")
+        raise ValueError(f"script {source} must contain {old!r} once")
     return text.replace(old, new)

@@ -2,7 +2,9 @@
 
 Each result is one line, written and flushed as soon as the request returns, so a killed run loses at most the
 requests in flight. On resume a line cut off by the kill is truncated away before appending, which keeps the
-file valid JSONL with exactly one line per key.
+file valid JSONL with exactly one line per key. The file is read by :func:`~vision_r1_plugins.core.rows.read_jsonl`
+as one of the project's own files; any other line that is not a result makes the store unusable as a whole
+(:class:`StoreError` naming the line), since a result cannot be half trusted.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from vision_r1_plugins.core.errors import UsageError
+from vision_r1_plugins.core.rows import BadRow, drop_partial_line, read_jsonl
 
 Key = tuple[str, str, str, str]
 
@@ -35,15 +38,10 @@ class ResultStore:
         self._handle = self.path.open("a", encoding="utf-8")
 
     def _load(self) -> None:
-        data = self.path.read_bytes()
-        complete = data.rfind(b"\n") + 1
-        if complete < len(data):  # the last line was cut off mid-write by a kill
-            with self.path.open("r+b") as handle:
-                handle.truncate(complete)
-        for line in data[:complete].splitlines():
-            if not line.strip():
-                continue
-            record = json.loads(line)
+        drop_partial_line(self.path)  # the last line was cut off mid-write by a kill
+        for number, record in read_jsonl(self.path, own_file=True):
+            if isinstance(record, BadRow) or not isinstance(record.get("key"), list) or "result" not in record:
+                raise StoreError(f"{self.path}:{number}: not a stored result; move the file away to start over")
             self._results[tuple(record["key"])] = record["result"]  # type: ignore[index]
 
     def __len__(self) -> int:

@@ -6,11 +6,11 @@ parser) is shown inline as ``<think>..</think>`` like a model that thinks inline
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from vision_r1_plugins.core.images import ImageRef
+from vision_r1_plugins.core.sync import run_sync
 from vision_r1_plugins.eval.extraction import extract
 from vision_r1_plugins.eval.strict_protocol import choices_from_question
 from vision_r1_plugins.generation import THINK_CLOSE, THINK_OPEN, Backend, chat_messages, split_thinking
@@ -18,6 +18,9 @@ from vision_r1_plugins.generation import THINK_CLOSE, THINK_OPEN, Backend, chat_
 
 @dataclass(frozen=True)
 class InferResult:
+    """One answered question: the whole response, its thinking, the extracted final answer (None when there is
+    none) and whether it stopped at the token limit."""
+
     response: str
     thinking: str
     answer: str | None  # None when no final answer can be extracted
@@ -75,7 +78,27 @@ def infer(
     system_prompt: str | None = None,
     on_text: Callable[[str], None] | None = None,
 ) -> InferResult:
-    """Ask one question; ``on_text`` receives the response piece by piece as it streams."""
-    response, finish = asyncio.run(_stream(backend, prompt, images, system_prompt, on_text or (lambda text: None)))
+    """Ask one question; ``on_text`` receives the response piece by piece as it streams.
+
+    Callable from a running event loop (Jupyter); there ``on_text`` is called from a worker thread.
+
+    >>> from vision_r1_plugins.generation import BackendConfig, make_backend
+    >>> backend = make_backend(BackendConfig("openai", "my-model", "http://localhost:8000/v1"))  # doctest: +SKIP
+    >>> infer(backend, "What is 12 + 30?", on_text=print).answer  # doctest: +SKIP
+    '42'
+    """
+    return run_sync(infer_async(backend, prompt, images, system_prompt=system_prompt, on_text=on_text))
+
+
+async def infer_async(
+    backend: Backend,
+    prompt: str,
+    images: tuple[ImageRef, ...] = (),
+    *,
+    system_prompt: str | None = None,
+    on_text: Callable[[str], None] | None = None,
+) -> InferResult:
+    """:func:`infer` for async code: ``result = await infer_async(backend, "What is 12 + 30?")``."""
+    response, finish = await _stream(backend, prompt, images, system_prompt, on_text or (lambda text: None))
     thinking, answer = split_answer(response, prompt)
     return InferResult(response, thinking, answer, truncated=finish == "length")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vision_r1_plugins.core.store import ResultStore
+from vision_r1_plugins.core.sync import run_sync
 from vision_r1_plugins.eval.benchmark_file import EvalRow
 from vision_r1_plugins.eval.extraction import extract
 from vision_r1_plugins.generation import Backend, RequestFailed, ServersGone, chat_messages
@@ -39,6 +40,11 @@ gives more than one, reply {none}."""
 
 @dataclass(frozen=True)
 class JudgeConfig:
+    """An OpenAI-compatible model that extracts answers the rules cannot find (it never judges correctness).
+
+    >>> judge = JudgeConfig("http://localhost:8001/v1", "Qwen2.5-7B-Instruct")
+    """
+
     base_url: str
     model: str
     api_key_env: str = "OPENAI_API_KEY"
@@ -112,7 +118,7 @@ def judge_answers(
             await backend.aclose()
 
     try:
-        asyncio.run(run())
+        run_sync(run())
     finally:
         store.close()
     return answers, failures

@@ -11,6 +11,10 @@ Every layout comes down to (row id, response text):
 
 lmms-eval's records name the benchmark row inside a metric dict (``question_id``, ``sample_index``) or only by
 ``doc_id``, its position in the split: that position is used when nothing else names the row.
+
+Every row read ends in the :class:`~vision_r1_plugins.core.accounting.RowAccount` of the set: kept, or rejected as
+``invalid_json``/``invalid_row`` (a JSONL line that is not an object, under
+:func:`~vision_r1_plugins.core.rows.read_jsonl`'s policy), ``no_response``, ``no_id`` or ``duplicate_id``.
 """
 
 from __future__ import annotations
@@ -22,21 +26,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vision_r1_plugins.core.accounting import RowAccount
 from vision_r1_plugins.core.errors import UsageError
-from vision_r1_plugins.core.rows import read_rows
+from vision_r1_plugins.core.rows import BadRow, read_jsonl, read_rows
 from vision_r1_plugins.eval.run_folder import Response
 
 RESPONSE_COLUMNS = ("response", "prediction", "filtered_resps", "resps", "output", "model_answer")
 ID_COLUMNS = ("id", "index", "question_id", "sample_index", "pid")
 POSITION = "doc_id"
+UNREADABLE = ("invalid_json", "invalid_row", "no_response", "no_id")  # reject reasons of rows that say nothing
 
 
 @dataclass
 class ResponseSet:
     responses: dict[str, Response]
     by_position: dict[int, Response] = field(default_factory=dict)
-    duplicates: int = 0  # later responses to an id already seen (the first is scored)
-    unreadable: int = 0  # rows with no id or no response text
+    rows: RowAccount = field(default_factory=RowAccount)  # every row read: kept or rejected with its reason
+
+    @property
+    def duplicates(self) -> int:
+        """Later responses to an id already seen (the first is scored)."""
+        return self.rows.rejected["duplicate_id"]
+
+    @property
+    def unreadable(self) -> int:
+        """Rows with no id or no response text, or that are not rows at all."""
+        return sum(self.rows.rejected[reason] for reason in UNREADABLE)
 
     def lookup(self, row_id: str, position: int) -> Response | None:
         found = self.responses.get(row_id)
@@ -49,12 +64,17 @@ def read_responses(path: Path, id_column: str) -> ResponseSet:
     if not source.exists():
         raise UsageError(f"responses file not found: {source}")
     result = ResponseSet({})
-    for key, row in _rows(source):
+    account = result.rows
+    for where, key, row in _rows(source):
+        account.add_input()
+        if isinstance(row, BadRow):
+            account.reject(row.reason, where, row.detail)
+            continue
         text = _response_text(row)
         tokens = row.get("tokens") if isinstance(row, dict) else None
         finish = row.get("finish_reason") if isinstance(row, dict) else None
         if text is None:
-            result.unreadable += 1
+            account.reject("no_response", where, f"none of {', '.join(RESPONSE_COLUMNS)} holds text")
             continue
         response = Response(
             text, tokens if isinstance(tokens, int) else None, finish if isinstance(finish, str) else None
@@ -64,13 +84,15 @@ def read_responses(path: Path, id_column: str) -> ResponseSet:
             position = row.get(POSITION) if isinstance(row, dict) else None
             if isinstance(position, int) and position not in result.by_position:
                 result.by_position[position] = response
+                account.keep()
             else:
-                result.unreadable += 1
+                account.reject("no_id", where, f"no {id_column!r} or one of {', '.join(ID_COLUMNS)}, nor {POSITION}")
             continue
         if row_id in result.responses:
-            result.duplicates += 1
+            account.reject("duplicate_id", where, f"id {row_id!r} seen before")
             continue
         result.responses[row_id] = response
+        account.keep()
     if not result.responses and not result.by_position:
         raise UsageError(
             f"{source}: no responses read; each row needs an id ({id_column!r} or one of {', '.join(ID_COLUMNS)}) "
@@ -79,31 +101,38 @@ def read_responses(path: Path, id_column: str) -> ResponseSet:
     return result
 
 
-def _rows(source: Path) -> Iterator[tuple[str | None, Any]]:
+def _rows(source: Path) -> Iterator[tuple[str, str | None, Any]]:
+    """(where, row id when the layout gives it, row) for every row; JSONL lines that are not objects come as
+    :class:`BadRow`."""
     if source.suffix in (".tsv", ".csv"):
         with source.open(encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle, delimiter="\t" if source.suffix == ".tsv" else ","):
-                yield None, row
+            for number, row in enumerate(csv.DictReader(handle, delimiter="\t" if source.suffix == ".tsv" else ",")):
+                yield f"row {number}", None, row
         return
     if source.suffix == ".xlsx":
         try:
             import pandas
         except ImportError as error:  # pandas comes with the training extras
             raise UsageError(f"{source}: reading .xlsx needs pandas and openpyxl; or save it as .tsv") from error
-        for row in pandas.read_excel(source).to_dict(orient="records"):
-            yield None, row
+        for number, row in enumerate(pandas.read_excel(source).to_dict(orient="records")):
+            yield f"row {number}", None, row
         return
     if source.suffix == ".json":
-        data = json.loads(source.read_text(encoding="utf-8"))
+        try:
+            data = json.loads(source.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:  # one document: unusable as a whole
+            raise UsageError(f"{source} is not valid JSON (line {error.lineno}: {error.msg})") from error
         if isinstance(data, dict):  # keyed by row id: MathVista's results/output_*.json
             for key, value in data.items():
-                yield str(key), value if isinstance(value, dict) else {"response": value}
+                yield f"id {key}", str(key), value if isinstance(value, dict) else {"response": value}
             return
-    for row in read_rows(source):
+    numbered = read_jsonl(source) if source.suffix == ".jsonl" else enumerate(read_rows(source))
+    where = "line" if source.suffix == ".jsonl" else "row"
+    for number, row in numbered:
         if isinstance(row, dict) and isinstance(row.get("key"), list) and isinstance(row.get("result"), dict):
-            yield str(row["key"][0]), row["result"]  # a `vision-r1 eval` run's responses.jsonl
+            yield f"{where} {number}", str(row["key"][0]), row["result"]  # a `vision-r1 eval` run's responses.jsonl
         else:
-            yield None, row
+            yield f"{where} {number}", None, row
 
 
 def _response_text(row: Any) -> str | None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from vision_r1_plugins.core.errors import UsageError
 from vision_r1_plugins.core.files import write_text_atomically
+from vision_r1_plugins.core.rows import BadRow, read_jsonl
 
 ROWS_FILE = "rows.jsonl"
 REQUIRED = ("id", "correct", "response_tokens")
@@ -105,16 +106,13 @@ def write_records(path: str | Path, records: Iterable[EvalRecord]) -> Path:
 
 
 def read_records(path: str | Path) -> list[EvalRecord]:
-    """Every record of ``path``; a line that is not one raises :class:`RecordError` naming the line."""
+    """Every record of ``path`` (read by :func:`~vision_r1_plugins.core.rows.read_jsonl`); a run folder whose
+    ``rows.jsonl`` has a line that is not a record is unusable as a whole: :class:`RecordError` names the line."""
     source = Path(path)
     records = []
-    for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise RecordError(f"{source}:{number}: not valid JSON ({error.msg})") from error
+    for number, row in read_jsonl(source):
+        if isinstance(row, BadRow):
+            raise RecordError(f"{source}:{number}: {row.detail}")
         problem = record_problem(row)
         if problem:
             raise RecordError(f"{source}:{number}: {problem}")

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vision_r1_plugins.core.accounting import RowAccount
 from vision_r1_plugins.core.files import write_json_atomically, write_text_atomically
 from vision_r1_plugins.core.problems import Rejection
 from vision_r1_plugins.eval.benchmark_file import EvalRow
@@ -64,6 +65,13 @@ class Response:
 
 @dataclass
 class EvalReport:
+    """A scored run (``summary.json``): accuracy over every benchmark row under each protocol, breakdowns by
+    category and question type, failed and missing rows, response lengths and reflection markers, the files.
+
+    >>> report.accuracy, report.paths["rows"]  # doctest: +SKIP
+    (0.75, 'runs/mathvista/rows.jsonl')
+    """
+
     benchmark: str
     protocol: str
     rows: int  # every benchmark row: the denominator of each accuracy
@@ -83,6 +91,9 @@ class EvalReport:
     markers_per_response: dict[str, float]
     invalid_rows: int = 0
     judged_rows: int = 0  # rows whose answer a judge model extracted (--judge-url)
+    # The benchmark file's rows in RowAccount's shape: input, kept (evaluated: ``rows``), rejected by reason
+    # (``invalid_rows``, in invalid.jsonl). Failed requests and missing responses stay kept: they count as wrong.
+    row_accounting: dict[str, Any] = field(default_factory=dict)
     paths: dict[str, str] = field(default_factory=dict)
 
     first_failure: str = ""  # why the first failed request failed
@@ -194,6 +205,13 @@ def write_run(
     ]
     write_text_atomically(out / INVALID_FILE, "".join(lines))
     report = summarize(spec, rows, records, protocol, invalid_rows=len(invalid), judged_rows=judged_rows)
+    account = RowAccount()
+    account.add_input(len(records) + len(invalid))
+    account.keep(len(records))
+    for rejection in invalid:
+        account.reject(str(rejection.reason), f"row {rejection.index} ({rejection.id})", rejection.detail)
+    account.check_balance()
+    report.row_accounting = account.to_dict()
     files = {"rows": ROWS_FILE, "csv": CSV_FILE, "summary": SUMMARY_FILE, "invalid": INVALID_FILE}
     report.paths = {name: str(out / file) for name, file in files.items()}
     summary = asdict(report)

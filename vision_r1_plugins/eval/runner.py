@@ -16,6 +16,7 @@ from typing import Any
 
 from vision_r1_plugins.core.errors import RunError
 from vision_r1_plugins.core.store import ResultStore
+from vision_r1_plugins.core.sync import run_sync
 from vision_r1_plugins.eval.benchmark_file import EvalRow, prompt_of, read_benchmark
 from vision_r1_plugins.eval.run_folder import EvalReport, Response, score_row, unscored_record, write_run
 from vision_r1_plugins.eval.score_responses import check_protocol
@@ -25,6 +26,14 @@ from vision_r1_plugins.generation import Backend, RequestFailed, ServersGone, ch
 
 @dataclass(frozen=True)
 class EvalConfig:
+    """What :func:`evaluate` reads and writes: the benchmark file and its layout (``benchmark``: a registered name),
+    the run folder, ``resume`` (reuse saved responses), ``limit`` (first N rows), the system prompt, requests in
+    flight per server, the headline ``protocol`` (``official`` or ``strict``) and the image column (``""``: ask
+    without images).
+
+    >>> config = EvalConfig(Path("testmini.parquet"), Path("runs/mathvista"), benchmark="mathvista_testmini")
+    """
+
     benchmark_path: Path
     out_dir: Path
     benchmark: str = "vision_r1"
@@ -94,25 +103,46 @@ async def _generate(
 def evaluate(config: EvalConfig, backend: Backend, on_progress: Callable[[int], None] | None = None) -> EvalReport:
     """Generate a response for every row (resumably), score both protocols, write the run folder.
 
-    A failed request stays in the denominator as a wrong row and is reported under ``failed``."""
+    A failed request stays in the denominator as a wrong row and is reported under ``failed``. Callable from a
+    running event loop (Jupyter); there ``on_progress`` is called from a worker thread.
+
+    >>> from vision_r1_plugins.generation import BackendConfig, make_backend
+    >>> backend = make_backend(BackendConfig("openai", "my-model", "http://localhost:8000/v1"))  # doctest: +SKIP
+    >>> report = evaluate(EvalConfig(Path("bench.jsonl"), Path("runs/bench")), backend)  # doctest: +SKIP
+    >>> report.accuracy  # doctest: +SKIP
+    0.75
+    """
+    return run_sync(evaluate_async(config, backend, on_progress))
+
+
+async def evaluate_async(
+    config: EvalConfig, backend: Backend, on_progress: Callable[[int], None] | None = None
+) -> EvalReport:
+    """:func:`evaluate` for async code: ``report = await evaluate_async(config, backend)``.
+
+    Reading the benchmark and scoring run in a worker thread, so the caller's loop stays free throughout."""
     protocol = check_protocol(config.protocol)
     spec = get_benchmark(config.benchmark)
     if config.image_column is not None:
         spec = replace(spec, images=(config.image_column,) if config.image_column else ())
     out = Path(config.out_dir)
-    rows, invalid = read_benchmark(Path(config.benchmark_path), spec, config.limit)
+    rows, invalid = await asyncio.to_thread(read_benchmark, Path(config.benchmark_path), spec, config.limit)
     out.mkdir(parents=True, exist_ok=True)
     store = ResultStore(out / "responses.jsonl", resume=config.resume)
     try:
-        responses = asyncio.run(_generate(config, rows, backend, store, on_progress))
+        responses = await _generate(config, rows, backend, store, on_progress)
     finally:
         store.close()
-    records = []
-    for row in rows:
-        result = responses.get(row.id)
-        if isinstance(result, dict):
-            response = Response(result["response"], result.get("tokens"), result.get("finish_reason"))
-            records.append(score_row(row, response, spec))
-        else:
-            records.append(unscored_record(row, failed=str(result)))
-    return write_run(out, spec, rows, records, invalid, protocol)
+
+    def score_and_write() -> EvalReport:
+        records = []
+        for row in rows:
+            result = responses.get(row.id)
+            if isinstance(result, dict):
+                response = Response(result["response"], result.get("tokens"), result.get("finish_reason"))
+                records.append(score_row(row, response, spec))
+            else:
+                records.append(unscored_record(row, failed=str(result)))
+        return write_run(out, spec, rows, records, invalid, protocol)
+
+    return await asyncio.to_thread(score_and_write)

@@ -7,9 +7,10 @@ missing; responses to ids the benchmark does not have are counted and reported, 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from vision_r1_plugins.core.accounting import RowAccount
 from vision_r1_plugins.core.errors import UsageError
 from vision_r1_plugins.eval.benchmark_file import EvalRow, read_benchmark
 from vision_r1_plugins.eval.llm_extractor import JudgeConfig, judge_answers
@@ -29,6 +30,12 @@ from vision_r1_plugins.generation import Backend, BackendConfig, Sampling, make_
 
 @dataclass(frozen=True)
 class ScoreConfig:
+    """What :func:`score_responses` scores: a JSONL of responses (``id``, ``response``), the benchmark's name and
+    file, the run folder to write, the headline protocol and an optional judge model for unextractable answers.
+
+    >>> config = ScoreConfig(Path("responses.jsonl"), "mathvista_testmini", Path("testmini.parquet"), Path("scored"))
+    """
+
     responses: Path
     benchmark: str
     data: Path
@@ -39,11 +46,17 @@ class ScoreConfig:
 
 @dataclass
 class ScoreOutcome:
+    """The scored run plus what did not match: responses to ids the benchmark lacks, duplicate ids, unreadable
+    lines and judge requests that failed."""
+
     report: EvalReport
     unmatched: int  # responses whose id no benchmark row has
     duplicates: int
     unreadable: int
     judge_failures: int = 0
+    # Every response row read: kept (it names a benchmark row) or rejected by reason (invalid_json, invalid_row,
+    # no_response, no_id, duplicate_id, unmatched); input == kept + rejected.
+    responses: RowAccount = field(default_factory=RowAccount)
 
 
 def check_protocol(protocol: str) -> str:
@@ -53,6 +66,15 @@ def check_protocol(protocol: str) -> str:
 
 
 def score_responses(config: ScoreConfig, on_progress: Callable[[int], None] | None = None) -> ScoreOutcome:
+    """Score existing responses against a benchmark file and write the run folder (as ``vision-r1 eval score``).
+
+    Every benchmark row gets a record (no response: wrong, counted as missing). Works inside a running event loop.
+
+    >>> outcome = score_responses(ScoreConfig(Path("responses.jsonl"), "vision_r1", Path("bench.jsonl"), Path("run")))
+    ... # doctest: +SKIP
+    >>> outcome.report.accuracy, outcome.unmatched  # doctest: +SKIP
+    (0.5, 0)
+    """
     protocol = check_protocol(config.protocol)
     spec = get_benchmark(config.benchmark)
     rows, invalid = read_benchmark(config.data, spec, images=False)
@@ -96,7 +118,12 @@ def score_responses(config: ScoreConfig, on_progress: Callable[[int], None] | No
             on_progress(1)
     judged_rows = sum(record.method == "judge" for record in records)
     report = write_run(config.out, spec, rows, records, invalid, protocol, judged_rows=judged_rows)
-    return ScoreOutcome(report, unmatched, found.duplicates, found.unreadable, judge_failures)
+    account = found.rows
+    if unmatched:  # read and kept, but no benchmark row has their id
+        example = next(row_id for row_id in found.responses if row_id not in known)
+        account.reject_kept("unmatched", unmatched, f"id {example}", f"no row of {config.data} has this id")
+    account.check_balance()
+    return ScoreOutcome(report, unmatched, found.duplicates, found.unreadable, judge_failures, account)
 
 
 def _lookup(judged: dict[str, str | None]) -> Callable[[EvalRow, str], str | None]:

@@ -45,6 +45,11 @@ def get_backend_factory(name: str) -> BackendFactory:
 
 
 def make_backend(config: BackendConfig) -> Backend:
+    """A backend (OpenAI-compatible server, local transformers or vLLM) built by the factory registered as
+    ``config.kind``.
+
+    >>> backend = make_backend(BackendConfig("openai", "Qwen2.5-VL-7B-Instruct", "http://localhost:8000/v1"))
+    """
     if not config.model:
         raise UsageError(f"the {config.kind} backend needs a model (--model)")
     return get_backend_factory(config.kind)(config)

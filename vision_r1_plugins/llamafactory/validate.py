@@ -29,11 +29,12 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from vision_r1_plugins.core import rows as row_files
+from vision_r1_plugins.core.accounting import RowAccount, Verdict
 from vision_r1_plugins.core.errors import RunError, UsageError
 from vision_r1_plugins.generation.types import check_local_model
 from vision_r1_plugins.llamafactory.columns import ColumnShapes
@@ -101,6 +102,13 @@ class ValidationError(UsageError):
 
 @dataclass(frozen=True)
 class ValidateConfig:
+    """A registered dataset (``dataset_dir`` with ``dataset_info.json``, entry ``dataset``) and the training settings
+    it is checked against: the model (tokenizer and processor), ``cutoff_len``, the chat template and the image
+    pixel limits, as in the SFT YAML.
+
+    >>> config = ValidateConfig("data", "vision_r1_cold", "Qwen/Qwen2.5-VL-7B-Instruct", cutoff_len=4096)
+    """
+
     dataset_dir: str
     dataset: str
     model: str
@@ -136,14 +144,14 @@ class RowResult:
 
 @dataclass
 class ValidationReport:
+    """What :func:`validate_dataset` found: rows kept and rejected by reason (kept + rejected = total), token
+    counts, warnings, and the files written with ``fix_dir``."""
+
     dataset: str
-    total: int = 0
-    kept: int = 0
-    rejected: Counter[str] = field(default_factory=Counter)
+    rows: RowAccount = field(default_factory=RowAccount)  # total (input), kept, rejected by reason, first examples
     warnings: Counter[str] = field(default_factory=Counter)
     max_tokens: int = 0
     total_tokens: int = 0
-    examples: dict[str, str] = field(default_factory=dict)  # first detail seen per reason
     worker_failures: list[str] = field(default_factory=list)  # one line per worker process that died
     complete: bool = False  # every row was read and judged
     error: str = ""  # why the run stopped early, when it did
@@ -152,21 +160,48 @@ class ValidationReport:
     summary_path: Path | None = None
 
     @property
+    def total(self) -> int:
+        return self.rows.input
+
+    @property
+    def kept(self) -> int:
+        return self.rows.kept
+
+    @property
+    def rejected(self) -> Counter[str]:
+        return self.rows.rejected
+
+    @property
     def rejected_total(self) -> int:
-        return sum(self.rejected.values())
+        return self.rows.rejected_total
+
+    @property
+    def examples(self) -> dict[str, str]:
+        """The first reject of each reason: reason -> ``row I: DETAIL``."""
+        return {example.reason: f"{example.where}: {example.detail}" for example in self.rows.first_of_each_reason()}
 
     @property
     def mean_tokens(self) -> float:
         return self.total_tokens / self.kept if self.kept else 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["rejected"] = dict(self.rejected)
-        data["warnings"] = dict(self.warnings)
-        data["clean_path"] = str(self.clean_path) if self.clean_path else None
-        data["rejects_path"] = str(self.rejects_path) if self.rejects_path else None
-        data["summary_path"] = str(self.summary_path) if self.summary_path else None
-        return data
+        return {
+            **self.rows.to_dict(),
+            "dataset": self.dataset,
+            "total": self.total,
+            "kept": self.kept,
+            "rejected": dict(self.rejected),
+            "warnings": dict(self.warnings),
+            "max_tokens": self.max_tokens,
+            "total_tokens": self.total_tokens,
+            "examples": self.examples,
+            "worker_failures": list(self.worker_failures),
+            "complete": self.complete,
+            "error": self.error,
+            "clean_path": str(self.clean_path) if self.clean_path else None,
+            "rejects_path": str(self.rejects_path) if self.rejects_path else None,
+            "summary_path": str(self.summary_path) if self.summary_path else None,
+        }
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -584,21 +619,20 @@ class _Output:
 
     def record(self, result: RowResult) -> None:
         report = self.report
-        report.total += 1
+        report.rows.add_input()
         if result.reason is None:
             row, conflict = self.shapes.conform(self._stored_images(result.row))
             if row is None:
                 result = RowResult(result.index, "column_type_mismatch", conflict, row=result.row)
             else:
-                report.kept += 1
+                report.rows.keep()
                 report.total_tokens += result.tokens
                 report.max_tokens = max(report.max_tokens, result.tokens)
                 report.warnings.update(result.warnings)
                 if self.clean is not None:
                     self.clean.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
                 return
-        report.rejected[result.reason] += 1
-        report.examples.setdefault(result.reason, f"row {result.index}: {result.detail}")
+        report.rows.reject(result.reason, f"row {result.index}", result.detail)
         if self.rejects is not None:
             record = {"index": result.index, "reason": result.reason, "detail": result.detail, "row": result.row}
             self.rejects.write(json.dumps(record, ensure_ascii=False, default=_jsonable) + "\n")
@@ -680,18 +714,13 @@ def validate_dataset(
                     force=True,
                 )
             report.summary_path.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
-    if report.kept + report.rejected_total != report.total:  # the contract, checked rather than assumed
-        raise AssertionError(f"row accounting broke: {report.kept} + {report.rejected_total} != {report.total}")
+    report.rows.check_balance()  # the contract, checked rather than assumed
     return report
 
 
 def check_outcome(report: ValidationReport, strict: bool = False) -> None:
     """Raise :class:`RunError` when no row is usable, when a worker process died, or (``strict``) when any row
     was rejected; an empty dataset is a :class:`ValidationError`."""
-    if report.total == 0:
-        raise ValidationError(
-            f"{report.dataset} has no rows: nothing to validate (check its file_name in dataset_info.json)"
-        )
     where = f"every reject is in {report.rejects_path}" if report.rejects_path else "--fix DIR writes every reject"
     if report.worker_failures:
         lost = len(report.worker_failures)
@@ -699,20 +728,24 @@ def check_outcome(report: ValidationReport, strict: bool = False) -> None:
             f"{lost} worker process(es) died: {report.worker_failures[0]}; the rows they held are "
             f"counted as invalid_row ({report.rejected['invalid_row']} in all); {where}"
         )
-    if not report.rejected_total or not (strict or report.kept == 0):
-        return
-    counts = ", ".join(f"{reason} {count}" for reason, count in report.rejected.most_common())
-    first = "; ".join(report.examples[reason] for reason, _ in report.rejected.most_common(3))
-    if report.kept == 0:
-        fix = FIXES.get(report.rejected.most_common(1)[0][0], "fix the rows")
-        raise RunError(
-            f"no row of {report.dataset} is usable for training: {report.total} of {report.total} "
-            f"rejected ({counts}); first: {first}\nfix: {fix}; {where}"
+    top = report.rejected.most_common(3)
+    try:
+        report.rows.outcome(
+            strict,
+            source=report.dataset,
+            first="; ".join(report.examples[reason] for reason, _ in top),
+            messages={
+                Verdict.EMPTY: "{source} has no rows: nothing to validate (check its file_name in dataset_info.json)",
+                Verdict.NOTHING_KEPT: "no row of {source} is usable for training: {rejected} of {input} rejected "
+                "({counts}); first: {first}\nfix: {fix}; {where}",
+                Verdict.STRICT_REJECTED: "--strict: {rejected} of {input} rows of {source} rejected ({counts}); "
+                "first: {first}; {where}",
+            },
+            fix=FIXES.get(top[0][0], "fix the rows") if top else "fix the rows",
+            where=where,
         )
-    raise RunError(
-        f"--strict: {report.rejected_total} of {report.total} rows of {report.dataset} rejected "
-        f"({counts}); first: {first}; {where}"
-    )
+    except UsageError as error:  # the empty dataset, as this module's own error type
+        raise ValidationError(str(error)) from error
 
 
 def _entry_for(attr: Any, file_name: str) -> dict[str, Any]:

@@ -8,13 +8,13 @@ response-length limit to each step (``ptst/*``); logs without them take the stag
 
 from __future__ import annotations
 
-import json
 import re
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from vision_r1_plugins.core.errors import UsageError
+from vision_r1_plugins.core.rows import BadRow, read_jsonl
 
 # verl 0.9.1 metric names: the reward function's score, the response length, the truncation rate, the PPO clip rate.
 METRICS = {
@@ -45,6 +45,8 @@ STEP_FIELDS = {
 
 @dataclass
 class StageMetrics:
+    """One stage's training curves from verl's file logger: its steps and a series per metric (``METRICS``)."""
+
     index: int
     name: str
     steps: list[int] = field(default_factory=list)
@@ -69,12 +71,15 @@ def read_steps(metrics_dir: str | Path) -> list[StepRecord]:
     files = sorted(Path(metrics_dir).glob("*.jsonl"), key=_attempt_order)
     for path in files:
         file_stage = _key(path)[0]
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                record = json.loads(line)
-                step, data = int(record["step"]), record["data"]
-            except (ValueError, KeyError, TypeError):
-                continue  # a line cut off by a crash
+        # One file per attempt: a kill cuts off only its last line, which read_jsonl's own-file rule ignores.
+        for number, record in read_jsonl(path, own_file=True):
+            if (
+                isinstance(record, BadRow)
+                or not isinstance(record.get("step"), int)
+                or not isinstance(data := record.get("data"), dict)
+            ):
+                raise UsageError(f"{path}:{number}: not a verl file-logger line ({{'step': N, 'data': {{...}}}})")
+            step = record["step"]
             if METRICS["reward"] not in data:  # validation-only lines carry no training metrics
                 continue
             stage = int(data[STAGE_INDEX]) if STAGE_INDEX in data else file_stage

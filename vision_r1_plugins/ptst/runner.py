@@ -41,6 +41,9 @@ class MissingCheckpoint(RunError, FileNotFoundError):
 
 
 class StageFailed(RunError):
+    """A verl process exited non-zero or timed out: the stage (None in hook mode), the exit code, whether it
+    timed out, the last step it logged and its last output lines."""
+
     def __init__(
         self,
         stage: Stage | None,
@@ -86,6 +89,9 @@ class VerlCommand:
 
 @dataclass(frozen=True)
 class StagePlan(VerlCommand):
+    """One stage's verl command (stages mode): global steps ``start_step + 1 .. end_step``, the checkpoint it
+    resumes from and its overrides; ``argv`` to run, ``command`` to print."""
+
     index: int
     stage: Stage
     start_step: int
@@ -174,6 +180,10 @@ class HookPlan(VerlCommand):
 def plan_hook(
     schedule: Schedule, entry: Sequence[str] = DEFAULT_ENTRY, extra: dict[str, Any] | None = None, done: int = 0
 ) -> HookPlan:
+    """The one verl command of the hook mode (every stage in one run; the trainer switches stages).
+
+    >>> print(plan_hook(load_schedule("schedule.yaml")).command)  # doctest: +SKIP
+    """
     return HookPlan(done, {**schedule.hook_overrides(), **(extra or {})}, tuple(entry))
 
 
@@ -270,6 +280,8 @@ def run_hook(
 
 @dataclass
 class StageOutcome:
+    """One stage of :func:`run`: its plan and whether it was skipped (its last checkpoint already existed)."""
+
     plan: StagePlan
     skipped: bool
 

@@ -72,6 +72,9 @@ class ScheduleError(UsageError):
 
 @dataclass(frozen=True)
 class Stage:
+    """One PTST stage: its name, the response-length limit, rollouts per prompt (``n``) and steps (or a switch
+    rule for an adaptive stage), plus its own verl overrides."""
+
     name: str
     max_response_length: int
     rollout_n: int
@@ -87,6 +90,14 @@ class Stage:
 
 @dataclass(frozen=True)
 class Schedule:
+    """A PTST schedule (:func:`load_schedule`): the stages in order, the verl overrides they share, the checkpoint
+    folder and the reward settings.
+
+    >>> schedule = load_schedule("examples/verl/schedules/vision_r1_ptst_8gpu.yaml")  # doctest: +SKIP
+    >>> [(stage.max_response_length, stage.rollout_n) for stage in schedule.stages]  # doctest: +SKIP
+    [(4096, 16), (8192, 8), (16384, 4)]
+    """
+
     name: str
     stages: tuple[Stage, ...]
     checkpoint_dir: str

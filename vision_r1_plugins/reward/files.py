@@ -1,7 +1,9 @@
 """Score a JSONL file of responses: ``vision-r1 reward score``.
 
-Output is one line per input line, in order, so a killed run resumes by counting what it already wrote.
-A line that cannot be scored (bad JSON, no response column) still gets an output line with its reason.
+Output is one line per input row, in order, each naming its input ``line``, so a killed run resumes after the
+last line it wrote. The input is read by :func:`~vision_r1_plugins.core.rows.read_jsonl` (blank lines skipped);
+a line that cannot be scored (bad JSON, not an object, no response column) still gets an output line with its
+reason and counts as rejected in the :class:`~vision_r1_plugins.core.accounting.RowAccount`.
 The first JSON object of the input is checked for the named columns before anything is written, so a file in
 another layout fails at once (naming the columns it has) instead of scoring every line as ``invalid_row``.
 """
@@ -15,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vision_r1_plugins.core.errors import RunError, UsageError
-from vision_r1_plugins.core.rows import missing_column
+from vision_r1_plugins.core.accounting import RowAccount, Verdict
+from vision_r1_plugins.core.errors import UsageError
+from vision_r1_plugins.core.rows import BadRow, drop_partial_line, missing_column, read_jsonl
 from vision_r1_plugins.reward.options import RewardOptions
 from vision_r1_plugins.reward.scorer import score_many
 
@@ -41,32 +44,67 @@ COLUMN_OPTIONS = {"response": "--response-column", "ground_truth": "--ground-tru
 
 @dataclass
 class ScoreSummary:
-    rows: int = 0
+    account: RowAccount = field(default_factory=RowAccount)  # input rows, scored (kept), invalid (rejected)
     skipped_on_resume: int = 0
-    invalid: int = 0
     total_score: float = 0.0
-    reasons: Counter[str] = field(default_factory=Counter)
-    examples: list[str] = field(default_factory=list)  # the first invalid line of each reason, "line N: reason"
+    reasons: Counter[str] = field(default_factory=Counter)  # every row's reason, scored or not
+
+    @property
+    def rows(self) -> int:
+        return self.account.input
+
+    @property
+    def invalid(self) -> int:
+        return self.account.rejected_total
 
     @property
     def scored(self) -> int:
-        return self.rows - self.invalid
+        return self.account.kept
+
+    @property
+    def examples(self) -> list[str]:
+        """The first invalid line of each reason: ``line N: REASON: DETAIL``."""
+        return [f"{e.where}: {e.reason}: {e.detail}" for e in self.account.first_of_each_reason(EXAMPLES)]
 
     @property
     def mean_score(self) -> float:
         return self.total_score / self.scored if self.scored else 0.0
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.account.to_dict(),
+            "rows": self.rows,
+            "scored": self.scored,
+            "invalid": self.invalid,
+            "skipped_on_resume": self.skipped_on_resume,
+            "mean_score": self.mean_score,
+            "reasons": dict(self.reasons),
+            "examples": self.examples,
+        }
+
 
 def count_lines(path: Path) -> int:
+    """Non-blank lines of ``path``: the rows :func:`score_file` reads (for progress bars)."""
     with path.open("rb") as handle:
-        return sum(1 for _ in handle)
+        return sum(1 for line in handle if line.strip())
 
 
-def _rows(path: Path, skip: int) -> Iterator[tuple[int, str]]:
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if number > skip:
-                yield number, line
+def _rows(path: Path, after: int) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
+    for number, row in read_jsonl(path):
+        if number > after:
+            yield number, row
+
+
+def _resume_point(output_path: Path) -> tuple[int, int]:
+    """(records already written, the last input line they cover) of a killed run's output; its cut-off last
+    line, if any, is removed first."""
+    drop_partial_line(output_path)
+    written = last = 0
+    for number, record in read_jsonl(output_path, own_file=True):
+        if isinstance(record, BadRow) or not isinstance(record.get("line"), int):
+            raise UsageError(f"{output_path}:{number}: not a score line; cannot resume into it")
+        written, last = written + 1, record["line"]
+    return written, last
 
 
 def check_columns(input_path: Path, columns: ResponseColumns = ResponseColumns()) -> None:
@@ -74,14 +112,8 @@ def check_columns(input_path: Path, columns: ResponseColumns = ResponseColumns()
     ground-truth column: naming the columns it has and the option that renames each."""
     first: dict[str, Any] | None = None
     any_line = False
-    for _, line in _rows(input_path, 0):
-        if not line.strip():
-            continue
+    for _, row in _rows(input_path, 0):
         any_line = True
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
         if isinstance(row, dict):
             first = row
             break
@@ -95,13 +127,9 @@ def check_columns(input_path: Path, columns: ResponseColumns = ResponseColumns()
             raise missing_column(input_path, name, (column,), first, COLUMN_OPTIONS[name])
 
 
-def _check_row(line: str, columns: ResponseColumns) -> tuple[dict[str, Any] | None, str]:
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as error:
-        return None, f"invalid_json: {error.msg}"
-    if not isinstance(row, dict):
-        return None, "invalid_row: not a JSON object"
+def _check_row(row: dict[str, Any] | BadRow, columns: ResponseColumns) -> tuple[dict[str, Any] | None, str]:
+    if isinstance(row, BadRow):
+        return None, f"{row.reason}: {row.detail}"
     if not isinstance(row.get(columns.response), str):
         return None, f"invalid_row: no string {columns.response!r}"
     if columns.ground_truth not in row:
@@ -116,20 +144,26 @@ def check_outcome(
     strict: bool = False,
     columns: ResponseColumns = ResponseColumns(),
 ) -> None:
-    """Raise :class:`RunError` when no row could be scored, or (``strict``) when any row could not."""
-    if not summary.invalid or not (strict or summary.scored == 0):
+    """Raise :class:`RunError` when no row could be scored, or (``strict``) when any row could not: the shared
+    rule, :meth:`RowAccount.outcome`, in this command's words."""
+    if summary.rows == 0:  # a resume with nothing left to score (an empty input is refused before scoring)
         return
-    first = "; ".join(summary.examples)
-    if summary.scored == 0:
-        options = f"{COLUMN_OPTIONS['response']} and {COLUMN_OPTIONS['ground_truth']} rename them"
-        raise RunError(
-            f"no row of {input_path} could be scored ({summary.invalid} invalid; first: {first})\n"
-            f"each line must be a JSON object with a string {columns.response!r} and a "
-            f"{columns.ground_truth!r} ({options}); each row's reason is in {output_path}"
-        )
-    raise RunError(
-        f"--strict: {summary.invalid} of {summary.rows} rows could not be scored (first: {first}); "
-        f"see their reasons in {output_path}"
+    options = f"{COLUMN_OPTIONS['response']} and {COLUMN_OPTIONS['ground_truth']} rename them"
+    summary.account.outcome(
+        strict,
+        source=str(input_path),
+        first="; ".join(summary.examples),
+        messages={
+            Verdict.NOTHING_KEPT: "no row of {source} could be scored ({rejected} invalid; first: {first})\n"
+            "each line must be a JSON object with a string {response} and a {ground_truth} ({options}); "
+            "each row's reason is in {output}",
+            Verdict.STRICT_REJECTED: "--strict: {rejected} of {input} rows could not be scored (first: {first}); "
+            "see their reasons in {output}",
+        },
+        response=repr(columns.response),
+        ground_truth=repr(columns.ground_truth),
+        options=options,
+        output=output_path,
     )
 
 
@@ -146,13 +180,13 @@ def score_file(
     are checked first (:func:`check_columns`), before ``output_path`` is touched."""
     check_columns(input_path, columns)
     summary = ScoreSummary()
-    done = count_lines(output_path) if resume and output_path.exists() else 0
+    done, last_line = _resume_point(output_path) if resume and output_path.exists() else (0, 0)
     summary.skipped_on_resume = done
     mode = "a" if done else "w"
     output_path.parent.mkdir(parents=True, exist_ok=True)
     with output_path.open(mode, encoding="utf-8") as out:
-        chunk: list[tuple[int, str]] = []
-        for item in _rows(input_path, done):
+        chunk: list[tuple[int, dict[str, Any] | BadRow]] = []
+        for item in _rows(input_path, last_line):
             chunk.append(item)
             if len(chunk) == CHUNK_ROWS:
                 _score_chunk(chunk, out, summary, on_progress, options or RewardOptions(), columns)
@@ -163,14 +197,14 @@ def score_file(
 
 
 def _score_chunk(
-    chunk: list[tuple[int, str]],
+    chunk: list[tuple[int, dict[str, Any] | BadRow]],
     out: Any,
     summary: ScoreSummary,
     on_progress: Callable[[int], None] | None,
     options: RewardOptions,
     columns: ResponseColumns,
 ) -> None:
-    checked = [(number, *_check_row(line, columns)) for number, line in chunk]
+    checked = [(number, *_check_row(row, columns)) for number, row in chunk]
     valid = [(number, row) for number, row, _ in checked if row is not None]
     results = score_many(
         [row[columns.response] for _, row in valid],
@@ -190,9 +224,8 @@ def _score_chunk(
                 "pred": "",
                 "reason": problem,
             }
-            summary.invalid += 1
-            if not summary.reasons[problem.split(":")[0]] and len(summary.examples) < EXAMPLES:
-                summary.examples.append(f"line {number}: {problem}")
+            reason, _, detail = problem.partition(": ")
+            summary.account.reject(reason, f"line {number}", detail)
             if on_progress:
                 on_progress(1)
         else:
@@ -200,7 +233,8 @@ def _score_chunk(
             if columns.id and columns.id in row:
                 record["id"] = row[columns.id]
             summary.total_score += record["score"]
-        summary.rows += 1
+            summary.account.keep()
+        summary.account.add_input()
         summary.reasons[record["reason"].split(":")[0]] += 1
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
     out.flush()

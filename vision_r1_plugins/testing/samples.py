@@ -16,7 +16,7 @@ PosixPath('/tmp/problems/problems.jsonl')
 
 Images are drawn with Pillow alone, and their text with Pillow's built-in bitmap font scaled up without
 smoothing: FreeType or matplotlib rendering shifts pixels between library builds, and the bundled copy in
-``vision_r1_plugins/_data/samples/problems`` is checked against a fresh generation pixel for pixel.
+``data/samples/problems`` is checked against a fresh generation pixel for pixel.
 """
 
 from __future__ import annotations
@@ -32,11 +32,13 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vision_r1_plugins.core.resources import shipped_root
+
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
-# The bundled copy lives in the package (read through core.resources); regenerate it with `python -m` here.
-BUNDLED_PROBLEMS = Path(__file__).resolve().parents[1] / "_data" / "samples" / "problems"
+# The bundled copy is data/samples/problems (read through core.resources); regenerate it with `python -m` here.
+BUNDLED_PROBLEMS = shipped_root() / "data" / "samples" / "problems"
 BUNDLED_COUNT = 36
 BUNDLED_SEED = 0
 

@@ -26,14 +26,35 @@ class InstalledWheel:
 
 
 def install_wheel(root: Path, folder: Path) -> InstalledWheel:
-    """Build the wheel of the checkout at ``root`` (from a copy, so setuptools' build/ stays out of it; no build
-    isolation: this environment's setuptools builds it, offline) and install it into ``folder/env``."""
-    wheels, source = folder / "wheels", folder / "source"
-    shutil.copytree(
-        root / "vision_r1_plugins", source / "vision_r1_plugins", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    for name in ("pyproject.toml", "README.md"):
+    """Build the sdist of the checkout at ``root`` (from a copy, so setuptools' build/ stays out of it), the wheel
+    from that sdist, as a package index would (no build isolation: this environment's setuptools builds them,
+    offline), and install the wheel into ``folder/env``. ``examples/`` and ``data/`` reach the wheel only through
+    the sdist (MANIFEST.in) and setup.py's build-time copy, so this proves both."""
+    wheels, source, unpacked = folder / "wheels", folder / "source", folder / "sdist"
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("vision_r1_plugins", "examples", "data"):
+        shutil.copytree(root / name, source / name, ignore=ignore)
+    for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md"):
         shutil.copy2(root / name, source / name)
+    sdist = (
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from setuptools import build_meta; print(build_meta.build_sdist(sys.argv[1]))",
+                str(folder / "dist"),
+            ],
+            cwd=source,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    shutil.unpack_archive(folder / "dist" / sdist, unpacked)
+    (sdist_root,) = unpacked.iterdir()
     subprocess.run(
         [
             sys.executable,
@@ -45,7 +66,7 @@ def install_wheel(root: Path, folder: Path) -> InstalledWheel:
             "--no-build-isolation",
             "-w",
             str(wheels),
-            str(source),
+            str(sdist_root),
         ],
         check=True,
         capture_output=True,

@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vision_r1_plugins.core.errors import RunError, UsageError
+from vision_r1_plugins.core.accounting import RowAccount, Verdict
+from vision_r1_plugins.core.errors import UsageError
 from vision_r1_plugins.core.problems import (
     IMAGE_PLACEHOLDER,
     Problem,
@@ -68,6 +69,13 @@ FIXES = {
 
 @dataclass(frozen=True)
 class RLDataConfig:
+    """What :func:`convert_rl_data` reads and writes: the problems file, the output (``OUT`` or ``OUT.parquet``), the
+    policy model whose processor measures prompts, verl's ``data.max_prompt_length``, the reward's
+    ``data_source``, optional system prompt and instruction, a test split and the input's column names.
+
+    >>> config = RLDataConfig("problems.jsonl", "out/rl", "Qwen/Qwen2.5-VL-7B-Instruct", test_size=0.1)
+    """
+
     input: str | Path
     output: str | Path  # OUT or OUT.parquet -> OUT.parquet (or OUT.train/OUT.test.parquet) + OUT.rejects.jsonl
     model: str | Path  # a model or processor folder: its processor measures the prompts
@@ -96,22 +104,40 @@ class RLDataConfig:
 
 @dataclass
 class RLDataReport:
-    input: int = 0
-    kept: int = 0
-    rejected: Counter[str] = field(default_factory=Counter)
+    """What :func:`convert_rl_data` wrote: rows in, kept and rejected by reason, prompt token counts, the parquet
+    file per split and the rejects file."""
+
+    rows: RowAccount = field(default_factory=RowAccount)  # input, kept, rejected by reason, first examples
     prompt_tokens_max: int = 0
     prompt_tokens_mean: float = 0.0
     splits: dict[str, int] = field(default_factory=dict)  # rows written per split
     outputs: dict[str, Path] = field(default_factory=dict)  # split -> parquet path
     rejects_path: Path | None = None
-    examples: list[str] = field(default_factory=list)  # the first reject of each reason: "row I (ID) REASON: DETAIL"
+
+    @property
+    def input(self) -> int:
+        return self.rows.input
+
+    @property
+    def kept(self) -> int:
+        return self.rows.kept
+
+    @property
+    def rejected(self) -> Counter[str]:
+        return self.rows.rejected
 
     @property
     def rejected_total(self) -> int:
-        return sum(self.rejected.values())
+        return self.rows.rejected_total
+
+    @property
+    def examples(self) -> list[str]:
+        """The first reject of each reason: ``row I (ID) REASON: DETAIL``."""
+        return [str(example) for example in self.rows.first_of_each_reason(EXAMPLES)]
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            **self.rows.to_dict(),
             "input": self.input,
             "kept": self.kept,
             "rejected": dict(self.rejected),
@@ -300,18 +326,16 @@ def convert_rl_data(config: RLDataConfig, on_progress: Callable[[int], None] | N
     try:
         with rejects_path.open("w", encoding="utf-8") as rejects:
             for raw_question, result in itertools.chain([first], rows):
-                report.input += 1
+                report.rows.add_input()
                 outcome = _convert_one(raw_question, result, meter, config)
                 if isinstance(outcome, Rejection):
-                    report.rejected[str(outcome.reason)] += 1
-                    if report.rejected[str(outcome.reason)] == 1 and len(report.examples) < EXAMPLES:
-                        report.examples.append(f"row {outcome.index} ({outcome.id}) {outcome.reason}: {outcome.detail}")
+                    report.rows.reject(str(outcome.reason), f"row {outcome.index} ({outcome.id})", outcome.detail)
                     record = {"index": outcome.index, "id": outcome.id, "reason": outcome.reason}
                     rejects.write(json.dumps({**record, "detail": outcome.detail}, ensure_ascii=False) + "\n")
                 else:
                     row, tokens = outcome
                     writer.add(row)
-                    report.kept += 1
+                    report.rows.keep()
                     total_tokens += tokens
                     report.prompt_tokens_max = max(report.prompt_tokens_max, tokens)
                 if on_progress is not None:
@@ -322,8 +346,7 @@ def convert_rl_data(config: RLDataConfig, on_progress: Callable[[int], None] | N
         staged.unlink(missing_ok=True)
         raise
     report.prompt_tokens_mean = total_tokens / report.kept if report.kept else 0.0
-    if report.kept + report.rejected_total != report.input:  # the contract, checked rather than assumed
-        raise AssertionError(f"row accounting broke: {report.kept} + {report.rejected_total} != {report.input}")
+    report.rows.check_balance()  # the contract, checked rather than assumed
     if config.test_size > 0:
         try:
             _split(staged, base, report, config)
@@ -337,21 +360,23 @@ def convert_rl_data(config: RLDataConfig, on_progress: Callable[[int], None] | N
 
 
 def check_outcome(report: RLDataReport, source: str | Path, strict: bool = False) -> None:
-    """Raise :class:`RunError` when no row was kept, or (``strict``) when any row was rejected."""
-    if not report.rejected_total or not (strict or report.kept == 0):
-        return
-    counts = ", ".join(f"{reason} {count}" for reason, count in report.rejected.most_common())
-    first = "; ".join(report.examples)
-    if report.kept == 0:
-        reason = report.rejected.most_common(1)[0][0]
-        fix = FIXES.get(reason, "fix the rows")
-        raise RunError(
-            f"no row of {source} was kept: {report.input} of {report.input} rejected ({counts}); "
-            f"first: {first}\nfix: {fix}; every reject is in {report.rejects_path}"
-        )
-    raise RunError(
-        f"--strict: {report.rejected_total} of {report.input} rows rejected ({counts}); first: {first}; "
-        f"see {report.rejects_path}"
+    """Raise :class:`RunError` when no row was kept, or (``strict``) when any row was rejected: the shared rule,
+    :meth:`RowAccount.outcome`, in this command's words."""
+    top = report.rejected.most_common(1)
+    fix = FIXES.get(top[0][0], "fix the rows") if top else "fix the rows"
+    report.rows.outcome(
+        strict,
+        source=str(source),
+        first="; ".join(report.examples),
+        messages={
+            Verdict.EMPTY: "{source} holds no rows: nothing to convert",
+            Verdict.NOTHING_KEPT: "no row of {source} was kept: {rejected} of {input} rejected ({counts}); "
+            "first: {first}\nfix: {fix}; every reject is in {rejects}",
+            Verdict.STRICT_REJECTED: "--strict: {rejected} of {input} rows rejected ({counts}); first: {first}; "
+            "see {rejects}",
+        },
+        fix=fix,
+        rejects=report.rejects_path,
     )
 
 

@@ -1,5 +1,5 @@
-"""The registered benchmarks, one module each with its layout and official rule. Extend with
-:func:`register_benchmark`."""
+"""The registered benchmarks (tasks, in lm-evaluation-harness's sense), one module each with its layout and
+official rule. Extend with :func:`register_benchmark`."""
 
 from vision_r1_plugins.eval.tasks import dynamath, mathverse, mathvision, mathvista, mm_math, vision_r1, wemath
 from vision_r1_plugins.eval.tasks.spec import (

@@ -55,6 +55,10 @@ def default_item(raw: dict[str, Any], problem: Problem, spec: BenchmarkSpec) -> 
 
 @dataclass(frozen=True)
 class BenchmarkSpec:
+    """One benchmark: its name, its file layout (which columns hold the id, question, images and answer) and its
+    official scoring rule. Register your own with :func:`register_benchmark`; ``vision-r1 eval benchmarks`` lists
+    them."""
+
     name: str
     description: str  # one line: the source layout and the official rule
     official: OfficialRule
@@ -107,8 +111,15 @@ BENCHMARKS: Registry[BenchmarkSpec] = Registry("benchmark")
 
 
 def register_benchmark(spec: BenchmarkSpec) -> BenchmarkSpec:
+    """Add ``spec`` to the registry (``--benchmark NAME``, :func:`get_benchmark`) and return it."""
     return BENCHMARKS.register(spec.name, spec)
 
 
 def get_benchmark(name: str) -> BenchmarkSpec:
+    """The registered benchmark called ``name``; a :class:`~vision_r1_plugins.core.errors.UsageError` naming the
+    registered ones otherwise.
+
+    >>> get_benchmark("mathvista_testmini").name
+    'mathvista_testmini'
+    """
     return BENCHMARKS.require(name)
