@@ -51,9 +51,10 @@ test: setup setup-rl lint docs
 	$(BIN)/python -m pytest -q --durations=15 tests --ignore=$(RL_TESTS)
 	$(RL_BIN)/python -m pytest -q --durations=10 $(RL_TESTS)
 
-# Everything but the tests marked slow (real training, Ray, torchrun, the demo, the wheel): about a minute.
+# Everything but the tests marked slow (real training, Ray, torchrun, the demo, the wheel), on two pytest-xdist
+# workers (the suite is thousands of small tests; none of the ones kept here shares a port, a file or Ray).
 test-fast: setup lint
-	$(BIN)/python -m pytest -q -m "not slow" tests --ignore=$(RL_TESTS)
+	$(BIN)/python -m pytest -q -n 2 -m "not slow" tests --ignore=$(RL_TESTS)
 
 # The linter, the layers, and the formatter (no file opts out of it).
 LINTED := vision_r1_plugins tests benchmarks examples docs

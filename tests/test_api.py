@@ -9,6 +9,7 @@ from __future__ import annotations
 import _thread
 import asyncio
 import json
+import signal
 import subprocess
 import sys
 import threading
@@ -136,7 +137,7 @@ def test_keyboard_interrupt_cancels_the_coroutine_and_waits_for_its_cleanup() ->
     async def long_running() -> None:
         try:
             events.append("started")
-            await asyncio.sleep(30)
+            await asyncio.sleep(15)
         except asyncio.CancelledError:
             events.append("cancelled")
             raise
@@ -154,6 +155,9 @@ def test_keyboard_interrupt_cancels_the_coroutine_and_waits_for_its_cleanup() ->
 
     # A loop run the way Jupyter's kernel runs it: Python's own SIGINT handler raises KeyboardInterrupt in the
     # waiting thread (asyncio.run would instead cancel its main task and wait for the cell to return).
+    # Python's own handler, explicitly: an earlier test in this process (a CLI run, a server) may have left another
+    # one installed, and interrupt_main does nothing when SIGINT is not handled by Python's default handler.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     loop = asyncio.new_event_loop()
     threading.Thread(target=interrupt_soon, daemon=True).start()
     started = time.monotonic()
@@ -162,6 +166,7 @@ def test_keyboard_interrupt_cancels_the_coroutine_and_waits_for_its_cleanup() ->
             loop.run_until_complete(cell())
     finally:
         loop.close()
+        signal.signal(signal.SIGINT, previous)
     assert events == ["started", "cancelled", "cleaned up"]
     assert time.monotonic() - started < 10
 
