@@ -296,7 +296,7 @@ def modality_bridging(workdir: Path, seed: int) -> DemoStep:
         report = bridge(config, backend(TEACHER_MLLM), backend(TEACHER_REASONER))
         stats, url = server.stats(), server.url
     (workdir / "logs" / "teacher-server.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
-    filtered, rejected = sum(report.filtered.values()), sum(report.rejected.values())
+    filtered, rejected = report.filtered_total, report.rejected_total
     failed = sum(counts["failed"] for counts in report.requests.values())
     asked = sum(counts["done"] for counts in report.requests.values()) + failed
     reused = sum(counts["cached"] for counts in report.requests.values())

@@ -30,7 +30,7 @@ from vision_r1_plugins.answers import stated_answer
 from vision_r1_plugins.bridge.export import compose_response, export, image_names, sharegpt_row
 from vision_r1_plugins.bridge.filters import FilterConfig, rewrite_description_references, run_filters
 from vision_r1_plugins.bridge.stages import STAGES, load_prompts, stage_names
-from vision_r1_plugins.core.accounting import RowAccount, Verdict
+from vision_r1_plugins.core.accounting import CountedRows, RowAccount, Verdict
 from vision_r1_plugins.core.errors import RunError
 from vision_r1_plugins.core.problems import Problem, ProblemColumns, Rejection, RejectReason, read_problems
 from vision_r1_plugins.core.store import ResultStore
@@ -61,7 +61,7 @@ class StageCounter:
 
 
 @dataclass
-class BridgeProgress:
+class BridgeProgress(CountedRows):
     """Live counts handed to ``on_update``: samples read, kept, filtered and rejected by reason, and per stage the
     requests done, served from the store (``cached``), in flight, retried and failed."""
 
@@ -74,20 +74,8 @@ class BridgeProgress:
         return self.rows.input
 
     @property
-    def kept(self) -> int:
-        return self.rows.kept
-
-    @property
-    def filtered(self) -> Counter[str]:
-        return self.rows.filtered
-
-    @property
-    def rejected(self) -> Counter[str]:
-        return self.rows.rejected
-
-    @property
     def finished(self) -> int:
-        return self.kept + self.rows.filtered_total + self.rows.rejected_total
+        return self.kept + self.filtered_total + self.rejected_total
 
 
 @dataclass(frozen=True)
@@ -114,7 +102,7 @@ class BridgeConfig:
 
 
 @dataclass
-class BridgeReport:
+class BridgeReport(CountedRows):
     """What :func:`bridge` did: every input sample is kept, filtered (a quality rule or a wrong answer) or rejected
     (an unusable input row), counted by reason; request counts per stage; reasoning lengths; where the dataset is.
 
@@ -132,22 +120,6 @@ class BridgeReport:
     summary_path: Path
 
     @property
-    def input(self) -> int:
-        return self.rows.input
-
-    @property
-    def kept(self) -> int:
-        return self.rows.kept
-
-    @property
-    def filtered(self) -> dict[str, int]:
-        return dict(self.rows.filtered)
-
-    @property
-    def rejected(self) -> dict[str, int]:
-        return dict(self.rows.rejected)
-
-    @property
     def examples(self) -> list[str]:
         """The first rejected and filtered samples' reasons, in the order they happened."""
         return [f"{example.reason}: {example.detail[:200]}" for example in self.rows.examples[:3]]
@@ -157,9 +129,9 @@ class BridgeReport:
         out = self.summary_path.parent
         line = f"{self.kept} of {self.input} samples kept"
         if self.filtered:
-            line += f"; {sum(self.filtered.values())} filtered ({out / 'filtered.jsonl'})"
+            line += f"; {self.filtered_total} filtered ({out / 'filtered.jsonl'})"
         if self.rejected:
-            line += f"; {sum(self.rejected.values())} rejected ({out / 'rejects.jsonl'})"
+            line += f"; {self.rejected_total} rejected ({out / 'rejects.jsonl'})"
         return line
 
     def first_problems(self) -> str:

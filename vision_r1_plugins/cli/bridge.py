@@ -138,7 +138,7 @@ def bridge_command(
             )
         table.caption = (
             f"samples read {progress.read}: kept {progress.kept}, "
-            f"filtered {sum(progress.filtered.values())}, rejected {sum(progress.rejected.values())}"
+            f"filtered {progress.filtered_total}, rejected {progress.rejected_total}"
         )
         return table
 

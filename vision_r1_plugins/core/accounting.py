@@ -20,7 +20,7 @@ from typing import Any
 
 from vision_r1_plugins.core.errors import RunError, UsageError
 
-__all__ = ["RowAccount", "RowExample", "Verdict"]
+__all__ = ["CountedRows", "RowAccount", "RowExample", "Verdict"]
 
 EXAMPLES_PER_REASON = 3  # enough to see a pattern, few enough that a 200K-row run holds a handful
 
@@ -182,3 +182,34 @@ class RowAccount:
             "filtered": dict(self.filtered),
             "rejected": dict(self.rejected),
         }
+
+
+class CountedRows:
+    """Base of a report that holds its :class:`RowAccount` in ``rows``: the counts read as the report's own
+    attributes (``report.kept``), written once here for every report."""
+
+    rows: RowAccount
+
+    @property
+    def input(self) -> int:
+        return self.rows.input
+
+    @property
+    def kept(self) -> int:
+        return self.rows.kept
+
+    @property
+    def filtered(self) -> Counter[str]:
+        return self.rows.filtered
+
+    @property
+    def rejected(self) -> Counter[str]:
+        return self.rows.rejected
+
+    @property
+    def filtered_total(self) -> int:
+        return self.rows.filtered_total
+
+    @property
+    def rejected_total(self) -> int:
+        return self.rows.rejected_total

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from vision_r1_plugins.core import rows as row_files
-from vision_r1_plugins.core.accounting import RowAccount, Verdict
+from vision_r1_plugins.core.accounting import CountedRows, RowAccount, Verdict
 from vision_r1_plugins.core.errors import RunError, UsageError
 from vision_r1_plugins.generation.types import check_local_model
 from vision_r1_plugins.llamafactory.columns import ColumnShapes
@@ -143,7 +143,7 @@ class RowResult:
 
 
 @dataclass
-class ValidationReport:
+class ValidationReport(CountedRows):
     """What :func:`validate_dataset` found: rows kept and rejected by reason (kept + rejected = total), token
     counts, warnings, and the files written with ``fix_dir``."""
 
@@ -162,18 +162,6 @@ class ValidationReport:
     @property
     def total(self) -> int:
         return self.rows.input
-
-    @property
-    def kept(self) -> int:
-        return self.rows.kept
-
-    @property
-    def rejected(self) -> Counter[str]:
-        return self.rows.rejected
-
-    @property
-    def rejected_total(self) -> int:
-        return self.rows.rejected_total
 
     @property
     def examples(self) -> dict[str, str]:

@@ -26,13 +26,12 @@ import json
 import math
 import random
 import re
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vision_r1_plugins.core.accounting import RowAccount, Verdict
+from vision_r1_plugins.core.accounting import CountedRows, RowAccount, Verdict
 from vision_r1_plugins.core.errors import UsageError
 from vision_r1_plugins.core.problems import (
     IMAGE_PLACEHOLDER,
@@ -103,7 +102,7 @@ class RLDataConfig:
 
 
 @dataclass
-class RLDataReport:
+class RLDataReport(CountedRows):
     """What :func:`convert_rl_data` wrote: rows in, kept and rejected by reason, prompt token counts, the parquet
     file per split and the rejects file."""
 
@@ -113,22 +112,6 @@ class RLDataReport:
     splits: dict[str, int] = field(default_factory=dict)  # rows written per split
     outputs: dict[str, Path] = field(default_factory=dict)  # split -> parquet path
     rejects_path: Path | None = None
-
-    @property
-    def input(self) -> int:
-        return self.rows.input
-
-    @property
-    def kept(self) -> int:
-        return self.rows.kept
-
-    @property
-    def rejected(self) -> Counter[str]:
-        return self.rows.rejected
-
-    @property
-    def rejected_total(self) -> int:
-        return self.rows.rejected_total
 
     @property
     def examples(self) -> list[str]:
