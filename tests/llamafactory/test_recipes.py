@@ -34,17 +34,22 @@ GPUS = {
 }
 
 PARSE = r"""
-import json, sys
+import json, os, sys
 import yaml
 import transformers.training_args as training_args
 training_args.is_torch_bf16_gpu_available = lambda: True
 from llamafactory.hparams import get_train_args
 from transformers.integrations import is_deepspeed_zero3_enabled
 
-recipe = yaml.safe_load(open(sys.argv[1]))
-recipe["model_name_or_path"], recipe["output_dir"] = sys.argv[2], sys.argv[3]
-model, data, train, finetune, _ = get_train_args(recipe)
-print("PARSED " + json.dumps({
+# Each (recipe, folder) pair is parsed from that folder, in one interpreter: importing LLaMA-Factory is most of
+# the cost, and the pairs are one recipe's forms (as written, copied), so ZeRO-3's process-wide flag agrees.
+model_path, out = sys.argv[1], sys.argv[2]
+for recipe_path, folder in zip(sys.argv[3::2], sys.argv[4::2]):
+  os.chdir(folder)
+  recipe = yaml.safe_load(open(recipe_path))
+  recipe["model_name_or_path"], recipe["output_dir"] = model_path, out
+  model, data, train, finetune, _ = get_train_args(recipe)
+  print("PARSED " + json.dumps({
     "stage": finetune.stage, "finetuning_type": finetune.finetuning_type, "template": data.template,
     "dataset": data.dataset, "cutoff_len": data.cutoff_len, "image_max_pixels": model.image_max_pixels,
     "freeze_vision_tower": finetune.freeze_vision_tower, "learning_rate": train.learning_rate,
@@ -52,7 +57,7 @@ print("PARSED " + json.dumps({
     "warmup_ratio": train.warmup_ratio, "per_device": train.per_device_train_batch_size,
     "accumulation": train.gradient_accumulation_steps, "bf16": train.bf16, "zero3": is_deepspeed_zero3_enabled(),
     "lora_rank": finetune.lora_rank, "parallel_mode": str(train.parallel_mode), "deepspeed": train.deepspeed,
-}))
+  }))
 """
 
 
@@ -62,7 +67,8 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _parse(recipe: Path, model: Path, out: Path, cwd: Path) -> dict:
+def _parse(model: Path, out: Path, *forms: tuple[Path, Path]) -> list[dict]:
+    """LLaMA-Factory's parse of each (recipe, folder it is run from)."""
     env = {
         **os.environ,
         "LOCAL_RANK": "0",
@@ -73,16 +79,18 @@ def _parse(recipe: Path, model: Path, out: Path, cwd: Path) -> dict:
         "MASTER_PORT": str(_free_port()),
     }
     completed = subprocess.run(
-        [sys.executable, "-c", PARSE, str(recipe), str(model), str(out)],
-        cwd=cwd,
+        [sys.executable, "-c", PARSE, str(model), str(out), *(str(part) for form in forms for part in form)],
         env=env,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert completed.returncode == 0, completed.stderr[-4000:]
-    line = next(line for line in completed.stdout.splitlines() if line.startswith("PARSED "))
-    return json.loads(line.removeprefix("PARSED "))
+    parsed = [
+        json.loads(line.removeprefix("PARSED ")) for line in completed.stdout.splitlines() if line.startswith("PARSED ")
+    ]
+    assert len(parsed) == len(forms), completed.stdout[-4000:]
+    return parsed
 
 
 def test_every_recipe_is_listed() -> None:
@@ -100,10 +108,20 @@ def test_every_recipe_is_listed() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("recipe", RECIPES, ids=[recipe.stem for recipe in RECIPES])
 def test_recipe_parses_with_the_paper_settings(recipe: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
+    """As written, from the repository root (`llamafactory-cli train examples/llamafactory/NAME.yaml`: the relative
+    DeepSpeed path is found there), and copied out by `vision-r1 recipes copy` and run from another folder."""
     copied = copy_recipes(recipe.stem, tmp_path / "copy")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    parsed = _parse(copied.yamls[recipe.stem], tiny_model_dir, tmp_path / "out", cwd=elsewhere)
+    as_written, parsed = _parse(
+        tiny_model_dir, tmp_path / "out", (recipe.relative_to(ROOT), ROOT), (copied.yamls[recipe.stem], elsewhere)
+    )
+    assert as_written["stage"] == "sft" and as_written["template"] == "qwen2_vl"
+    if as_written["zero3"]:
+        assert as_written["deepspeed"] == "examples/deepspeed/ds_z3_config.json"
+    assert {key: value for key, value in as_written.items() if key != "deepspeed"} == {
+        key: value for key, value in parsed.items() if key != "deepspeed"
+    }  # a copy changes where the files are, nothing else
     gpus = GPUS[recipe.stem]
     assert parsed["stage"] == "sft" and parsed["template"] == "qwen2_vl" and parsed["bf16"] is True
     assert parsed["image_max_pixels"] == 768 * 768
@@ -123,16 +141,6 @@ def test_recipe_parses_with_the_paper_settings(recipe: Path, tiny_model_dir: Pat
         else ["vision_r1_llava_cot_full", "vision_r1_mulberry_sft_full"]
     )
     assert parsed["dataset"] == expected
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("recipe", RECIPES, ids=[recipe.stem for recipe in RECIPES])
-def test_recipe_parses_from_the_repository_root_as_written(recipe: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
-    """`llamafactory-cli train examples/llamafactory/NAME.yaml` from the root: the relative DeepSpeed path is found."""
-    parsed = _parse(recipe.relative_to(ROOT), tiny_model_dir, tmp_path / "out", cwd=ROOT)
-    assert parsed["stage"] == "sft" and parsed["template"] == "qwen2_vl"
-    if parsed["zero3"]:
-        assert parsed["deepspeed"] == "examples/deepspeed/ds_z3_config.json"
 
 
 @pytest.mark.slow
