@@ -31,6 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from vision_r1_plugins.core.rows import BadRow, read_jsonl
 from vision_r1_plugins.eval.items import EvalItem
 from vision_r1_plugins.eval.row_record import read_records
 from vision_r1_plugins.eval.score_responses import ScoreConfig, score_responses
@@ -68,8 +69,12 @@ def mathvision_models(repo: Path) -> list[Path]:
 
 
 def _read_jsonl(path: Path) -> dict[str, dict]:
-    rows = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
-    return {str(row["id"]): row for row in rows}
+    rows = {}
+    for number, row in read_jsonl(path):
+        if isinstance(row, BadRow):  # a released file we cannot read whole would skew the agreement table
+            raise SystemExit(f"{path}:{number}: {row.reason}: {row.detail}")
+        rows[str(row["id"])] = row
+    return rows
 
 
 def _selected(models: list[Path], names: str | None) -> list[Path]:

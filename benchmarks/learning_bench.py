@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from vision_r1_plugins.demo import evaluate_model, run_demo, run_toy_rl
+from vision_r1_plugins.eval.row_record import read_records
 from vision_r1_plugins.ptst.metrics import read_steps, reward_gain
 from vision_r1_plugins.testing.toy import TOY_STAGES
 
@@ -50,8 +51,7 @@ VARIANTS: dict[str, tuple[list[dict[str, Any]], tuple[str, ...]]] = {
 
 
 def mean_tokens(run: Path) -> float:
-    rows = [json.loads(line) for line in (run / "rows.jsonl").read_text().splitlines()]
-    return statistics.fmean(row.get("response_tokens") or 0 for row in rows)
+    return statistics.fmean(record.response_tokens or 0 for record in read_records(run / "rows.jsonl"))
 
 
 def main() -> None:

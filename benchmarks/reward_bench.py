@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import random
@@ -151,17 +150,24 @@ def workload(count: int, group_size: int, seed: int = 0) -> list[tuple[str, str]
     return items[:count]
 
 
+def _cases(path: Path) -> list[dict]:
+    from vision_r1_plugins.core.rows import BadRow, read_jsonl
+
+    cases = []
+    for number, case in read_jsonl(path):
+        if isinstance(case, BadRow):  # a case file is ours: a bad line is a bug, not a row to skip
+            raise SystemExit(f"{path}:{number}: {case.reason}: {case.detail}")
+        cases.append(case)
+    return cases
+
+
 def load_cases() -> list[dict]:
     """Hard-mode cases of the case files; the others give ``answer`` inside a fixed think block."""
-    cases = [json.loads(line) for line in CASES.read_text(encoding="utf-8").splitlines() if line.strip()]
-    paths = (RULE_CASES, REDTEAM_CASES, REDTEAM2_CASES)
-    lines = [line for path in paths for line in path.read_text(encoding="utf-8").split("\n")]
-    for line in lines:
-        if line.strip():
-            case = json.loads(line)
-            if "answer" in case:
-                case["response"] = f"{RULE_THINK}<answer>{case['answer']}</answer>"
-            cases.append(case)
+    cases = _cases(CASES)
+    for case in (case for path in (RULE_CASES, REDTEAM_CASES, REDTEAM2_CASES) for case in _cases(path)):
+        if "answer" in case:
+            case["response"] = f"{RULE_THINK}<answer>{case['answer']}</answer>"
+        cases.append(case)
     return [case for case in cases if case.get("options", {}).get("mode", "hard") == "hard"]
 
 
