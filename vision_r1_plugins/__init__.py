@@ -14,7 +14,7 @@ The synchronous entry points also work inside a running event loop (a Jupyter ce
 
 >>> import vision_r1_plugins
 >>> vision_r1_plugins.__version__  # doctest: +SKIP
-'0.1.0'
+'0.2.0'
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ def backend(model: str) -> Backend:
     return make_backend(BackendConfig("openai", model, args.base_url, sampling=Sampling(max_tokens=4096)))
 
 
-# resume=True: a rerun reuses every finished request saved in the --out folder (requests.jsonl).
+# resume=True: a rerun reuses every finished request saved in the --out folder (requests.sqlite).
 report = bridge(BridgeConfig(args.problems, args.out, resume=True), backend(args.mllm), backend(args.reasoner))
 print(report.headline())
 print(f"dataset: {report.dataset_path} (registered in {args.out / 'dataset_info.json'})")

@@ -11,6 +11,7 @@ import pytest
 
 from vision_r1_plugins.bridge.pipeline import BridgeConfig, bridge
 from vision_r1_plugins.core.errors import RunError
+from vision_r1_plugins.core.store import read_results
 from vision_r1_plugins.generation import BackendConfig, RetryPolicy, Sampling, make_backend
 from vision_r1_plugins.testing.fake_server import FakeServer, FakeServerConfig
 
@@ -35,7 +36,7 @@ def _backends(url: str | tuple[str, ...], mllm_tokens: int = 2048, concurrency: 
 
 
 def _keys(out: Path) -> list[tuple]:
-    return [tuple(json.loads(line)["key"]) for line in (out / "requests.jsonl").read_text().splitlines()]
+    return [tuple(key) for key, _ in read_results(out / "requests.sqlite")]
 
 
 def test_a_server_that_goes_away_stops_the_run_and_resume_finishes_it(tmp_path: Path, write_problems) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from vision_r1_plugins.bridge.pipeline import BridgeConfig, bridge
+from vision_r1_plugins.core.store import count_results, read_results
 from vision_r1_plugins.generation import BackendConfig, RetryPolicy, make_backend
 from vision_r1_plugins.testing.fake_server import FakeServer, FakeServerConfig
 
@@ -28,7 +29,7 @@ def _backends(server: FakeServer, concurrency: int = 8, timeout: float = 2.0) ->
 
 
 def _store_keys(out: Path) -> list[tuple]:
-    return [tuple(json.loads(line)["key"]) for line in (out / "requests.jsonl").read_text().splitlines()]
+    return [tuple(key) for key, _ in read_results(out / "requests.sqlite")]
 
 
 @pytest.mark.slow
@@ -127,9 +128,9 @@ def test_resume_after_sigkill_redoes_nothing_and_loses_nothing(tmp_path: Path, w
     with FakeServer(FakeServerConfig(latency=0.15)) as server:
         command[command.index("--model") : command.index("--model")] = ["--base-url", server.url]
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=dict(os.environ))
-        store = out / "requests.jsonl"
+        store = out / "requests.sqlite"
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and (not store.exists() or len(store.read_bytes().splitlines()) < 30):
+        while time.monotonic() < deadline and count_results(store) < 30:
             time.sleep(0.05)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)

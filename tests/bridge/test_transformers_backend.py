@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from vision_r1_plugins.bridge.pipeline import BridgeConfig, bridge
 from vision_r1_plugins.cli import app
+from vision_r1_plugins.core.store import read_results
 from vision_r1_plugins.generation import BackendConfig, Sampling, make_backend
 from vision_r1_plugins.testing.fake_server import FakeServer
 
@@ -46,7 +47,7 @@ def test_cli_with_transformers_backend_accounts_for_every_row(
     assert summary["filtered"] == {"truncated": 3}
     done = {stage: summary["requests"][stage]["done"] for stage in ("caption_cot", "description", "reasoning")}
     assert done == {"caption_cot": 3, "description": 0, "reasoning": 0}
-    keys = [json.loads(line)["key"] for line in (out / "requests.jsonl").read_text().splitlines()]
+    keys = [key for key, _ in read_results(out / "requests.sqlite")]
     assert len(keys) == 3 and {key[3] for key in keys} == {str(tiny_model_dir)}
     filtered = [json.loads(line) for line in (out / "filtered.jsonl").read_text().splitlines()]
     assert [record["reason"] for record in filtered] == ["truncated"] * 3

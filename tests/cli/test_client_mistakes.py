@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from vision_r1_plugins.cli import app
 from vision_r1_plugins.core.resources import sample_problems
+from vision_r1_plugins.core.store import count_results
 from vision_r1_plugins.testing.fake_server import BAD_REQUEST_MARKER, FakeServer, FakeServerConfig
 
 runner = CliRunner()
@@ -88,7 +89,7 @@ def _bridge(source: Path, out: Path, url: str, *extra: object) -> Result:
 def test_bridge_with_a_wrong_url(tmp_path: Path, url: str, fix: str) -> None:
     out = tmp_path / "out"
     _fails(_bridge(sample_problems(), out, url), 2, fix)
-    assert not (out / "requests.jsonl").exists() or not (out / "requests.jsonl").read_text()
+    assert count_results(out / "requests.sqlite") == 0
 
 
 def test_bridge_without_v1_unknown_model_and_wrong_column(tmp_path: Path, server: FakeServer) -> None:

@@ -5,6 +5,7 @@ named test. A command added to README without a line in ``PROOFS`` fails ``test_
 from __future__ import annotations
 
 import doctest
+import json
 import os
 import re
 import shlex
@@ -55,6 +56,8 @@ PROOFS: dict[str, Proof] = {
     "vision-r1 reward score data/samples/responses.jsonl -o scores.jsonl": Proof("run"),
     "vision-r1 recipes list": Proof("run"),
     "vision-r1 ptst plan examples/verl/schedules/vision_r1_ptst_8gpu.yaml": Proof("run"),
+    "vision-r1 data overlap --train data/samples/problems/problems.jsonl --benchmark "
+    "vision_r1=data/samples/problems/problems.jsonl --out overlap": Proof("run"),
     "vision-r1 bridge data/samples/problems/problems.jsonl --out bridged --base-url http://gpu-a:8000/v1 --model "
     "Qwen/Qwen2.5-VL-72B-Instruct --reasoner-base-url http://gpu-b:8001/v1 --reasoner-model "
     "deepseek-ai/DeepSeek-R1": Proof("parse"),
@@ -153,6 +156,20 @@ def test_cpu_commands_run_as_written(command: str, repo_like: Path) -> None:
         assert "vision_r1_plugins.ptst.main" in done.stdout
     elif command == "vision-r1 recipes list":
         assert "vision_r1_cold_start_8gpu" in done.stdout and "vision_r1_ptst_8gpu" in done.stdout
+    elif command.startswith("vision-r1 data overlap"):
+        # The samples against themselves: every row is found in itself; another row only when it is the same
+        # problem (the same figure, byte for byte, with an equivalent answer: the overlap rules' image match).
+        (summary,) = json.loads((repo_like / "overlap" / "overlap.json").read_text(encoding="utf-8"))["benchmarks"]
+        pairs = [json.loads(line) for line in (repo_like / "overlap" / "pairs.jsonl").read_text().splitlines()]
+        assert summary["found"] == summary["rows_read"] == 36
+        assert {pair["train_id"] for pair in pairs if pair["benchmark_row"] == pair["train_id"]} == {
+            pair["benchmark_row"] for pair in pairs
+        }
+        rows = [json.loads(line) for line in (ROOT / "data/samples/problems/problems.jsonl").read_text().splitlines()]
+        figure = {row["id"]: (ROOT / "data/samples/problems" / row["images"][0]).read_bytes() for row in rows}
+        for pair in pairs:
+            if pair["benchmark_row"] != pair["train_id"]:
+                assert pair["kind"] == "image" and figure[pair["benchmark_row"]] == figure[pair["train_id"]], pair
 
 
 def parse_with_the_app(argv: list[str]) -> typer.core.TyperCommand:

@@ -61,6 +61,29 @@ def test_evaluate_scores_and_resumes(tmp_path: Path) -> None:
     assert len(table) == 12 and {"extracted", "normalized", "correct"} <= set(table[0])
 
 
+def test_an_older_responses_jsonl_store_is_imported_and_responses_jsonl_still_written(tmp_path: Path) -> None:
+    source = _benchmark(tmp_path)
+    run = tmp_path / "run"
+    with FakeServer(FakeServerConfig(latency=0.01)) as server:
+        argv = ["eval", str(source), "--out", str(run), "--base-url", server.url, "--model", "fake-mllm"]
+        first = CliRunner().invoke(app, argv)
+        assert first.exit_code == 0, first.output
+        lines = (run / "responses.jsonl").read_text().splitlines()
+        keys = [json.loads(line)["key"] for line in lines]
+        # The run's responses.jsonl keeps the layout `eval score --responses` and older versions read.
+        assert len(keys) == 12 and all(key[1] == "eval" and key[3] == "fake-mllm" for key in keys)
+        accuracy = json.loads((run / "summary.json").read_text())["accuracy"]
+        for name in ("responses.sqlite", "responses.sqlite-wal", "responses.sqlite-shm"):
+            (run / name).unlink(missing_ok=True)  # the folder as an older version left it
+        asked = server.stats()["requests"]
+        result = CliRunner().invoke(app, [*argv, "--resume"])
+        assert result.exit_code == 0, result.output
+        assert server.stats()["requests"] == asked  # every response came from the imported store
+    assert "importing the responses an older version stored" in " ".join(result.output.split())
+    assert sorted((run / "responses.jsonl").read_text().splitlines()) == sorted(lines)
+    assert json.loads((run / "summary.json").read_text())["accuracy"] == accuracy
+
+
 def test_mathvista_mapping(tmp_path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq

@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from vision_r1_plugins.cli import app
+from vision_r1_plugins.core.store import count_results
 from vision_r1_plugins.eval.llm_extractor import JUDGE_FILE, read_reply
 from vision_r1_plugins.testing.fake_server import BAD_REQUEST_MARKER, FakeServer
 
@@ -68,7 +70,7 @@ def test_the_judge_reads_only_rows_the_rules_leave_undecided_and_is_cached(tmp_p
     assert summary["judged_rows"] == sum(row["method"] == "judge" for row in rows.values()) >= 1
     assert summary["accuracy"] == 2 / 3
     assert f"the judge extracted {summary['judged_rows']} answers" in " ".join(result.output.split())
-    assert len((tmp_path / "run" / JUDGE_FILE).read_text().splitlines()) == 2
+    assert count_results(tmp_path / "run" / JUDGE_FILE) == 2
     plain = runner.invoke(app, [*command[:-1], str(tmp_path / "plain")])  # without a judge: rules only
     assert json.loads((tmp_path / "plain" / "summary.json").read_text())["accuracy"] == 1 / 3, plain.output
 
@@ -144,3 +146,19 @@ def test_a_runs_own_responses_rescore_to_the_same_numbers(tmp_path: Path) -> Non
         assert rescored.exit_code == 0, rescored.output
         summary = json.loads((tmp_path / source / "summary.json").read_text())
         assert summary["accuracy_by_protocol"] == generated["accuracy_by_protocol"] == {"official": 0.5, "strict": 0.5}
+
+
+def test_an_older_judge_cache_maps_onto_the_new_keys() -> None:
+    """judge.jsonl lines of older versions ([row id, judge model, response digest]) import as the keys the judge
+    looks up now, so an upgraded rerun asks the judge nothing it asked before."""
+    import hashlib
+    from types import SimpleNamespace
+
+    from vision_r1_plugins.eval import llm_extractor
+
+    response = "The answer is (B)."
+    old = ["q7", "judge-7b", hashlib.sha256(response.encode()).hexdigest()[:16]]
+    row = SimpleNamespace(id="q7")
+    assert llm_extractor._legacy_key(old) == llm_extractor._key(row, "judge-7b", response)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="expected"):
+        llm_extractor._legacy_key(["q7", "judge-7b"])

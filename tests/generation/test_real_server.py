@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from vision_r1_plugins.core.resources import sample_problems
-from vision_r1_plugins.testing.processes import wait_for_lines
+from vision_r1_plugins.core.store import read_results
+from vision_r1_plugins.testing.processes import wait_for_results
 from vision_r1_plugins.testing.real_server import TransformersServer
 
 pytestmark = pytest.mark.slow
@@ -32,7 +33,7 @@ def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
 
 
 def _keys(store: Path) -> list[tuple]:
-    return [tuple(json.loads(line)["key"]) for line in store.read_text().splitlines()]
+    return [tuple(key) for key, _ in read_results(store)]
 
 
 def test_infer_streams_from_the_real_server(server: TransformersServer, tiny_model_dir: Path) -> None:
@@ -84,12 +85,12 @@ def test_bridge_killed_server_resume_loses_and_repeats_nothing(
         "30",
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_for_lines(out / "requests.jsonl", 8, process, timeout=90)
+    wait_for_results(out / "requests.sqlite", 8, process, timeout=90)
     server.kill()
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 1 and "Traceback" not in stderr
     assert "requests in a row failed" in stderr and "--resume" in stderr
-    saved = _keys(out / "requests.jsonl")
+    saved = _keys(out / "requests.sqlite")
     assert 8 <= len(saved) < 36
 
     server.start()
@@ -98,7 +99,7 @@ def test_bridge_killed_server_resume_loses_and_repeats_nothing(
     # says why, and every sample is accounted for.
     assert resumed.returncode == 1 and "no sample was kept out of 36: truncated 36" in resumed.stderr
     summary = json.loads((out / "summary.json").read_text()) if (out / "summary.json").exists() else None
-    keys = _keys(out / "requests.jsonl")
+    keys = _keys(out / "requests.sqlite")
     assert len(keys) == len(set(keys)) == 36  # one caption per sample, none lost, none twice
     assert set(saved) <= set(keys)
     filtered = (out / "filtered.jsonl").read_text().splitlines()
@@ -133,16 +134,16 @@ def test_eval_killed_server_resume_loses_and_repeats_nothing(
         "30",
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_for_lines(out / "responses.jsonl", 8, process, timeout=90)
+    wait_for_results(out / "responses.sqlite", 8, process, timeout=90)
     server.kill()
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 1 and "Traceback" not in stderr and "--resume" in stderr
-    saved = _keys(out / "responses.jsonl")
+    saved = _keys(out / "responses.sqlite")
 
     server.start()
     resumed = subprocess.run([*command, "--resume"], capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
-    keys = _keys(out / "responses.jsonl")
+    keys = _keys(out / "responses.sqlite")
     assert len(keys) == len(set(keys)) == 36 and set(saved) <= set(keys)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["rows"] == 36 and summary["scored"] == 36 and summary["failed"] == 0

@@ -16,7 +16,8 @@ import pytest
 pytest.importorskip("vllm")
 
 from vision_r1_plugins.core.resources import sample_problems
-from vision_r1_plugins.testing.processes import wait_for_lines
+from vision_r1_plugins.core.store import read_results
+from vision_r1_plugins.testing.processes import wait_for_results
 from vision_r1_plugins.testing.real_server import VLLMServer
 from vision_r1_plugins.verl.cpu.vllm_engine import REQUEST_LOG_ENV
 
@@ -64,7 +65,7 @@ def client(server: VLLMServer, model: Path, name: str, out: Path, *options: str)
 
 
 def keys(store: Path) -> list[tuple]:
-    return [tuple(json.loads(line)["key"]) for line in store.read_text().splitlines()]
+    return [tuple(key) for key, _ in read_results(store)]
 
 
 def test_infer_with_an_image(server: VLLMServer, vllm_model_dir: Path, tmp_path: Path) -> None:
@@ -108,12 +109,12 @@ def test_bridge_killed_server_resume_loses_and_repeats_nothing(
     out = tmp_path / "bridge"
     argv = client(server, vllm_model_dir, "bridge", out, "--reasoner-max-tokens", "24")
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_for_lines(out / "requests.jsonl", 8, process)
+    wait_for_results(out / "requests.sqlite", 8, process)
     server.kill()
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 1 and "Traceback" not in stderr
     assert "requests in a row failed" in stderr and "--resume" in stderr
-    saved = keys(out / "requests.jsonl")
+    saved = keys(out / "requests.sqlite")
     assert 8 <= len(saved) < 36
 
     server.start()
@@ -121,7 +122,7 @@ def test_bridge_killed_server_resume_loses_and_repeats_nothing(
     # A random model's captions and reasoning never pass the answer check: nothing is kept, a failed run (exit 1)
     # that says why.
     assert resumed.returncode == 1 and "no sample was kept out of 36" in resumed.stderr
-    stored = keys(out / "requests.jsonl")
+    stored = keys(out / "requests.sqlite")
     assert len(stored) == len(set(stored)) == 36 and set(saved) <= set(stored)  # none lost, none twice
     assert len((out / "filtered.jsonl").read_text().splitlines()) == 36
 
@@ -131,15 +132,15 @@ def test_eval_killed_mid_run_resumes(server: VLLMServer, vllm_model_dir: Path, t
     argv = client(server, vllm_model_dir, "eval run", out)
     before = len(engine_requests(server))
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_for_lines(out / "responses.jsonl", 8, process)
+    wait_for_results(out / "responses.sqlite", 8, process)
     process.send_signal(signal.SIGKILL)
     process.communicate(timeout=60)
-    saved = keys(out / "responses.jsonl")
+    saved = keys(out / "responses.sqlite")
     assert 8 <= len(saved) < 36
 
     resumed = subprocess.run([*argv, "--resume"], capture_output=True, text=True, timeout=180)
     assert resumed.returncode == 0, resumed.stderr
-    stored = keys(out / "responses.jsonl")
+    stored = keys(out / "responses.sqlite")
     assert len(stored) == len(set(stored)) == 36 and set(saved) <= set(stored)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["rows"] == 36 and summary["scored"] == 36 and summary["failed"] == 0

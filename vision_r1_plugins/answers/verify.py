@@ -20,7 +20,9 @@ from vision_r1_plugins.answers.reasons import Reason
 class _VerdictCache:
     """Bounded LRU of verdicts."""
 
-    def __init__(self, capacity: int = 1 << 16) -> None:
+    # 8,192 verdicts cover a GRPO step (a batch's answers repeat within each group of rollouts); more would only
+    # hold memory in a long run where answers rarely repeat (a 200K-sample bridge run judges each sample once).
+    def __init__(self, capacity: int = 1 << 13) -> None:
         self.capacity = capacity
         self._items: OrderedDict[tuple, Verdict] = OrderedDict()
         self._lock = threading.Lock()

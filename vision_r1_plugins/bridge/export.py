@@ -9,14 +9,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from array import array
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from vision_r1_plugins.core.dataset_info import bundled_entries, register_datasets
 from vision_r1_plugins.core.errors import RunError
-from vision_r1_plugins.core.files import write_text_atomically
+from vision_r1_plugins.core.files import atomic_writer
 from vision_r1_plugins.core.problems import IMAGE_PLACEHOLDER, Problem
-from vision_r1_plugins.core.rows import BadRow, read_jsonl
 from vision_r1_plugins.generation import join_thinking
 
 DATASET_NAME = "vision_r1_bridged"
@@ -50,19 +51,84 @@ def sharegpt_row(problem: Problem, response: str, images: list[str]) -> dict[str
     }
 
 
+def kept_line(index: int, sample_id: str, row: str) -> str:
+    """One line of ``kept.jsonl``: the sample's input index, its id and its dataset ``row`` (JSON text), in this
+    order, so :func:`export` finds the row without decoding it."""
+    return f'{{"index": {index}, "id": {json.dumps(sample_id, ensure_ascii=False)}, "row": {row}}}\n'
+
+
+# The start of a kept.jsonl line as kept_line writes it; the row runs from the end of the match to the closing "}".
+_KEPT_PREFIX = re.compile(rb'\{"index": (\d+), "id": "(?:[^"\\]|\\.)*", "row": ')
+
+
 def export(out_dir: Path, parquet: bool = False) -> tuple[Path, int]:
-    """Kept rows, in input order, as LLaMA-Factory sharegpt JSON registered in ``out_dir/dataset_info.json``."""
-    records = []
-    for number, record in read_jsonl(out_dir / "kept.jsonl", own_file=True):
-        if isinstance(record, BadRow) or "row" not in record or not isinstance(record.get("index"), int):
-            raise RunError(f"{out_dir / 'kept.jsonl'}:{number}: not a kept sample; rerun with --resume to rebuild it")
-        records.append(record)
-    rows = [record["row"] for record in sorted(records, key=lambda record: record["index"])]
-    path = write_text_atomically(out_dir / f"{DATASET_NAME}.json", json.dumps(rows, ensure_ascii=False, indent=1))
+    """Kept rows, in input order, as LLaMA-Factory sharegpt JSON registered in ``out_dir/dataset_info.json``.
+
+    Streamed: ``kept.jsonl`` (in the order samples finished) is read once for each row's input index and where its
+    row lies (24 bytes a row), then each row is copied in input order into a JSON array of one row per line, so
+    memory does not grow with the dataset and no row is decoded and encoded again."""
+    kept = out_dir / "kept.jsonl"
+    indices, offsets, lengths = array("q"), array("q"), array("q")
+    for number, offset, line in _lines(kept):
+        found = _KEPT_PREFIX.match(line)
+        if found is None or not line.endswith(b"}\n"):
+            raise RunError(f"{kept}:{number}: not a kept sample; rerun with --resume to rebuild it")
+        indices.append(int(found.group(1)))
+        offsets.append(offset + found.end())
+        lengths.append(len(line) - found.end() - 2)
+    order = sorted(range(len(indices)), key=indices.__getitem__)
+    target = out_dir / f"{DATASET_NAME}.json"
+    with kept.open("rb") as source, atomic_writer(target) as out:
+        out.write("[")
+        for position, row in enumerate(_rows_at(source, offsets, lengths, order)):
+            out.write(("\n" if position == 0 else ",\n") + row)
+        out.write("\n]\n" if order else "]\n")
     register_datasets(out_dir, bundled_entries([DATASET_NAME]), force=True)
     if parquet:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+        with kept.open("rb") as source:
+            rows = (json.loads(row) for row in _rows_at(source, offsets, lengths, order))
+            _write_parquet(out_dir / f"{DATASET_NAME}.parquet", rows)
+    return target, len(order)
 
-        pq.write_table(pa.Table.from_pylist(rows), out_dir / f"{DATASET_NAME}.parquet")
-    return path, len(rows)
+
+def _lines(path: Path) -> Iterator[tuple[int, int, bytes]]:
+    """(line number, byte offset, line) of each non-blank line of our own append-only ``path``; a last line cut
+    off by a kill (no newline) is ignored, as :func:`~vision_r1_plugins.core.rows.read_jsonl` does for our
+    files."""
+    if not path.is_file():
+        raise RunError(f"{path} is missing; rerun with --resume to rebuild it")
+    offset = 0
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            start, offset = offset, offset + len(raw)
+            if not raw.endswith(b"\n"):
+                return
+            if raw.strip():
+                yield number, start, raw
+
+
+def _rows_at(source: BinaryIO, offsets: array[int], lengths: array[int], order: list[int]) -> Iterator[str]:
+    for position in order:
+        source.seek(offsets[position])
+        yield source.read(lengths[position]).decode("utf-8")
+
+
+# Row groups of this many rows: the parquet file is written as it is read.
+_PARQUET_BATCH = 1024
+
+
+def _write_parquet(path: Path, rows: Iterator[dict[str, Any]]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    message = pa.struct([("role", pa.string()), ("content", pa.string())])
+    schema = pa.schema([("messages", pa.list_(message)), ("images", pa.list_(pa.string()))])
+    with pq.ParquetWriter(path, schema) as writer:
+        batch: list[dict[str, Any]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) == _PARQUET_BATCH:
+                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                batch = []
+        if batch:
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))

@@ -9,17 +9,22 @@ and kept only if the project's reward accepts format and answer and the quality 
 
 Samples stream through the stages independently (a sample enters stage 2 as soon as its stage 1 returns; no
 global barrier), with a bounded number of requests in flight per endpoint and a bounded number of samples
-active at once, so memory stays flat on 200K-sample runs. Every finished request is in the result store, so a
-killed run resumes without repeating work. Every input row ends in exactly one of kept, filtered or rejected.
+active at once. Every finished request is committed to the SQLite result store (``requests.sqlite``) as it
+returns, so a killed run resumes without repeating work; each sample's verdict is stored too, so a resume does not
+judge again what it judged before. Nothing grows with the number of samples: results are looked up in the store,
+never held, the kept/filtered/rejected rows are appended to their files as they happen, and the export streams
+from ``kept.jsonl`` in input order. Every input row ends in exactly one of kept, filtered or rejected.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import statistics
 import time
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,13 +32,14 @@ from pathlib import Path
 from typing import Any
 
 from vision_r1_plugins.answers import stated_answer
-from vision_r1_plugins.bridge.export import compose_response, export, image_names, sharegpt_row
+from vision_r1_plugins.bridge.export import compose_response, export, image_names, kept_line, sharegpt_row
 from vision_r1_plugins.bridge.filters import FilterConfig, rewrite_description_references, run_filters
 from vision_r1_plugins.bridge.stages import STAGES, load_prompts, stage_names
 from vision_r1_plugins.core.accounting import CountedRows, RowAccount, Verdict
 from vision_r1_plugins.core.errors import RunError
+from vision_r1_plugins.core.exclusion import OVERLAP_REASON, Excluder
 from vision_r1_plugins.core.problems import Problem, ProblemColumns, Rejection, RejectReason, read_problems
-from vision_r1_plugins.core.store import ResultStore
+from vision_r1_plugins.core.store import LegacyJsonl, ResultStore, StoreKey
 from vision_r1_plugins.core.sync import run_sync
 from vision_r1_plugins.generation import (
     MARKER_NAMES,
@@ -83,10 +89,13 @@ class BridgeConfig:
     """What :func:`bridge` reads and where it writes.
 
     ``input``: problems as JSONL, JSON or parquet (image(s), question, gold answer; ``columns`` names them);
-    ``out_dir``: the run folder (``requests.jsonl`` store, ``kept/filtered/rejects.jsonl``, the exported dataset and
-    ``summary.json``); ``resume``: reuse the finished requests in ``out_dir``; ``filters``: the quality rules;
-    ``max_active_samples``: samples in flight at once (bounds memory); ``prompts_dir``: your own stage prompts;
-    ``parquet``: also write the dataset as parquet.
+    ``out_dir``: the run folder (``requests.sqlite`` store, ``kept/filtered/rejects.jsonl``, the exported dataset
+    and ``summary.json``); ``resume``: reuse the finished requests in ``out_dir`` (an older version's
+    ``requests.jsonl`` store there is imported once); ``filters``: the quality rules; ``max_active_samples``:
+    samples in flight at once (bounds memory); ``prompts_dir``: your own stage prompts; ``parquet``: also write the
+    dataset as parquet; ``exclude``: benchmark rows to keep out of the data (see
+    :func:`vision_r1_plugins.overlap.load_index`): a problem that overlaps one is filtered as
+    ``benchmark_overlap`` before any request is sent.
 
     >>> config = BridgeConfig(Path("data/samples/problems/problems.jsonl"), Path("out/bridge"), resume=True)
     """
@@ -99,6 +108,13 @@ class BridgeConfig:
     max_active_samples: int = 256
     prompts_dir: Path | None = None
     parquet: bool = False
+    exclude: Excluder | None = None
+
+
+STORE_FILE = "requests.sqlite"
+LEGACY_STORE_FILE = "requests.jsonl"  # the store of versions before 0.2: imported on the first --resume
+# Part of every stored verdict's key: bump it when the judging changes in a way the package version does not show.
+_VERDICT_RULES = "1"
 
 
 @dataclass
@@ -118,6 +134,7 @@ class BridgeReport(CountedRows):
     elapsed_seconds: float
     dataset_path: Path
     summary_path: Path
+    imported_results: int = 0  # results imported from an older version's requests.jsonl on this run
 
     @property
     def examples(self) -> list[str]:
@@ -201,28 +218,47 @@ class _Run:
                 backend.pool = pools.setdefault(pool.urls, pool)  # type: ignore[attr-defined]
         self.sampling_keys = {stage: sampling_key(backend.sampling) for stage, backend in self.backends.items()}
         self.stopped: ServersGone | None = None
+        self.crashed: list[BaseException] = []  # a bug in a sample's task: raised once the tasks under way finish
         self.prompts = load_prompts(config.prompts_dir)
         self.progress = progress
         self.on_update = on_update or (lambda progress: None)
         out = config.out_dir
         out.mkdir(parents=True, exist_ok=True)
         (out / "images").mkdir(exist_ok=True)
-        self.store = ResultStore(out / "requests.jsonl", resume=config.resume)
+        legacy = LegacyJsonl(out / LEGACY_STORE_FILE, _legacy_key)
+        self.store = ResultStore(out / STORE_FILE, resume=config.resume, legacy=legacy)
         # Outcome files are rebuilt on every run from the store, so a resumed run writes each sample once.
         self.kept = (out / "kept.jsonl").open("w", encoding="utf-8")
         self.filtered_out = (out / "filtered.jsonl").open("w", encoding="utf-8")
         self.rejects = (out / "rejects.jsonl").open("w", encoding="utf-8")
-        self.seen_ids: set[str] = set()
-        self.reasoning_lengths: list[int] = []
+        self.reasoning_lengths = array("q")  # 8 bytes per kept sample, for the median
         self.markers: Counter[str] = Counter()
         self.rewrites = 0
+        self.filters_key = json.dumps(config.filters.__dict__, sort_keys=True)
+        # The part of each stage's store key that is the same for every sample: prompt version, model, sampling.
+        self.stage_keys = {
+            stage: (self.prompts[stage].version, backend.model, self.sampling_keys[stage])
+            for stage, backend in self.backends.items()
+        }
 
     # ----------------------------------------------------------------------------------------------------
-    async def _stage(self, sample: Problem, stage: str, text: str, images: list[dict[str, Any]]) -> ChatResult:
-        backend = self.backends[stage]
+    def _key(self, sample: Problem, stage: str) -> StoreKey:
         # Other sampling settings or token limits are other results: a resume after raising --max-tokens must
         # not reuse the truncated ones.
-        key = (sample.id, stage, self.prompts[stage].version, backend.model, self.sampling_keys[stage])
+        return StoreKey(sample.id, stage, *self.stage_keys[stage])
+
+    def _verdict_key(self, sample: Problem) -> str:
+        """Everything a sample's verdict depends on: its question, gold and images, the requests that answered it
+        (their keys: a stored result never changes), the quality rules, and the judging code's version."""
+        parts = [_VERDICT_RULES, _package_version(), sample.question_with_choices(), sample.answer, self.filters_key]
+        parts += [image.extension for image in sample.images]
+        parts += [part for stage in STAGES for part in self._key(sample, stage)]
+        # Unit separators between the parts: no two different lists of parts join into the same text.
+        return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+
+    async def _stage(self, sample: Problem, stage: str, text: str, images: list[dict[str, Any]]) -> ChatResult:
+        backend = self.backends[stage]
+        key = self._key(sample, stage)
         counter = self.progress.stages[stage]
         cached = self.store.get(key)
         if cached is not None:
@@ -250,7 +286,18 @@ class _Run:
         self.on_update(self.progress)
         return result
 
-    async def _process(self, sample: Problem) -> None:
+    def _replay_stored(self, sample: Problem, verdict_key: str) -> bool:
+        """Replay the verdict stored for ``sample`` when it was made from these very results; False when there is
+        none (the sample must go through the stages)."""
+        known = self.store.outcome(sample.id, verdict_key)
+        if known is None:
+            return False
+        for stage in list(STAGES)[: known.get("stages", len(STAGES))]:
+            self.progress.stages[stage].cached += 1
+        self._replay(sample, known)
+        return True
+
+    async def _process(self, sample: Problem, verdict_key: str) -> None:
         images = image_parts(sample.images)  # every stage that sends the images sends the same: encode them once
         replies: dict[str, ChatResult] = {}
         last = list(STAGES)[-1]
@@ -260,17 +307,33 @@ class _Run:
                 reply = await self._stage(sample, stage.name, text, images if stage.with_images else [])
                 replies[stage.name] = reply
                 if reply.truncated and stage.name != last:  # a cut-off caption or description misleads the rest
-                    self._filter(sample, "truncated", f"the {stage.name} reply hit its token limit (--max-tokens)")
+                    detail = f"the {stage.name} reply hit its token limit (--max-tokens)"
+                    self._filter(sample, "truncated", detail)
+                    stages = list(STAGES).index(stage.name) + 1
+                    outcome = {"kind": "filtered", "reason": "truncated", "detail": detail, "stages": stages}
+                    self.store.put_outcome(sample.id, verdict_key, outcome)
                     return
-        except _StageFailed as failure:
+        except _StageFailed as failure:  # not stored: a resume asks again
             self._reject(Rejection(sample.index, sample.id, f"request_failed:{failure.stage}", str(failure)))
             return
         except ServersGone as gone:
             self.stopped = self.stopped or gone
             return
-        self._judge(sample, sample.question_with_choices(), replies[last])
+        outcome = self._judge(sample, sample.question_with_choices(), replies[last])
+        self.store.put_outcome(sample.id, verdict_key, outcome)
 
-    def _judge(self, sample: Problem, question: str, reasoned: ChatResult) -> None:
+    def _replay(self, sample: Problem, outcome: dict[str, Any]) -> None:
+        if outcome["kind"] == "kept":
+            self._keep(sample, outcome["row"])
+            self.rewrites += outcome["rewrites"]
+            self.reasoning_lengths.append(outcome["reasoning_chars"])
+            self.markers.update(outcome["markers"])
+            self.on_update(self.progress)
+        else:
+            self._filter(sample, outcome["reason"], outcome["detail"], response=outcome.get("response"))
+
+    def _judge(self, sample: Problem, question: str, reasoned: ChatResult) -> dict[str, Any]:
+        """Keep or filter ``sample`` on its reasoning reply; returns the verdict, as stored for a resume."""
         reasoning, answer_text = split_reasoning(reasoned)
         reasoning, rewrites = rewrite_description_references(reasoning)
         answer = stated_answer(answer_text)
@@ -296,12 +359,18 @@ class _Run:
                     verdict = (quality.reason, quality.detail)
         if verdict is not None:
             self._filter(sample, *verdict, response=response)
-            return
-        self._keep(sample, response)
-        self.rewrites += rewrites
-        self.reasoning_lengths.append(len(reasoning))
-        self.markers.update(reflection_markers(reasoning))
-        self.on_update(self.progress)
+            return {"kind": "filtered", "reason": verdict[0], "detail": verdict[1], "response": response}
+        markers = reflection_markers(reasoning)
+        outcome = {
+            "kind": "kept",
+            # The dataset row as JSON text: a replay writes it as it is, without building and encoding it again.
+            "row": json.dumps(sharegpt_row(sample, response, image_names(sample)), ensure_ascii=False),
+            "rewrites": rewrites,
+            "reasoning_chars": len(reasoning),
+            "markers": dict(markers),
+        }
+        self._replay(sample, outcome)
+        return outcome
 
     def _filter(self, sample: Problem, reason: str, detail: str, response: str | None = None) -> None:
         self.progress.rows.filter(reason, f"row {sample.index} ({sample.id})", detail)
@@ -309,14 +378,14 @@ class _Run:
         self.filtered_out.write(json.dumps(record, ensure_ascii=False) + "\n")
         self.on_update(self.progress)
 
-    def _keep(self, sample: Problem, response: str) -> None:
-        names = image_names(sample)
-        for name, image in zip(names, sample.images, strict=True):
+    def _keep(self, sample: Problem, row: str) -> None:
+        """Copy the sample's images into the output folder and append its dataset ``row`` (JSON text) to
+        ``kept.jsonl``, in the layout :func:`~vision_r1_plugins.bridge.export.export` reads."""
+        for name, image in zip(image_names(sample), sample.images, strict=True):
             target = self.config.out_dir / name
             if not target.exists():
                 target.write_bytes(image.read())
-        row = sharegpt_row(sample, response, names)
-        self.kept.write(json.dumps({"index": sample.index, "id": sample.id, "row": row}, ensure_ascii=False) + "\n")
+        self.kept.write(kept_line(sample.index, sample.id, row))
         self.progress.rows.keep()
 
     def _reject(self, rejected: Rejection) -> None:
@@ -332,34 +401,67 @@ class _Run:
     async def run(self) -> None:
         active = asyncio.Semaphore(self.config.max_active_samples)
         tasks: set[asyncio.Task[None]] = set()
+
+        def finished(done: asyncio.Task[None]) -> None:
+            tasks.discard(done)
+            active.release()
+            if not done.cancelled() and done.exception() is not None:
+                self.crashed.append(done.exception())  # type: ignore[arg-type]
+
         rows = read_problems(self.config.input, self.config.columns)
-        while self.stopped is None:
-            # Reading verifies images (file I/O, decoding headers): off the event loop, a few rows at a time.
-            batch = await asyncio.to_thread(_take, rows, 32)
+        # Reading verifies images (file I/O, decoding): off the event loop, a few rows at a time, the next batch
+        # read while this one is dispatched.
+        reading = asyncio.ensure_future(asyncio.to_thread(_take, rows, 32))
+        while self.stopped is None and not self.crashed:
+            batch = await reading
             if not batch:
                 break
+            reading = asyncio.ensure_future(asyncio.to_thread(_take, rows, 32))
             for item in batch:
                 self.progress.rows.add_input()
                 if isinstance(item, Rejection):
                     self._reject(item)
                     continue
-                if item.id in self.seen_ids:
+                if not self.store.first_time(item.id):
                     duplicate = Rejection(item.index, item.id, RejectReason.DUPLICATE_ID, "an earlier row has this id")
                     self._reject(duplicate)
                     continue
-                self.seen_ids.add(item.id)
+                match = self.config.exclude.match_problem(item) if self.config.exclude is not None else None
+                if match is not None:
+                    self._filter(item, OVERLAP_REASON, match.describe())
+                    continue
+                verdict_key = self._verdict_key(item)
+                if self._replay_stored(item, verdict_key):  # judged on an earlier run: no task, no request
+                    continue
                 await active.acquire()
                 if self.stopped is not None:
                     break
-                task = asyncio.create_task(self._process(item))
+                task = asyncio.create_task(self._process(item, verdict_key))
                 tasks.add(task)
-                task.add_done_callback(lambda done: (tasks.discard(done), active.release()))
+                task.add_done_callback(finished)
         await asyncio.gather(*tasks)
+        if not reading.done():  # stopped early: let the read under way finish before the store closes
+            await asyncio.gather(reading, return_exceptions=True)
+        if self.crashed:
+            raise self.crashed[0]
 
     def close(self) -> None:
         for handle in (self.kept, self.filtered_out, self.rejects):
             handle.close()
         self.store.close()
+
+
+def _legacy_key(parts: list[Any]) -> StoreKey:
+    # requests.jsonl keys were [sample, stage, prompt version, model, sampling key], as StoreKey is now.
+    if len(parts) != len(StoreKey._fields) or not all(isinstance(part, str) for part in parts):
+        raise ValueError(f"expected {len(StoreKey._fields)} strings, got {parts!r}")
+    return StoreKey(*parts)
+
+
+def _package_version() -> str:
+    import vision_r1_plugins
+
+    return vision_r1_plugins.__version__
 
 
 def _take(rows: Iterator[Any], count: int) -> list[Any]:
@@ -394,7 +496,7 @@ async def bridge_async(
     if run.stopped is not None:
         raise RunError(
             f"stopped after {progress.finished} of {progress.read} samples read: {run.stopped}. Every finished "
-            f"request is saved in {config.out_dir / 'requests.jsonl'}: rerun with --resume to continue"
+            f"request is saved in {config.out_dir / STORE_FILE}: rerun with --resume to continue"
         )
     dataset_path, exported = export(config.out_dir, config.parquet)
     progress.rows.check_balance()  # the contract, checked
@@ -417,6 +519,7 @@ async def bridge_async(
         elapsed_seconds=time.monotonic() - started,
         dataset_path=dataset_path,
         summary_path=config.out_dir / "summary.json",
+        imported_results=run.store.imported,
     )
     report.summary_path.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
     return report

@@ -41,6 +41,16 @@ QuestionColumn = Annotated[str, typer.Option(help="Column with the question.")]
 AnswerColumn = Annotated[str, typer.Option(help="Column with the gold answer.")]
 ChoicesColumn = Annotated[str, typer.Option(help="Column with multiple-choice options ('' for none).")]
 IdColumn = Annotated[str, typer.Option(help="Column with a unique id ('' to number rows).")]
+ExcludeBenchmark = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude-benchmark",
+        metavar="[NAME=]FILE",
+        help="Keep this benchmark's questions and images out of the data: a problem that overlaps one of its rows "
+        "(see `vision-r1 data overlap`) is filtered as benchmark_overlap. NAME: its layout (`vision-r1 eval "
+        "benchmarks`), detected when left out. Repeat for several.",
+    ),
+]
 
 
 def hidden_alias(name: str, replacement: str) -> typer.models.OptionInfo:
@@ -64,6 +74,16 @@ def progress_bar(label: str) -> Progress:
     """The progress display of every long command: what it does, a bar, N/M, elapsed and remaining time."""
     columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
     return Progress(*columns, console=console, transient=True)
+
+
+def benchmark_index(files: list[str] | None):  # -> vision_r1_plugins.overlap.BenchmarkIndex | None
+    """The index of the ``--exclude-benchmark`` files, built before any row is read (None without the option)."""
+    if not files:
+        return None
+    from vision_r1_plugins.overlap import load_index
+
+    with console.status(f"indexing {len(files)} benchmark file(s) for --exclude-benchmark"):
+        return load_index(files)
 
 
 def problem_columns(image: str, question: str, answer: str, choices: str, sample_id: str) -> ProblemColumns:

@@ -65,7 +65,7 @@ def _root(
 
 def _register() -> None:
     # Imported here, not at the top: each module adds its commands to `app` (and imports only typer/rich).
-    from vision_r1_plugins.cli import bridge, eval, lf, recipes, reward, rl, tools  # noqa: F401
+    from vision_r1_plugins.cli import bridge, data, eval, lf, recipes, reward, rl, tools  # noqa: F401
 
 
 _register()

@@ -14,6 +14,7 @@ from vision_r1_plugins.cli._options import (
     ApiKeyEnv,
     ChoicesColumn,
     Concurrency,
+    ExcludeBenchmark,
     IdColumn,
     ImageColumn,
     MaxAttempts,
@@ -23,6 +24,7 @@ from vision_r1_plugins.cli._options import (
     Temperature,
     Timeout,
     TopP,
+    benchmark_index,
     console,
     hidden_alias,
     pick,
@@ -75,6 +77,7 @@ def bridge_command(
     max_reasoning_chars: Annotated[int, typer.Option(help="Longer reasoning is filtered out.")] = 60000,
     resume: Resume = False,
     parquet: Annotated[bool, typer.Option(help="Also write the dataset as parquet.")] = False,
+    exclude_benchmark: ExcludeBenchmark = None,
     strict: Strict = False,
     mllm_url: Annotated[list[str] | None, hidden_alias("--mllm-url", "--base-url")] = None,
     mllm_model: Annotated[str | None, hidden_alias("--mllm-model", "--model")] = None,
@@ -116,6 +119,7 @@ def bridge_command(
         columns=problem_columns(image_column, question_column, answer_column, choices_column, id_column),
         filters=FilterConfig(min_reasoning_chars=min_reasoning_chars, max_reasoning_chars=max_reasoning_chars),
         max_active_samples=max(4 * concurrency, 16),
+        exclude=benchmark_index(exclude_benchmark),
     )
     state: dict[str, BridgeProgress] = {}
 
@@ -146,6 +150,13 @@ def bridge_command(
     with Live(get_renderable=render, console=console, refresh_per_second=4, transient=True):
         report = bridge(
             bridge_config, mllm, reasoner_backend, on_update=lambda progress: state.__setitem__("progress", progress)
+        )
+    if report.imported_results:
+        console.print(
+            f"imported {report.imported_results} results stored by an older version in {out / 'requests.jsonl'} "
+            f"into {out / 'requests.sqlite'} (once; the old file is left as it was)",
+            markup=False,
+            soft_wrap=True,
         )
     check_outcome(report)  # nothing kept fails before the tables; --strict after them
     console.print(report.headline(), markup=False, soft_wrap=True)  # one line, for logs and greps

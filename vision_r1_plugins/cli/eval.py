@@ -134,7 +134,7 @@ def eval_command(
 ) -> None:
     """Generate a response for every benchmark row, then score it under both protocols (no judge model)."""
     from vision_r1_plugins.core.errors import RunError
-    from vision_r1_plugins.eval.runner import EvalConfig, evaluate
+    from vision_r1_plugins.eval.runner import RESPONSES_FILE, STORE_FILE, EvalConfig, evaluate
     from vision_r1_plugins.generation import BackendConfig, RetryPolicy, Sampling, make_backend, split_urls
 
     sampling = Sampling(temperature=temperature, top_p=top_p, max_tokens=max_tokens)
@@ -161,6 +161,13 @@ def eval_command(
         protocol=protocol,
         image_column=image_column,
     )
+    if resume and (out / RESPONSES_FILE).is_file() and not (out / STORE_FILE).exists():
+        console.print(
+            f"importing the responses an older version stored in {out / RESPONSES_FILE} into {out / STORE_FILE} "
+            "(once; the old file is rewritten from the store at the end)",
+            markup=False,
+            soft_wrap=True,
+        )
     with progress_bar("generating") as progress:
         task = progress.add_task("eval", total=None)
         report = evaluate(config, generator, on_progress=lambda n: progress.advance(task, n))

@@ -14,11 +14,13 @@ from rich.table import Table
 from vision_r1_plugins.cli._options import (
     AnswerColumn,
     ChoicesColumn,
+    ExcludeBenchmark,
     IdColumn,
     ImageColumn,
     QuestionColumn,
     Seed,
     Strict,
+    benchmark_index,
     console,
     hidden_alias,
     pick,
@@ -378,6 +380,7 @@ def rl_data(
     answer_column: AnswerColumn = "answer",
     choices_column: ChoicesColumn = "choices",
     id_column: IdColumn = "id",
+    exclude_benchmark: ExcludeBenchmark = None,
     strict: Strict = False,
     output: Annotated[Path | None, hidden_alias("--output", "--out")] = None,
 ) -> None:
@@ -397,6 +400,7 @@ def rl_data(
         seed=seed,
         data_source=data_source,
         columns=columns,
+        exclude=benchmark_index(exclude_benchmark),
     )
     with progress_bar("converting") as progress:
         task = progress.add_task("convert", total=None)
@@ -407,8 +411,9 @@ def rl_data(
             markup=False,
             soft_wrap=True,
         )
+    filtered = f", {report.filtered_total} filtered {dict(report.filtered)}" if report.filtered_total else ""
     console.print(
-        f"{report.input} rows: {report.kept} kept, {report.rejected_total} rejected {dict(report.rejected)}",
+        f"{report.input} rows: {report.kept} kept, {report.rejected_total} rejected {dict(report.rejected)}{filtered}",
         markup=False,
     )
     console.print(

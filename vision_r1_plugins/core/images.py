@@ -3,7 +3,9 @@ HF ``Image`` features) or PIL images. Each is checked to open before any work is
 
 from __future__ import annotations
 
+import functools
 import io
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,22 +59,39 @@ def image_ref(value: Any, base: Path) -> ImageRef | ImageProblem:
         value = value.get("bytes") if value.get("bytes") is not None else value.get("path")
     if isinstance(value, str):
         path = Path(value) if Path(value).is_absolute() else base / value
-        if not path.is_file():
+        try:
+            status = path.stat()
+        except OSError:
+            status = None
+        if status is None or not stat.S_ISREG(status.st_mode):
             return ImageProblem("missing_image", value)
-        source: Any = path
-    elif isinstance(value, bytes | bytearray):
-        source = io.BytesIO(bytes(value))
-    else:
+        checked = _check_file(str(path), status.st_mtime_ns, status.st_size)
+        return ImageRef(path=str(path), format=checked) if isinstance(checked, str) else checked
+    if not isinstance(value, bytes | bytearray):
         return ImageProblem("corrupt_image", f"unsupported image value {type(value).__name__}")
     try:
-        with Image.open(source) as opened:
+        with Image.open(io.BytesIO(bytes(value))) as opened:
             image_format = opened.format or "PNG"
             opened.verify()
     except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as error:
         return ImageProblem("corrupt_image", str(error))
-    if isinstance(source, Path):
-        return ImageRef(path=str(source), format=image_format)
     return ImageRef(data=bytes(value), format=image_format)
+
+
+# Datasets reuse figures across questions (MathVerse asks about each image five ways): a file checked once is not
+# decoded again while it is unchanged. Bounded, so memory stays flat however many distinct images a run reads.
+@functools.lru_cache(maxsize=4096)
+def _check_file(path: str, mtime_ns: int, size: int) -> str | ImageProblem:
+    """The format of the image file ``path`` (as of that modification time and size), or why it is unusable."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as opened:
+            image_format = opened.format or "PNG"
+            opened.verify()
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as error:
+        return ImageProblem("corrupt_image", str(error))
+    return image_format
 
 
 def load_image_files(paths: list[str], base: Path | None = None) -> tuple[ImageRef, ...]:

@@ -1,9 +1,9 @@
 """An optional judge model that extracts answers the rules could not find (``--judge-url/--judge-model``).
 
 Only rows whose response states no answer by the rules are sent. The judge is asked for the final answer in
-the response, never whether it is right: the benchmark's own rule still decides. Answers are cached in
-``judge.jsonl`` keyed by (row, judge model, response), so a rerun or an interrupted run asks again only for
-what it lacks.
+the response, never whether it is right: the benchmark's own rule still decides. Answers are cached in the
+SQLite store ``judge.sqlite`` keyed by (row, judge model, response), so a rerun or an interrupted run asks again
+only for what it lacks (an older version's ``judge.jsonl`` cache is imported the first time).
 """
 
 from __future__ import annotations
@@ -13,14 +13,16 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from vision_r1_plugins.core.store import ResultStore
+from vision_r1_plugins.core.store import LegacyJsonl, ResultStore, StoreKey
 from vision_r1_plugins.core.sync import run_sync
 from vision_r1_plugins.eval.benchmark_file import EvalRow
 from vision_r1_plugins.eval.extraction import extract
 from vision_r1_plugins.generation import Backend, RequestFailed, ServersGone, chat_messages
 
-JUDGE_FILE = "judge.jsonl"
+JUDGE_FILE = "judge.sqlite"
+LEGACY_JUDGE_FILE = "judge.jsonl"
 NO_ANSWER = "NONE"
 # The tail of a long response is where the answer is; the judge reads at most this much.
 _RESPONSE_CHARS = 6000
@@ -70,8 +72,16 @@ def read_reply(reply: str) -> str | None:
     return None if not text or text.upper() == NO_ANSWER else text
 
 
-def _key(row: EvalRow, model: str, response: str) -> tuple[str, str, str]:
-    return (row.id, model, hashlib.sha256(response.encode()).hexdigest()[:16])
+def _key(row: EvalRow, model: str, response: str) -> StoreKey:
+    # The response's digest takes the prompt version's place: another response is another question to the judge.
+    return StoreKey(row.id, "judge", hashlib.sha256(response.encode()).hexdigest()[:16], model, "")
+
+
+def _legacy_key(parts: list[Any]) -> StoreKey:
+    # judge.jsonl keys are [row id, judge model, response digest].
+    if len(parts) != 3 or not all(isinstance(part, str) for part in parts):
+        raise ValueError(f"expected [row id, judge model, response digest], got {parts!r}")
+    return StoreKey(parts[0], "judge", parts[2], parts[1], "")
 
 
 def judge_answers(
@@ -82,7 +92,7 @@ def judge_answers(
     on_progress: Callable[[int], None] | None = None,
 ) -> tuple[dict[str, str | None], int]:
     """The judge's answer for each (row, response); None where it found none. Returns (answers, failures)."""
-    store = ResultStore(out / JUDGE_FILE, resume=True)
+    store = ResultStore(out / JUDGE_FILE, resume=True, legacy=LegacyJsonl(out / LEGACY_JUDGE_FILE, _legacy_key))
     answers: dict[str, str | None] = {}
     failures = 0
 

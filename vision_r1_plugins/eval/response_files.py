@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,9 +39,18 @@ UNREADABLE = ("invalid_json", "invalid_row", "no_response", "no_id")  # reject r
 
 @dataclass
 class ResponseSet:
+    """The responses of one file: by row id, by position (lmms-eval's ``doc_id``), and with ``known`` given to
+    :func:`read_responses`, the ids that no benchmark row has (only the ids: their text is never scored)."""
+
     responses: dict[str, Response]
     by_position: dict[int, Response] = field(default_factory=dict)
     rows: RowAccount = field(default_factory=RowAccount)  # every row read: kept or rejected with its reason
+    unknown_ids: dict[str, None] = field(default_factory=dict)  # in the order read (a dict: ordered, unique)
+
+    @property
+    def ids(self) -> list[str]:
+        """Every distinct id read, benchmark's or not."""
+        return [*self.responses, *self.unknown_ids]
 
     @property
     def duplicates(self) -> int:
@@ -58,8 +67,10 @@ class ResponseSet:
         return found if found is not None else self.by_position.get(position)
 
 
-def read_responses(path: Path, id_column: str) -> ResponseSet:
-    """Responses of ``path`` keyed by row id; ``id_column`` is the benchmark's own id column."""
+def read_responses(path: Path, id_column: str, known: Container[str] | None = None) -> ResponseSet:
+    """Responses of ``path`` keyed by row id; ``id_column`` is the benchmark's own id column. The file is read
+    streaming; with ``known`` (the benchmark's ids) a response to any other id keeps only its id, in
+    ``unknown_ids``, so memory is bounded by the benchmark, not by the file (a log of several tasks)."""
     source = Path(path)
     if not source.exists():
         raise UsageError(f"responses file not found: {source}")
@@ -88,12 +99,15 @@ def read_responses(path: Path, id_column: str) -> ResponseSet:
             else:
                 account.reject("no_id", where, f"no {id_column!r} or one of {', '.join(ID_COLUMNS)}, nor {POSITION}")
             continue
-        if row_id in result.responses:
+        if row_id in result.responses or row_id in result.unknown_ids:
             account.reject("duplicate_id", where, f"id {row_id!r} seen before")
             continue
-        result.responses[row_id] = response
+        if known is None or row_id in known:
+            result.responses[row_id] = response
+        else:
+            result.unknown_ids[row_id] = None
         account.keep()
-    if not result.responses and not result.by_position:
+    if not result.responses and not result.by_position and not result.unknown_ids:
         raise UsageError(
             f"{source}: no responses read; each row needs an id ({id_column!r} or one of {', '.join(ID_COLUMNS)}) "
             f"and a response ({', '.join(RESPONSE_COLUMNS)})"

@@ -1,27 +1,50 @@
 """``vision-r1 eval``: generate answers for a benchmark file, score them without a judge model, summarise.
 
 Generation goes through the shared backends (an OpenAI-compatible server such as ``vllm serve``, a local
-transformers model, or vLLM), concurrently and resumably: every response is appended to ``responses.jsonl`` as it
-arrives, keyed by (row id, sampling settings, model), and ``--resume`` reuses them. Scoring follows MathVista's
-official normalisation plus math-verify for free-form answers (:mod:`vision_r1_plugins.eval.strict_protocol`).
+transformers model, or vLLM), concurrently and resumably: every response is committed to ``responses.sqlite`` as it
+arrives, keyed by (row id, sampling settings, model), and ``--resume`` reuses them; ``responses.jsonl`` is written
+from it at the end of the run (an older version's ``responses.jsonl`` store is imported on the first resume).
+Scoring follows MathVista's official normalisation plus math-verify for free-form answers
+(:mod:`vision_r1_plugins.eval.strict_protocol`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from vision_r1_plugins.core.errors import RunError
-from vision_r1_plugins.core.store import ResultStore
+from vision_r1_plugins.core.files import atomic_writer
+from vision_r1_plugins.core.store import LegacyJsonl, ResultStore, StoreKey, read_results
 from vision_r1_plugins.core.sync import run_sync
 from vision_r1_plugins.eval.benchmark_file import EvalRow, prompt_of, read_benchmark
 from vision_r1_plugins.eval.run_folder import EvalReport, Response, score_row, unscored_record, write_run
 from vision_r1_plugins.eval.score_responses import check_protocol
 from vision_r1_plugins.eval.tasks import get_benchmark
 from vision_r1_plugins.generation import Backend, RequestFailed, ServersGone, chat_messages, sampling_key
+
+STORE_FILE = "responses.sqlite"
+RESPONSES_FILE = "responses.jsonl"
+
+
+def _legacy_key(parts: list[Any]) -> StoreKey:
+    # responses.jsonl keys are [row id, "eval", sampling key, model].
+    if len(parts) != 4 or parts[1] != "eval" or not all(isinstance(part, str) for part in parts):
+        raise ValueError(f"expected [row id, 'eval', sampling key, model], got {parts!r}")
+    return StoreKey(parts[0], "eval", "", parts[3], parts[2])
+
+
+def write_responses(store: Path, target: Path) -> None:
+    """Every response in the store as ``responses.jsonl`` (what ``eval score --responses`` reads), streamed: one
+    ``{"key": [row id, "eval", sampling key, model], "result": {...}}`` line per response, in the order they came."""
+    with atomic_writer(target) as out:
+        for key, result in read_results(store):
+            line = {"key": [key.sample, key.stage, key.sampling, key.model], "result": result}
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
 @dataclass(frozen=True)
@@ -59,7 +82,7 @@ async def _generate(
     stopped: list[ServersGone] = []
 
     async def one(row: EvalRow) -> None:
-        key = (row.id, "eval", key_part, backend.model)
+        key = StoreKey(row.id, "eval", "", backend.model, key_part)
         cached = store.get(key)
         if cached is None:
             messages = chat_messages(prompt_of(row), row.problem.images, config.system_prompt)
@@ -128,11 +151,13 @@ async def evaluate_async(
     out = Path(config.out_dir)
     rows, invalid = await asyncio.to_thread(read_benchmark, Path(config.benchmark_path), spec, config.limit)
     out.mkdir(parents=True, exist_ok=True)
-    store = ResultStore(out / "responses.jsonl", resume=config.resume)
+    legacy = LegacyJsonl(out / RESPONSES_FILE, _legacy_key)
+    store = ResultStore(out / STORE_FILE, resume=config.resume, legacy=legacy)
     try:
         responses = await _generate(config, rows, backend, store, on_progress)
     finally:
         store.close()
+        await asyncio.to_thread(write_responses, out / STORE_FILE, out / RESPONSES_FILE)
 
     def score_and_write() -> EvalReport:
         records = []

@@ -83,12 +83,13 @@ def score_responses(config: ScoreConfig, on_progress: Callable[[int], None] | No
             f"{config.data}: no scorable rows for benchmark {spec.name} ({len(invalid)} invalid; "
             f"see the layout in `vision-r1 eval benchmarks`)"
         )
-    found = read_responses(config.responses, spec.id)
-    matched = {index: found.lookup(row.id, row.problem.index) for index, row in enumerate(rows)}
     known = {row.id for row in rows}
-    unmatched = sum(1 for row_id in found.responses if row_id not in known)
+    # Only responses to the benchmark's ids are held: the responses file may be far larger than the benchmark.
+    found = read_responses(config.responses, spec.id, known)
+    matched = {index: found.lookup(row.id, row.problem.index) for index, row in enumerate(rows)}
+    unmatched = len(found.unknown_ids)
     if all(response is None for response in matched.values()):
-        sample = ", ".join(list(found.responses)[:3])
+        sample = ", ".join(found.ids[:3])
         raise UsageError(
             f"no response in {config.responses} matches a row of {config.data} by {spec.id!r} "
             f"(responses have ids like {sample}); is --benchmark right?"
@@ -120,7 +121,7 @@ def score_responses(config: ScoreConfig, on_progress: Callable[[int], None] | No
     report = write_run(config.out, spec, rows, records, invalid, protocol, judged_rows=judged_rows)
     account = found.rows
     if unmatched:  # read and kept, but no benchmark row has their id
-        example = next(row_id for row_id in found.responses if row_id not in known)
+        example = next(iter(found.unknown_ids))
         account.reject_kept("unmatched", unmatched, f"id {example}", f"no row of {config.data} has this id")
     account.check_balance()
     return ScoreOutcome(report, unmatched, found.duplicates, found.unreadable, judge_failures, account)

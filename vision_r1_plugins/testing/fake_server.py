@@ -30,6 +30,13 @@ task's), and ``teacher_palette`` gives the MLLM colour vision: its description n
 colour, which the brief reasoner answers when it does not take the shortcut. A stage prompt without a hint or
 carried value falls back to the arithmetic "model" above.
 
+Realistic reply lengths (``FakeServerConfig(reply_chars=N)``, ``--reply-chars N``, for benchmarks of memory and
+storage): every bridge-stage reply (the caption, the description, the reasoning; not a plain question's answer) is
+padded to about N characters with varied filler sentences, drawn by a generator seeded with the reply itself (so
+a replayed request gets the same text). The filler is inserted before the reply's last sentence, holds no digits,
+quotes or operators, repeats no long phrase and says nothing the bridge reads (no expression, hint, answer or
+refusal), so a padded sample is kept exactly when the unpadded one would be.
+
 Fault injection is deterministic: whether a request faults depends only on the seed and the request body's
 bytes, and only the first attempt of a given body can fault, so a client that retries always gets through and
 a test run can be replayed exactly.
@@ -46,6 +53,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import random
 import re
 import signal
 import threading
@@ -124,6 +132,8 @@ class FakeServerConfig:
     # mean colour, and a brief reasoner that does not take the shortcut answers that colour (which the answer
     # check then compares with the gold label).
     teacher_palette: dict[str, tuple[int, int, int]] | None = None
+    # If > 0, every bridge-stage reply is padded to about this many characters with filler (module docstring).
+    reply_chars: int = 0
 
     def __post_init__(self) -> None:
         self.faults = tuple(self.faults)
@@ -138,6 +148,8 @@ class FakeServerConfig:
         for name in ("latency", "retry_after", "slow_seconds"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.reply_chars < 0:
+            raise ValueError(f"reply_chars must be >= 0, got {self.reply_chars}")
         if self.wrong_answer_every < 0:
             raise ValueError(f"wrong_answer_every must be >= 0, got {self.wrong_answer_every}")
         for name in ("teacher_failed_rate", "teacher_wrong_rate", "teacher_truncated_rate", "teacher_shortcut_rate"):
@@ -299,6 +311,127 @@ class _Taught(NamedTuple):
     content: str
     wrong: bool = False
     cut: bool = False
+
+
+# Filler for reply_chars. A sentence draws six slots, and its fixed runs are short (an opener or a closer is at most
+# five words), so every 12-word phrase spans at least three drawn slots: even a reply padded to the bridge's
+# 60,000-character limit keeps clear of its repetition rule (a 12-word phrase seen more than 6 times). No word here
+# is one the bridge or this server reads: no digits, operators, quotes, "description", "answer" or refusals.
+_FILLER_OPENERS = (
+    "On a closer look,",
+    "To be thorough,",
+    "Before moving on,",
+    "As a further check,",
+    "Along the lower edge,",
+    "Near the upper margin,",
+    "At the centre,",
+    "Turning to the labels,",
+    "Comparing the shapes,",
+    "Looking again,",
+    "From left to right,",
+    "Once more,",
+    "In the same figure,",
+    "Further down,",
+    "Higher up,",
+    "Next,",
+)
+_FILLER_SUBJECTS = (
+    "the thin outline",
+    "the shaded region",
+    "the left label",
+    "the right label",
+    "the small square",
+    "the dashed segment",
+    "the grid line",
+    "the caption text",
+    "the marked corner",
+    "the nearest edge",
+    "the printed symbol",
+    "the white background",
+    "the second shape",
+    "the longest side",
+)
+_FILLER_ADVERBS = ("clearly", "neatly", "roughly", "visibly", "plainly", "just", "still", "also")
+_FILLER_VERBS = (
+    "lines up with",
+    "stays clear of",
+    "sits above",
+    "runs parallel to",
+    "matches the style of",
+    "is thinner than",
+    "points toward",
+    "is printed close to",
+    "keeps apart from",
+    "repeats the colour of",
+    "frames",
+    "overlaps with",
+)
+_FILLER_OBJECTS = (
+    "the outer border",
+    "the central mark",
+    "the upper heading",
+    "the bottom scale",
+    "the coloured block",
+    "the lightest area",
+    "the first symbol",
+    "the corner tick",
+    "the faint guide",
+    "the boxed region",
+    "the sloped line",
+    "the narrow strip",
+)
+_FILLER_CLOSERS = (
+    "which fits the picture.",
+    "and nothing else changes.",
+    "so the reading holds.",
+    "as one would expect.",
+    "and the spacing looks even.",
+    "so no step is missing.",
+    "which keeps things consistent.",
+    "and the proportions look natural.",
+    "which agrees with the question.",
+    "which is easy to confirm.",
+    "as drawn in the figure.",
+    "with a clear gap between.",
+)
+# A reply's last sentence: the filler goes before it so a conclusion or a closing line stays last.
+_LAST_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z][^.!?]*[.!?]?\s*$)")
+
+
+def _filler_sentence(rng: random.Random) -> str:
+    return (
+        f"{rng.choice(_FILLER_OPENERS)} {rng.choice(_FILLER_SUBJECTS)} {rng.choice(_FILLER_ADVERBS)} "
+        f"{rng.choice(_FILLER_VERBS)} {rng.choice(_FILLER_OBJECTS)}, {rng.choice(_FILLER_CLOSERS)}"
+    )
+
+
+def pad_reply(text: str, chars: int, salt: str = "") -> str:
+    """``text`` padded to about ``chars`` characters (never shorter than it was) with filler sentences inserted
+    before its last sentence, in paragraphs of a few sentences. Deterministic: the same text and salt give the
+    same padding.
+
+    >>> len(pad_reply("It is red. So the final answer is red.", 400)) >= 400
+    True
+    """
+    if len(text) >= chars:
+        return text
+    rng = random.Random(hashlib.blake2b(f"{salt}:{text}".encode(), digest_size=8).digest())
+    split = _LAST_SENTENCE.search(text)
+    head, tail = (text[: split.start()], text[split.end() :]) if split else (text, "")
+    paragraphs: list[str] = []
+    sentences: list[str] = []
+    length = len(text) + 2
+    while length < chars:
+        sentence = _filler_sentence(rng)
+        sentences.append(sentence)
+        length += len(sentence) + 1
+        if len(sentences) == 5:
+            paragraphs.append(" ".join(sentences))
+            sentences = []
+            length += 1
+    if sentences:
+        paragraphs.append(" ".join(sentences))
+    return "\n\n".join(part for part in (head, *paragraphs, tail) if part)
 
 
 def _one_line(text: str, limit: int = 400) -> str:
@@ -510,6 +643,16 @@ class _FakeModel:
             content = f"<think>\n{thought}\n</think>\n<answer> Final Answer: {value} </answer>"
         else:
             content = f"This is a fake answer to: {_one_line(text, 80)}"
+
+        if self.config.reply_chars > 0 and stage in STAGES:
+            # Padded before the token budget applies, as a long generation would be cut.
+            if reasoning is not None:
+                padded = pad_reply(reasoning, self.config.reply_chars, f"{self.config.seed}:{stage}")
+                if not self.config.reasoning_field:
+                    content = content.replace(reasoning, padded, 1)
+                reasoning = padded
+            else:
+                content = pad_reply(content, self.config.reply_chars, f"{self.config.seed}:{stage}")
 
         finish_reason = "stop"
         budget = body.get("max_completion_tokens") or body.get("max_tokens")
@@ -817,6 +960,12 @@ def _parse_args(argv: list[str] | None) -> tuple[FakeServerConfig, str, int]:
     parser.add_argument("--teacher-failed-rate", type=float, default=defaults.teacher_failed_rate)
     parser.add_argument("--teacher-wrong-rate", type=float, default=defaults.teacher_wrong_rate)
     parser.add_argument("--teacher-truncated-rate", type=float, default=defaults.teacher_truncated_rate)
+    parser.add_argument(
+        "--reply-chars",
+        type=int,
+        default=defaults.reply_chars,
+        help="pad every bridge-stage reply to about this many characters (0: the short canned replies)",
+    )
     args = parser.parse_args(argv)
     try:
         config = FakeServerConfig(
@@ -833,6 +982,7 @@ def _parse_args(argv: list[str] | None) -> tuple[FakeServerConfig, str, int]:
             teacher_failed_rate=args.teacher_failed_rate,
             teacher_wrong_rate=args.teacher_wrong_rate,
             teacher_truncated_rate=args.teacher_truncated_rate,
+            reply_chars=args.reply_chars,
         )
     except ValueError as error:
         parser.error(str(error))

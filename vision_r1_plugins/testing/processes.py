@@ -41,14 +41,16 @@ def finish(process: subprocess.Popen[str], timeout: float = 300, log: Path | Non
     return process.returncode, log.read_text() if log is not None else output
 
 
-def wait_for_lines(path: Path, lines: int, process: subprocess.Popen[str], timeout: float = 120) -> None:
-    """Return once ``path`` holds ``lines`` lines while ``process`` still runs: the moment a kill test strikes, so that
-    it lands mid-run. Fails if the run ends first or ``timeout`` seconds pass."""
+def wait_for_results(store: Path, results: int, process: subprocess.Popen[str], timeout: float = 120) -> None:
+    """Return once the result store ``store`` (a run's ``requests.sqlite`` / ``responses.sqlite``) holds
+    ``results`` results while ``process`` still runs: the moment a kill test strikes, so that it lands mid-run."""
     import time
+
+    from vision_r1_plugins.core.store import count_results
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
-        if path.exists() and len(path.read_bytes().splitlines()) >= lines:
+        if count_results(store) >= results:
             return
         time.sleep(0.02)
-    raise AssertionError(f"the run ended before {lines} results were stored: the kill must land mid-run")
+    raise AssertionError(f"the run ended before {results} results were stored: the kill must land mid-run")

@@ -33,6 +33,7 @@ from typing import Any
 
 from vision_r1_plugins.core.accounting import CountedRows, RowAccount, Verdict
 from vision_r1_plugins.core.errors import UsageError
+from vision_r1_plugins.core.exclusion import OVERLAP_REASON, Excluder
 from vision_r1_plugins.core.problems import (
     IMAGE_PLACEHOLDER,
     Problem,
@@ -86,6 +87,9 @@ class RLDataConfig:
     seed: int = 0
     columns: ProblemColumns = field(default_factory=ProblemColumns)
     batch_rows: int = 64  # rows per parquet row group; bounds how many images are held in memory
+    # Benchmark rows to keep out (vision_r1_plugins.overlap.load_index): an overlapping problem is filtered as
+    # benchmark_overlap, written to the rejects file with the benchmark row it overlaps.
+    exclude: Excluder | None = None
 
     def __post_init__(self) -> None:
         if self.max_prompt_length <= 0:
@@ -310,6 +314,15 @@ def convert_rl_data(config: RLDataConfig, on_progress: Callable[[int], None] | N
         with rejects_path.open("w", encoding="utf-8") as rejects:
             for raw_question, result in itertools.chain([first], rows):
                 report.rows.add_input()
+                match = config.exclude.match_problem(result) if config.exclude and isinstance(result, Problem) else None
+                if match is not None:  # filtered, not rejected: the user asked for it
+                    assert isinstance(result, Problem)
+                    report.rows.filter(OVERLAP_REASON, f"row {result.index} ({result.id})", match.describe())
+                    record = {"index": result.index, "id": result.id, "reason": OVERLAP_REASON}
+                    rejects.write(json.dumps({**record, "detail": match.describe()}, ensure_ascii=False) + "\n")
+                    if on_progress is not None:
+                        on_progress(1)
+                    continue
                 outcome = _convert_one(raw_question, result, meter, config)
                 if isinstance(outcome, Rejection):
                     report.rows.reject(str(outcome.reason), f"row {outcome.index} ({outcome.id})", outcome.detail)
@@ -399,7 +412,9 @@ def _split(staged: Path, base: Path, report: RLDataReport, config: RLDataConfig)
     writers = {split: _BatchWriter(path, config.batch_rows) for split, path in paths.items()}
     try:
         position = 0
-        for batch in pq.ParquetFile(staged).iter_batches(batch_size=config.batch_rows):
+        # pre_buffer=False: with pyarrow's default pre-buffering, what iter_batches read stays allocated until the
+        # file closes (measured: Arrow's allocation grew with the rows read), so memory would follow the file.
+        for batch in pq.ParquetFile(staged, pre_buffer=False).iter_batches(batch_size=config.batch_rows):
             for row in pa.Table.from_batches([batch]).to_pylist():
                 split = "test" if position in test_positions else "train"
                 row["extra_info"]["split"] = split
