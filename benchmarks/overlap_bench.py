@@ -2,7 +2,7 @@
 rows, with planted duplicates, through :func:`vision_r1_plugins.overlap.check_overlap`.
 
     .venv/bin/python benchmarks/overlap_bench.py [--train-rows 200000] [--benchmark-rows 6000] [--workers 1 2]
-        [--pre-buffer on|off|both] [--keep DIR (reused when it holds an earlier run's data)]
+        [--keep DIR (reused when it holds an earlier run's data)]
 
 Benchmark rows: ~40-word questions (a 300-word vocabulary plus numbers) and a 64x64 PNG figure each (an 8x8 random
 pattern upscaled, with noise), in this project's layout (``vision_r1``). Training rows: the verl RL parquet (images
@@ -129,15 +129,8 @@ def _peaks() -> tuple[float, float]:
     return own, children
 
 
-def run_check(folder: Path, workers: int, pre_buffer: bool = True) -> dict[str, Any]:
-    """One measured run (in this process): index, then the training pass. ``pre_buffer=False`` opens parquet files
-    without pyarrow's pre-buffering, whose cache grows with the file (~8 KB per row of this data)."""
-    if not pre_buffer:
-        import functools
-
-        import pyarrow.parquet as pq
-
-        pq.ParquetFile = functools.partial(pq.ParquetFile, pre_buffer=False)  # type: ignore[misc]
+def run_check(folder: Path, workers: int) -> dict[str, Any]:
+    """One measured run (in this process): index, then the training pass."""
     from vision_r1_plugins.overlap import IndexConfig, check_overlap, load_index
     from vision_r1_plugins.overlap.check import OverlapConfig
 
@@ -160,7 +153,6 @@ def run_check(folder: Path, workers: int, pre_buffer: bool = True) -> dict[str, 
     expected = {(i, b, kind) for kind, pairs_ in planted.items() for i, b in pairs_}
     return {
         "workers": workers,
-        "pre_buffer": pre_buffer,
         "train_rows": report.training[0].input,
         "benchmark_rows": report.benchmarks[0].indexed,
         "index_seconds": index_seconds,
@@ -179,16 +171,10 @@ def main() -> None:
     parser.add_argument("--benchmark-rows", type=int, default=6_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--keep", type=Path, help="Write the data here and keep it (default: a temporary folder).")
-    parser.add_argument(
-        "--pre-buffer",
-        choices=("on", "off", "both"),
-        default="both",
-        help="pyarrow's parquet pre-buffering when reading the training file (on: as core.rows reads it today).",
-    )
     parser.add_argument("--run", type=Path, help=argparse.SUPPRESS)  # internal: one measured run in this process
     args = parser.parse_args()
     if args.run is not None:
-        print(json.dumps(run_check(args.run, args.workers[0], args.pre_buffer == "on")))
+        print(json.dumps(run_check(args.run, args.workers[0])))
         return
     with tempfile.TemporaryDirectory() as temporary:
         folder = args.keep or Path(temporary)
@@ -198,26 +184,23 @@ def main() -> None:
             (folder / "planted.json").write_text(json.dumps({kind: sorted(pairs) for kind, pairs in planted.items()}))
         data_seconds = time.perf_counter() - started
         results = []
-        buffering = ("on", "off") if args.pre_buffer == "both" else (args.pre_buffer,)
         for workers in args.workers:
-            for pre_buffer in buffering:
-                command = [sys.executable, __file__, "--run", str(folder), "--workers", str(workers)]
-                command += ["--pre-buffer", pre_buffer]
-                done = subprocess.run(command, capture_output=True, text=True, check=True)
-                results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            command = [sys.executable, __file__, "--run", str(folder), "--workers", str(workers)]
+            done = subprocess.run(command, capture_output=True, text=True, check=True)
+            results.append(json.loads(done.stdout.strip().splitlines()[-1]))
     print(
         f"data: {args.train_rows} training rows, {args.benchmark_rows} benchmark rows written in {data_seconds:.0f} s\n"
     )
     print(
-        "| workers | parquet pre-buffer | training rows | benchmark rows | index s | training s | rows/s | "
+        "| workers | training rows | benchmark rows | index s | training s | rows/s | "
         "peak RSS index MiB | peak RSS MiB | workers' peak MiB | recall exact | recall near | recall image | "
         "other pairs |"
     )
-    print("|" + " --- |" * 14)
+    print("|" + " --- |" * 13)
     for result in results:
         recall = result["recall"]
         print(
-            f"| {result['workers']} | {'on' if result['pre_buffer'] else 'off'} | {result['train_rows']:,} | "
+            f"| {result['workers']} | {result['train_rows']:,} | "
             f"{result['benchmark_rows']:,} | "
             f"{result['index_seconds']:.1f} | {result['train_seconds']:.1f} | "
             f"{result['train_rows'] / result['train_seconds']:,.0f} | {result['index_peak_mib']:.0f} | "

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from array import array
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -18,6 +17,7 @@ from vision_r1_plugins.core.dataset_info import bundled_entries, register_datase
 from vision_r1_plugins.core.errors import RunError
 from vision_r1_plugins.core.files import atomic_writer
 from vision_r1_plugins.core.problems import IMAGE_PLACEHOLDER, Problem
+from vision_r1_plugins.core.spill import Spill
 from vision_r1_plugins.generation import join_thinking
 
 DATASET_NAME = "vision_r1_bridged"
@@ -65,30 +65,33 @@ def export(out_dir: Path, parquet: bool = False) -> tuple[Path, int]:
     """Kept rows, in input order, as LLaMA-Factory sharegpt JSON registered in ``out_dir/dataset_info.json``.
 
     Streamed: ``kept.jsonl`` (in the order samples finished) is read once for each row's input index and where its
-    row lies (24 bytes a row), then each row is copied in input order into a JSON array of one row per line, so
-    memory does not grow with the dataset and no row is decoded and encoded again."""
+    row lies, which are sorted on disk (:class:`~vision_r1_plugins.core.spill.Spill`), then each row is copied in
+    input order into a JSON array of one row per line, so memory does not grow with the dataset and no row is
+    decoded and encoded again."""
     kept = out_dir / "kept.jsonl"
-    indices, offsets, lengths = array("q"), array("q"), array("q")
+    target = out_dir / f"{DATASET_NAME}.json"
+    with Spill() as places:
+        places.add_many(_places(kept))
+        with kept.open("rb") as source, atomic_writer(target) as out:
+            out.write("[")
+            for position, row in enumerate(_rows_at(source, places)):
+                out.write(("\n" if position == 0 else ",\n") + row)
+            out.write("\n]\n" if places.count else "]\n")
+        register_datasets(out_dir, bundled_entries([DATASET_NAME]), force=True)
+        if parquet:
+            with kept.open("rb") as source:
+                rows = (json.loads(row) for row in _rows_at(source, places))
+                _write_parquet(out_dir / f"{DATASET_NAME}.parquet", rows)
+        return target, places.count
+
+
+def _places(kept: Path) -> Iterator[tuple[int, int, int]]:
+    """(input index, byte offset, byte length) of each kept sample's row in ``kept``."""
     for number, offset, line in _lines(kept):
         found = _KEPT_PREFIX.match(line)
         if found is None or not line.endswith(b"}\n"):
             raise RunError(f"{kept}:{number}: not a kept sample; rerun with --resume to rebuild it")
-        indices.append(int(found.group(1)))
-        offsets.append(offset + found.end())
-        lengths.append(len(line) - found.end() - 2)
-    order = sorted(range(len(indices)), key=indices.__getitem__)
-    target = out_dir / f"{DATASET_NAME}.json"
-    with kept.open("rb") as source, atomic_writer(target) as out:
-        out.write("[")
-        for position, row in enumerate(_rows_at(source, offsets, lengths, order)):
-            out.write(("\n" if position == 0 else ",\n") + row)
-        out.write("\n]\n" if order else "]\n")
-    register_datasets(out_dir, bundled_entries([DATASET_NAME]), force=True)
-    if parquet:
-        with kept.open("rb") as source:
-            rows = (json.loads(row) for row in _rows_at(source, offsets, lengths, order))
-            _write_parquet(out_dir / f"{DATASET_NAME}.parquet", rows)
-    return target, len(order)
+        yield int(found.group(1)), offset + found.end(), len(line) - found.end() - 2
 
 
 def _lines(path: Path) -> Iterator[tuple[int, int, bytes]]:
@@ -107,10 +110,10 @@ def _lines(path: Path) -> Iterator[tuple[int, int, bytes]]:
                 yield number, start, raw
 
 
-def _rows_at(source: BinaryIO, offsets: array[int], lengths: array[int], order: list[int]) -> Iterator[str]:
-    for position in order:
-        source.seek(offsets[position])
-        yield source.read(lengths[position]).decode("utf-8")
+def _rows_at(source: BinaryIO, places: Spill) -> Iterator[str]:
+    for _, offset, length in places.sorted():
+        source.seek(offset)
+        yield source.read(length).decode("utf-8")
 
 
 # Row groups of this many rows: the parquet file is written as it is read.

@@ -22,9 +22,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
-import statistics
 import time
-from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +37,7 @@ from vision_r1_plugins.core.accounting import CountedRows, RowAccount, Verdict
 from vision_r1_plugins.core.errors import RunError
 from vision_r1_plugins.core.exclusion import OVERLAP_REASON, Excluder
 from vision_r1_plugins.core.problems import Problem, ProblemColumns, Rejection, RejectReason, read_problems
+from vision_r1_plugins.core.spill import Spill
 from vision_r1_plugins.core.store import LegacyJsonl, ResultStore, StoreKey
 from vision_r1_plugins.core.sync import run_sync
 from vision_r1_plugins.generation import (
@@ -231,7 +230,8 @@ class _Run:
         self.kept = (out / "kept.jsonl").open("w", encoding="utf-8")
         self.filtered_out = (out / "filtered.jsonl").open("w", encoding="utf-8")
         self.rejects = (out / "rejects.jsonl").open("w", encoding="utf-8")
-        self.reasoning_lengths = array("q")  # 8 bytes per kept sample, for the median
+        self.reasoning_lengths = Spill()  # on disk: the median needs them all
+        self.reasoning_sum = self.reasoning_max = 0
         self.markers: Counter[str] = Counter()
         self.rewrites = 0
         self.filters_key = json.dumps(config.filters.__dict__, sort_keys=True)
@@ -326,7 +326,10 @@ class _Run:
         if outcome["kind"] == "kept":
             self._keep(sample, outcome["row"])
             self.rewrites += outcome["rewrites"]
-            self.reasoning_lengths.append(outcome["reasoning_chars"])
+            length = outcome["reasoning_chars"]
+            self.reasoning_lengths.add(length, 0, 0)
+            self.reasoning_sum += length
+            self.reasoning_max = max(self.reasoning_max, length)
             self.markers.update(outcome["markers"])
             self.on_update(self.progress)
         else:
@@ -449,6 +452,13 @@ class _Run:
         for handle in (self.kept, self.filtered_out, self.rejects):
             handle.close()
         self.store.close()
+        count = self.reasoning_lengths.count
+        self.reasoning_chars = {
+            "mean": self.reasoning_sum / count if count else 0.0,
+            "median": self.reasoning_lengths.median(),
+            "max": self.reasoning_max,
+        }
+        self.reasoning_lengths.close()
 
 
 def _legacy_key(parts: list[Any]) -> StoreKey:
@@ -505,15 +515,10 @@ async def bridge_async(
             f"sample accounting broke: read {progress.read}, finished {progress.finished}, "
             f"exported {exported}, kept {progress.kept}"
         )
-    lengths = run.reasoning_lengths
     report = BridgeReport(
         rows=progress.rows,
         requests={stage: dict(counter.__dict__) for stage, counter in progress.stages.items()},
-        reasoning_chars={
-            "mean": statistics.fmean(lengths) if lengths else 0.0,
-            "median": statistics.median(lengths) if lengths else 0.0,
-            "max": max(lengths, default=0),
-        },
+        reasoning_chars=run.reasoning_chars,
         reflection_per_sample={name: run.markers.get(name, 0) / max(progress.kept, 1) for name in MARKER_NAMES},
         description_rewrites=run.rewrites,
         elapsed_seconds=time.monotonic() - started,
