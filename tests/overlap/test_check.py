@@ -108,9 +108,9 @@ def test_the_index_is_the_excluder_of_bridge_and_rl_data(
     matches = [index.match_problem(problem) for problem in problems]  # type: ignore[arg-type]
     assert [match.row_id if match else None for match in matches] == ["b1", "b3", "b2", "b5", None, None, "b4"]
     assert [match.kind if match else None for match in matches] == [
-        "text",
-        "text",
-        "text",
+        "text_exact",
+        "text_exact",
+        "text_near",
         "image",
         None,
         None,

@@ -18,9 +18,9 @@ OVERLAP_REASON = "benchmark_overlap"
 
 @dataclass(frozen=True)
 class OverlapMatch:
-    """One benchmark row a training row overlaps: ``kind`` is ``text`` or ``image``; ``similarity`` is the
-    Jaccard similarity of the normalised question texts' shingles (text) or 1 - Hamming distance / bits of the
-    perceptual hashes (image); ``detail`` is a short human-readable explanation."""
+    """One benchmark row a training row overlaps: ``kind`` is ``text_exact`` (the same normalised question),
+    ``text_near`` or ``image``; ``similarity`` is the Jaccard similarity of the normalised questions' shingles
+    (text) or 1 - Hamming distance / bits of the perceptual hashes (image); ``detail`` says why, in words."""
 
     benchmark: str
     row_id: str

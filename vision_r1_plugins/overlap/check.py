@@ -401,7 +401,7 @@ def _record(
     copy: _CleanCopy | None,
 ) -> None:
     best = matches[0]
-    summary.rows.filter(OVERLAP_REASON, f"row {row.index} ({row.id})", best.to_overlap().describe())
+    summary.rows.filter(OVERLAP_REASON, f"row {row.index} ({row.id})", best.describe())
     summary.pairs += len(matches)
     for match in matches:
         summaries[match.benchmark].found[match.kind].add(match.row_id)

@@ -61,21 +61,8 @@ class Entry:
     answer: RowAnswer | None = None
 
 
-@dataclass(frozen=True)
-class Match:
-    """A benchmark row a training row overlaps: ``kind`` is ``text_exact``, ``text_near`` or ``image``;
-    ``similarity`` the exact Jaccard similarity of the shingle sets (text) or 1 - distance / 64 (image)."""
-
-    benchmark: str
-    row_id: str
-    kind: str
-    similarity: float
-    detail: str = ""
-
-    def to_overlap(self) -> OverlapMatch:
-        """As the features' protocol names it: kind ``text`` or ``image``."""
-        kind = "image" if self.kind == IMAGE else "text"
-        return OverlapMatch(self.benchmark, self.row_id, kind, round(self.similarity, 4), self.detail)
+# A benchmark row a training row overlaps: the features' protocol type, kind text_exact, text_near or image.
+Match = OverlapMatch
 
 
 @dataclass(frozen=True)
@@ -207,7 +194,7 @@ class BenchmarkIndex:
         hashes = [hash_image(ref.read()) for ref in problem.images] if self.config.images else []
         answer = row_answer(problem.answer, problem.choices)
         matches = self.match(problem.question, problem.choices, hashes, answer)
-        return matches[0].to_overlap() if matches else None
+        return matches[0] if matches else None
 
 
 def load_index(benchmark_files: Sequence[str | Path], config: IndexConfig | None = None) -> BenchmarkIndex:
@@ -216,7 +203,7 @@ def load_index(benchmark_files: Sequence[str | Path], config: IndexConfig | None
 
     >>> index = load_index(["mathvista_testmini=testmini.json"])  # doctest: +SKIP
     >>> index.match_problem(problem)  # doctest: +SKIP
-    OverlapMatch(benchmark='mathvista_testmini', row_id='12', kind='text', similarity=1.0, detail='...')
+    OverlapMatch(benchmark='mathvista_testmini', row_id='12', kind='text_exact', similarity=1.0, detail='...')
     """
     config = config or IndexConfig()
     files: list[BenchmarkFile] = []
