@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from vision_r1_plugins.cli._errors import warn
 from vision_r1_plugins.core.errors import UsageError
+from vision_r1_plugins.core.exclusion import Excluder
 from vision_r1_plugins.core.problems import ProblemColumns
 
 console = Console(highlight=False)
@@ -76,7 +77,7 @@ def progress_bar(label: str) -> Progress:
     return Progress(*columns, console=console, transient=True)
 
 
-def benchmark_index(files: list[str] | None):  # -> vision_r1_plugins.overlap.BenchmarkIndex | None
+def benchmark_index(files: list[str] | None) -> Excluder | None:
     """The index of the ``--exclude-benchmark`` files, built before any row is read (None without the option)."""
     if not files:
         return None
